@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../lib/config.ts';
+
+const USAGE = `usage: aether <command> [options]
+
+  start                      run everything in one process (embedded PostgreSQL unless DATABASE_URL)
+  serve <function>           serve one function on PORT (a cluster pod); needs DATABASE_URL
+  dispatch                   run the queue dispatcher against GATEWAY_URL (cluster)
+  migrate                    apply the database migrations
+  audit verify               walk the audit hash chain; exits 1 naming the first bad row
+  accounts list|create       list accounts / create one (--slug --name --kind)
+  users create --admin|--viewer --email E --name N [--password-stdin] [--account SLUG …]
+  config                     print every environment variable, its default and meaning
+  kraken-emulator --port N [--scenario FILE]   a local Kraken for demos and benchmarks
+  evaluate --data PAIR=FILE … --out DIR         walk-forward model evaluation
+  bench <name>               run bench/<name>.ts (queue, …)
+`;
+
+const commands = new Set(['start', 'serve', 'dispatch', 'migrate', 'audit', 'accounts', 'users', 'config', 'kraken-emulator', 'evaluate', 'bench', 'backtest', 'backfill', 'train']);
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const file = new URL(`./commands/${cmd}.ts`, import.meta.url);
+  if (!commands.has(cmd) || !existsSync(file)) {
+    process.stderr.write(`aether: unknown command '${cmd}'\n\n${USAGE}`);
+    return 2;
+  }
+  const mod = (await import(file.href)) as { run(argv: string[]): Promise<number> };
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Whatever a library left open (sockets in TIME_WAIT, timers) must not keep a finished command alive.
+    setTimeout(() => process.exit(code), 3000).unref();
+  },
+  (err: Error) => {
+    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `aether: ${err.name === 'Error' ? '' : `${err.name}: `}${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,13 @@
+import { existsSync, readdirSync } from 'node:fs';
+
+/** `aether bench <name>`: imports bench/<name>.ts, which runs and prints its `bench <name>: …` line. */
+export async function run(argv: string[]): Promise<number> {
+  const available = readdirSync(new URL('../../bench/', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+  const [name, ...rest] = argv;
+  if (!name || rest.length || !/^[a-z0-9-]+$/.test(name) || !existsSync(new URL(`../../bench/${name}.ts`, import.meta.url))) {
+    process.stderr.write(`usage: aether bench <name>   (npm run bench -- <name>); available: ${available.join(', ')}\n`);
+    return 2;
+  }
+  await import(new URL(`../../bench/${name}.ts`, import.meta.url).href);
+  return 0;
+}

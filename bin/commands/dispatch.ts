@@ -1,0 +1,28 @@
+import { parseConfig } from '../../lib/config.ts';
+import { createLogger } from '../../lib/log.ts';
+import { gatewayInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
+import { functionNames, loadStack } from '../../lib/runtime/stack.ts';
+import { openServices } from '../services.ts';
+import { onShutdown } from '../shutdown.ts';
+
+/** `aether dispatch`: queue workers that invoke the cluster's functions through the OpenFaaS gateway. */
+export async function run(argv: string[]): Promise<number> {
+  if (argv.length) {
+    process.stderr.write('usage: aether dispatch   (needs GATEWAY_URL)\n');
+    return 2;
+  }
+  const config = parseConfig();
+  if (!config.GATEWAY_URL) {
+    process.stderr.write('aether dispatch needs GATEWAY_URL (the OpenFaaS gateway); `aether start` dispatches in-process\n');
+    return 2;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const stop = onShutdown(logger);
+  const services = await openServices(config, { logger, migrate: false });
+  if (await stop.add(services.close)) return 0; // interrupted while starting
+  const names = functionNames(loadStack()).filter((n) => n !== 'api');
+  startDispatcher(services.ctx.queue, names, gatewayInvoker(config.GATEWAY_URL), services.ctx.logger);
+  services.ctx.logger.info({ queues: names, gateway: config.GATEWAY_URL }, 'dispatching');
+  await stop.done;
+  return 0;
+}

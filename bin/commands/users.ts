@@ -1,0 +1,49 @@
+import { findAccount } from '../../lib/accounts/accounts.ts';
+import { createUser, UserExistsError, userInputSchema } from '../../lib/accounts/users.ts';
+import { systemClock } from '../../lib/clock.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { args, command, UsageError } from '../args.ts';
+import { withDatabase } from '../services.ts';
+
+const USAGE = 'aether users create (--admin | --viewer --account SLUG …) --email EMAIL --name NAME  (password on stdin)';
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('pipe the password on stdin, e.g. `read -s P && printf %s "$P" | aether users create …`');
+  let data = '';
+  for await (const chunk of process.stdin) data += chunk;
+  return data.replace(/\r?\n$/, '');
+}
+
+export const run = (argv: string[]): Promise<number> =>
+  command(USAGE, async () => {
+    const [sub, ...rest] = argv;
+    if (sub !== 'create') throw new UsageError(`unknown subcommand '${sub ?? ''}'`);
+    const { values } = args(rest, {
+      admin: { type: 'boolean', default: false },
+      viewer: { type: 'boolean', default: false },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      account: { type: 'string', multiple: true, default: [] },
+    });
+    if (values.admin === values.viewer) throw new UsageError('pass exactly one of --admin or --viewer');
+    const password = await readStdin();
+    const result = await withDatabase(parseConfig(), async (db, masterKey) => {
+      const accountIds: string[] = [];
+      for (const slug of values.account) {
+        const a = await findAccount(db, slug);
+        if (!a) throw new UsageError(`no account ${slug}`);
+        accountIds.push(a.id);
+      }
+      const input = userInputSchema.safeParse({ email: values.email, name: values.name, role: values.admin ? 'admin' : 'viewer', password, accountIds });
+      if (!input.success) throw new UsageError(input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      try {
+        return await db.transaction((tx) => createUser(tx, input.data, { actor: null, masterKey, clock: systemClock }));
+      } catch (err) {
+        if (err instanceof UserExistsError) throw new UsageError(err.message);
+        throw err;
+      }
+    });
+    process.stdout.write(`created ${result.user.role} ${result.user.email} (${result.user.id})\n`);
+    if (result.totpUri) process.stdout.write(`enrol this TOTP URI in an authenticator app now (shown once):\n  ${result.totpUri}\n`);
+    return 0;
+  });

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Config } from '../lib/config.ts';
+
+/** Serves a fetch handler on HOST:PORT, over TLS when TLS_CERT/TLS_KEY are set. Resolves once listening. */
+export function listen(fetch: (req: Request) => Response | Promise<Response>, config: Config): Promise<{ server: ServerType; url: string }> {
+  const tls = config.TLS_CERT && config.TLS_KEY ? { cert: readFileSync(config.TLS_CERT), key: readFileSync(config.TLS_KEY) } : null;
+  return new Promise((ok, fail) => {
+    const server = serve(
+      { fetch, port: config.PORT, hostname: config.HOST, ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}) },
+      (info) => ok({ server, url: `${tls ? 'https' : 'http'}://${config.HOST}:${info.port}` }),
+    );
+    server.once('error', fail);
+  });
+}
+
+export const closeServer = (server: ServerType): Promise<void> =>
+  new Promise((ok) => {
+    server.close(() => ok());
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+  });

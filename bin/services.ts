@@ -1,0 +1,106 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import type { Config } from '../lib/config.ts';
+import type { AppContext } from '../lib/context.ts';
+import { hasTimescale, openDatabase, type Database } from '../lib/db/client.ts';
+import { migrateDatabase } from '../lib/db/migrate.ts';
+import { loadMasterKey } from '../lib/accounts/secrets.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { openQueueClient } from '../lib/queue/client.ts';
+import { runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
+import { VERSION } from '../lib/version.ts';
+
+/** The process's shared services: database (embedded or from the environment), queues, context. */
+export interface Services {
+  ctx: AppContext;
+  database: Database;
+  databaseUrl: string;
+  embedded: EmbeddedDatabase | null;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * Where the database is: DATABASE_URL (cluster), the embedded server another `aether start` runs on
+ * this AETHER_HOME, or a new embedded server (an explicit choice: DATABASE_URL was left unset).
+ */
+export async function resolveDatabase(config: Config, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
+  const running = runningEmbeddedUrl(config.AETHER_HOME);
+  if (running) return { url: running, embedded: null };
+  log.info({ home: config.AETHER_HOME }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
+  const embedded = await startEmbeddedPostgres(config.AETHER_HOME, (m) => log.warn(m));
+  return { url: embedded.url, embedded };
+}
+
+/** Cluster: the key comes from the environment or the mounted secret; embedded: generated on first start. */
+function masterKeyFor(config: Config): Buffer {
+  if (config.mode === 'embedded' || config.AETHER_MASTER_KEY) return loadMasterKey(config.AETHER_HOME, config.AETHER_MASTER_KEY);
+  const file = join(config.SECRETS_DIR, 'aether-master-key');
+  if (!existsSync(file)) throw new StartupError(`AETHER_MASTER_KEY is unset and ${file} does not exist: the cluster needs the aether-master-key secret`);
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}
+
+export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const { url, embedded } = await resolveDatabase(config, logger);
+  try {
+    const driver = embedded ? 'pg' : config.databaseDriver;
+    if (opts.migrate ?? true) await migrateDatabase(url, driver);
+    const database = await openDatabase({ url, driver, onIdleError: (err) => logger.warn({ err }, 'database pool') });
+    const queue = await openQueueClient({
+      redisUrl: config.REDIS_URL,
+      databaseUrl: url,
+      onError: (err) => logger.warn({ err }, 'queue connection'),
+    }).catch(async (err: Error) => {
+      await database.close();
+      throw new StartupError(err.message);
+    });
+    const ctx: AppContext = {
+      config,
+      db: database.db,
+      queue,
+      logger,
+      clock: opts.clock ?? systemClock,
+      masterKey: masterKeyFor(config),
+      timescale: await hasTimescale(database.db),
+      version: VERSION,
+    };
+    return {
+      ctx,
+      database,
+      databaseUrl: url,
+      embedded,
+      async close() {
+        await queue.close();
+        await database.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}
+
+/** For one-shot CLI commands: the database only (no queues), closed — and the embedded server stopped — afterwards. */
+export async function withDatabase<T>(config: Config, fn: (db: Database['db'], masterKey: Buffer) => Promise<T>): Promise<T> {
+  const logger = createLogger(config.LOG_LEVEL);
+  const { url, embedded } = await resolveDatabase(config, logger);
+  try {
+    const driver = embedded ? 'pg' : config.databaseDriver;
+    await migrateDatabase(url, driver);
+    const database = await openDatabase({ url, driver, max: 2, onIdleError: (err) => logger.warn({ err }, 'database pool') });
+    try {
+      return await fn(database.db, masterKeyFor(config));
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}

@@ -1,0 +1,20 @@
+import type { AppContext } from '../../lib/context.ts';
+import { createFunctionApp, type AetherApp } from '../../lib/http/app.ts';
+import { registerAccounts } from './routes/accounts.ts';
+import { registerAudit } from './routes/audit.ts';
+import { registerAuth } from './routes/auth.ts';
+import { registerOnboarding } from './routes/onboarding.ts';
+import { registerUsers } from './routes/users.ts';
+
+/** The HTTP API the UI calls. Routes live in ./routes, one file per resource. */
+export function createApp(ctx: AppContext): AetherApp {
+  const app = createFunctionApp('api', ctx);
+  registerOnboarding(app, ctx);
+  registerAuth(app, ctx);
+  registerAccounts(app, ctx);
+  registerUsers(app, ctx);
+  registerAudit(app, ctx);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Aether API', version: ctx.version } });
+  return app;
+}

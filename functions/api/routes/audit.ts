@@ -1,0 +1,93 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { accountIdsOf } from '../../../lib/accounts/users.ts';
+import { listAudit, verifyAudit } from '../../../lib/audit/index.ts';
+import type { AppContext } from '../../../lib/context.ts';
+import type { AetherApp } from '../../../lib/http/app.ts';
+import { authenticate, requireRole } from '../../../lib/http/auth.ts';
+import { errorResponses } from '../../../lib/http/errors.ts';
+import { json } from './schemas.ts';
+
+const auditRowSchema = z
+  .object({
+    id: z.number().int(),
+    ts: z.string(),
+    userId: z.uuid().nullable(),
+    accountId: z.uuid().nullable(),
+    action: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    prevHash: z.string(),
+    hash: z.string(),
+  })
+  .openapi('AuditRow');
+
+const auditQuery = z
+  .object({
+    account: z.uuid().optional(),
+    action: z.string().regex(/^[a-z0-9_.-]{1,64}$/).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    before: z.coerce.number().int().positive().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+const verifySchema = z
+  .object({ ok: z.boolean(), rows: z.number().int(), head: z.string().optional(), badId: z.number().int().optional(), reason: z.string().optional() })
+  .openapi('AuditVerify');
+
+export function registerAudit(app: AetherApp, ctx: AppContext): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/audit',
+      tags: ['audit'],
+      summary: 'The audit trail, newest first (viewers see their accounts only)',
+      security: [{ bearer: [] }],
+      middleware: [authenticate(ctx)] as const,
+      request: { query: auditQuery },
+      responses: {
+        200: json(z.object({ rows: z.array(auditRowSchema), nextBefore: z.number().int().nullable() }), 'A page of audit rows'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const ids = await accountIdsOf(ctx.db, c.get('user')!);
+      const page = await listAudit(ctx.db, {
+        accountId: q.account,
+        accountIds: ids === 'all' ? undefined : ids,
+        action: q.action,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        before: q.before,
+        limit: q.limit,
+      });
+      return c.json(
+        { rows: page.rows.map((r) => ({ ...r, ts: r.ts.toISOString(), details: r.details as Record<string, unknown> })), nextBefore: page.nextBefore },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/audit/verify',
+      tags: ['audit'],
+      summary: 'Walk the hash chain; names the first bad row',
+      security: [{ bearer: [] }],
+      middleware: [authenticate(ctx), requireRole('admin')] as const,
+      responses: {
+        200: json(verifySchema, 'The chain holds'),
+        401: errorResponses[401],
+        403: errorResponses[403],
+        409: json(verifySchema, 'The chain is broken'),
+      },
+    }),
+    async (c) => {
+      const r = await verifyAudit(ctx.db);
+      return r.ok ? c.json(r, 200) : c.json(r, 409);
+    },
+  );
+}

@@ -1,0 +1,4 @@
+import type { AppContext } from '../../lib/context.ts';
+import { createJobFunction } from '../../lib/http/job-function.ts';
+
+export const createApp = (ctx: AppContext) => createJobFunction('tick', 'tick', ctx);

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Aether reads, parsed once. A bad value is a start-up error that names
+ * the variable and what it expects (README "Configuration" lists the same table).
+ */
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.includes(new URL(u).protocol), `must be a ${protocols.join(' or ')} URL`)
+    .optional();
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const envSchema = z
+  .object({
+    AETHER_HOME: z.string().min(1).default('./.aether'),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    DATABASE_DRIVER: z.enum(['pg', 'neon']).optional(),
+    REDIS_URL: optionalUrl(['redis:', 'rediss:']),
+    GATEWAY_URL: optionalUrl(['http:', 'https:']),
+    SECRETS_DIR: z.string().min(1).default('/var/openfaas/secrets'),
+    AETHER_MASTER_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (44 characters)')
+      .optional(),
+    AETHER_ACCOUNT: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be an account slug such as company').optional(),
+    KRAKEN_API_URL: z.string().url().default('https://api.kraken.com'),
+    KRAKEN_WS_URL: z.string().url().default('wss://ws.kraken.com/v2'),
+    COINGECKO_API_URL: z.string().url().default('https://api.coingecko.com/api/v3'),
+    COINGECKO_API_KEY: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(logLevels).default('info'),
+    TLS_CERT: z.string().min(1).optional(),
+    TLS_KEY: z.string().min(1).optional(),
+    KUBERNETES_NAMESPACE: z.string().min(1).default('aether'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY))
+      ctx.addIssue({ code: 'custom', path: [env.TLS_CERT ? 'TLS_KEY' : 'TLS_CERT'], message: 'TLS_CERT and TLS_KEY must be set together' });
+    if (env.DATABASE_DRIVER && !env.DATABASE_URL)
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_DRIVER'], message: 'needs DATABASE_URL (the embedded database always uses pg)' });
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  /** embedded: no DATABASE_URL, Aether starts its own PostgreSQL. cluster: everything comes from the environment. */
+  mode: 'embedded' | 'cluster';
+  databaseDriver: 'pg' | 'neon';
+  queueBackend: 'redis' | 'postgres';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Neon hosts speak the serverless (WebSocket) protocol by default. */
+const inferDriver = (url: string | undefined): 'pg' | 'neon' =>
+  url && /\.neon\.tech$|\.neon\.build$/.test(new URL(url).hostname) ? 'neon' : 'pg';
+
+export function parseConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset: `FOO= aether start` should not mean "FOO is the empty string".
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  return {
+    ...env,
+    mode: env.DATABASE_URL ? 'cluster' : 'embedded',
+    databaseDriver: env.DATABASE_DRIVER ?? inferDriver(env.DATABASE_URL),
+    queueBackend: env.REDIS_URL ? 'redis' : 'postgres',
+  };
+}
+
+/** Name, default and meaning of every variable, for `aether config` and the README. */
+export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> = [
+  ['AETHER_HOME', './.aether', 'Data directory: embedded PostgreSQL, the generated master key, the lock file.'],
+  ['PORT', '8080', 'HTTP port of the embedded gateway or of `aether serve <function>` (0 picks a free port).'],
+  ['HOST', '127.0.0.1', 'Interface to listen on.'],
+  ['DATABASE_URL', '(unset → embedded PostgreSQL)', 'postgres:// URL of PostgreSQL/TimescaleDB or Neon. Set = cluster mode.'],
+  ['DATABASE_DRIVER', 'inferred', '`pg` (node-postgres) or `neon` (@neondatabase/serverless); inferred from the URL host (*.neon.tech → neon).'],
+  ['REDIS_URL', '(unset → BullMQ on PostgreSQL)', 'redis:// URL for the BullMQ queues. Unreachable at start-up = error, never a silent switch.'],
+  ['GATEWAY_URL', '(unset)', 'OpenFaaS gateway; queue jobs are invoked over HTTP through it. Unset: functions are invoked in-process.'],
+  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets (cluster).'],
+  ['AETHER_MASTER_KEY', '(generated)', 'base64 32-byte key encrypting secrets at rest in the embedded runtime; generated into $AETHER_HOME/master.key (0600) on first start.'],
+  ['AETHER_ACCOUNT', '(unset)', 'Account slug served by an `order-<account>` function (set in stack.yml).'],
+  ['KRAKEN_API_URL', 'https://api.kraken.com', 'Kraken REST base URL (the emulator in tests).'],
+  ['KRAKEN_WS_URL', 'wss://ws.kraken.com/v2', 'Kraken WebSocket v2 URL for the live public feed.'],
+  ['COINGECKO_API_URL', 'https://api.coingecko.com/api/v3', 'CoinGecko base URL (history backfill).'],
+  ['COINGECKO_API_KEY', '(unset)', 'CoinGecko demo API key (sent as x-cg-demo-api-key).'],
+  ['LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.'],
+  ['TLS_CERT / TLS_KEY', '(unset)', 'PEM files; when both are set the server speaks HTTPS.'],
+  ['KUBERNETES_NAMESPACE', 'aether', 'Namespace where the api function writes Kraken key Secrets (cluster).'],
+] as unknown as Array<[keyof Env, string, string]>;

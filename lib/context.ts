@@ -1,0 +1,18 @@
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/client.ts';
+import type { Logger } from './log.ts';
+import type { QueueClient } from './queue/client.ts';
+
+/** What every function needs, built once by the composition root (bin/) and handed to each app. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  queue: QueueClient;
+  logger: Logger;
+  clock: Clock;
+  /** Encrypts secrets at rest in the embedded runtime (TOTP secrets, Kraken keys there). */
+  masterKey: Buffer;
+  timescale: boolean;
+  version: string;
+}

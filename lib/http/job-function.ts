@@ -1,0 +1,35 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { AppContext } from '../context.ts';
+import { jobSchemas, type JobKind } from '../queue/jobs.ts';
+import { createFunctionApp, type AetherApp } from './app.ts';
+import { errorResponses, errorSchema } from './errors.ts';
+
+export type JobHandler<K extends JobKind> = (payload: z.infer<(typeof jobSchemas)[K]>, meta: { jobId: string }) => Promise<Record<string, unknown>>;
+
+/**
+ * A queue-invoked function: `POST /` with the job payload (validated by the queue's schema). A
+ * function whose work arrives in a later issue passes no handler and answers 501, never a fake success.
+ */
+export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx: AppContext, handler?: JobHandler<K>): AetherApp {
+  const app = createFunctionApp(name, ctx);
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['jobs'],
+      summary: `Run one ${kind} job`,
+      request: { body: { required: true, content: { 'application/json': { schema: jobSchemas[kind] as z.ZodType } } } },
+      responses: {
+        200: { description: 'Done', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
+        400: errorResponses[400],
+        501: { description: 'Not implemented yet', content: { 'application/json': { schema: errorSchema } } },
+      },
+    }),
+    async (c) => {
+      if (!handler) return c.json({ code: 'NOT_IMPLEMENTED', message: `${name} does not do work yet`, requestId: c.get('requestId') }, 501);
+      const payload = c.req.valid('json') as z.infer<(typeof jobSchemas)[K]>;
+      return c.json(await handler(payload, { jobId: c.get('requestId') }), 200);
+    },
+  );
+  return app;
+}

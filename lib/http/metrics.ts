@@ -1,0 +1,28 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** One registry per process: every function mounted in it shares the process metrics. */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const httpDuration = new Histogram({
+  name: 'aether_http_request_duration_seconds',
+  help: 'HTTP request duration by function, route and status',
+  labelNames: ['function', 'method', 'route', 'status'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const jobsTotal = new Counter({
+  name: 'aether_jobs_total',
+  help: 'Queue jobs handled by the dispatcher, by queue and outcome',
+  labelNames: ['queue', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const jobDuration = new Histogram({
+  name: 'aether_job_duration_seconds',
+  help: 'Queue job duration (enqueue to done is measured by bench queue)',
+  labelNames: ['queue'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+  registers: [registry],
+});

@@ -1,0 +1,35 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * pino JSON logs. Anything that could carry a credential is redacted by path, and the serializer
+ * below drops every field whose name looks like a key, secret, password or token, at any depth.
+ */
+const SENSITIVE = /(pass(word)?|secret|token|api[-_]?key|private[-_]?key|authorization|cookie|otp|totp|signature|^key$)/i;
+
+export function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE.test(k) ? '[redacted]' : scrub(v, depth + 1);
+  return out;
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'aether' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.secret', '*.password', '*.token', '*.apiKey'],
+        censor: '[redacted]',
+      },
+      formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+}
+
+export type { Logger };

@@ -1,0 +1,15 @@
+export * from './accounts.ts';
+export * from './users.ts';
+export * from './memberships.ts';
+export * from './sessions.ts';
+export * from './settings.ts';
+export * from './credentials.ts';
+export * from './market.ts';
+export * from './models.ts';
+export * from './orders.ts';
+export * from './portfolio.ts';
+export * from './risk.ts';
+export * from './hedge.ts';
+export * from './sim.ts';
+export * from './audit.ts';
+export { appRole } from './_shared.ts';

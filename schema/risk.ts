@@ -1,0 +1,31 @@
+import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { accountId, accountIsolation, decimal, ts } from './_shared.ts';
+
+/** ACTIVE | REDUCING (exits only) | HALTED, per account; the daily drawdown machine's state. */
+export const tradingState = pgTable(
+  'trading_state',
+  {
+    accountId: accountId().primaryKey(),
+    state: text('state', { enum: ['ACTIVE', 'REDUCING', 'HALTED'] }).notNull(),
+    since: ts('since').notNull(),
+    reason: text('reason'),
+    dayKey: text('day_key').notNull(),
+    dayStartEquityUsd: decimal('day_start_equity_usd').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  () => [accountIsolation('trading_state')],
+);
+
+/** Refused orders, halts, reconciliation differences: everything the risk layer said no to. */
+export const riskEvents = pgTable(
+  'risk_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    accountId: accountId(),
+    ts: ts('ts').notNull(),
+    code: text('code').notNull(),
+    clientId: text('client_id'),
+    detail: jsonb('detail').notNull(),
+  },
+  (t) => [index('risk_events_account_ts_idx').on(t.accountId, t.ts), accountIsolation('risk_events')],
+);
