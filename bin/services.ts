@@ -26,11 +26,16 @@ export class StartupError extends Error {
 
 /**
  * Where the database is: DATABASE_URL (cluster), the embedded server another `aether start` runs on
- * this AETHER_HOME, or a new embedded server (an explicit choice: DATABASE_URL was left unset).
+ * this AETHER_HOME (one-shot CLI commands join it), or a new embedded server (an explicit choice:
+ * DATABASE_URL was left unset). A second long-running process on one AETHER_HOME is refused.
  */
-export async function resolveDatabase(config: Config, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
+export async function resolveDatabase(
+  config: Config,
+  log: Logger,
+  joinRunning: boolean,
+): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
-  const running = runningEmbeddedUrl(config.AETHER_HOME);
+  const running = joinRunning ? runningEmbeddedUrl(config.AETHER_HOME) : null;
   if (running) return { url: running, embedded: null };
   log.info({ home: config.AETHER_HOME }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
   const embedded = await startEmbeddedPostgres(config.AETHER_HOME, (m) => log.warn(m));
@@ -47,7 +52,7 @@ function masterKeyFor(config: Config): Buffer {
 
 export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const { url, embedded } = await resolveDatabase(config, logger);
+  const { url, embedded } = await resolveDatabase(config, logger, false);
   try {
     const driver = embedded ? 'pg' : config.databaseDriver;
     if (opts.migrate ?? true) await migrateDatabase(url, driver);
@@ -88,15 +93,15 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
 }
 
 /** For one-shot CLI commands: the database only (no queues), closed — and the embedded server stopped — afterwards. */
-export async function withDatabase<T>(config: Config, fn: (db: Database['db'], masterKey: Buffer) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Config, fn: (db: Database['db'], masterKey: () => Buffer) => Promise<T>): Promise<T> {
   const logger = createLogger(config.LOG_LEVEL);
-  const { url, embedded } = await resolveDatabase(config, logger);
+  const { url, embedded } = await resolveDatabase(config, logger, true);
   try {
     const driver = embedded ? 'pg' : config.databaseDriver;
     await migrateDatabase(url, driver);
     const database = await openDatabase({ url, driver, max: 2, onIdleError: (err) => logger.warn({ err }, 'database pool') });
     try {
-      return await fn(database.db, masterKeyFor(config));
+      return await fn(database.db, () => masterKeyFor(config)); // only commands that encrypt need the key
     } finally {
       await database.close();
     }

@@ -8,7 +8,7 @@ const optionalUrl = (protocols: string[]) =>
   z
     .string()
     .url()
-    .refine((u) => protocols.includes(new URL(u).protocol), `must be a ${protocols.join(' or ')} URL`)
+    .refine((u) => URL.canParse(u) && protocols.includes(new URL(u).protocol), `must be a ${protocols.join(' or ')} URL`)
     .optional();
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,7 +16,7 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 export const envSchema = z
   .object({
     AETHER_HOME: z.string().min(1).default('./.aether'),
-    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    PORT: z.coerce.number({ error: 'must be a port number (0–65535)' }).int('must be a port number (0–65535)').min(0, 'must be a port number (0–65535)').max(65_535, 'must be a port number (0–65535)').default(8080),
     HOST: z.string().min(1).default('127.0.0.1'),
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_DRIVER: z.enum(['pg', 'neon']).optional(),

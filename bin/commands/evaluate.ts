@@ -12,7 +12,7 @@ import { buildRows } from '../../lib/ml/dataset.ts';
 import { walkForwardBacktest } from '../../lib/ml/walkforward.ts';
 
 const USAGE = `usage: aether evaluate --data PAIR=FILE [--data PAIR=FILE …] --out DIR
-  [--models gbt,logistic] [--folds 5] [--horizon 24] [--threshold 0.55] [--fee 0.0026] [--retrain-every 720]
+  [--models gbt,logistic] [--folds 5] [--horizon 24] [--threshold 0.55] [--exit-threshold T] [--fee 0.0026] [--retrain-every 720]
   PAIR is a unified symbol (BTC/USD); non-BTC pairs need BTC/USD data too (cross-asset features).`;
 
 const fail = (msg: string): number => {
@@ -35,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
         folds: { type: 'string', default: '5' },
         horizon: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.horizonBars) },
         threshold: { type: 'string', default: String(DEFAULT_TRAIN_OPTIONS.threshold) },
+        'exit-threshold': { type: 'string' },
         fee: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.feeRate) },
         'retrain-every': { type: 'string', default: '720' },
       },
@@ -49,10 +50,12 @@ export async function run(argv: string[]): Promise<number> {
   const horizon = Number(values.horizon);
   const threshold = Number(values.threshold);
   const fee = Number(values.fee);
+  const exitThreshold = values['exit-threshold'] === undefined ? threshold : Number(values['exit-threshold']);
   const retrainEvery = Number(values['retrain-every']);
   if (!Number.isInteger(folds) || folds < 1) return fail(`--folds must be a positive integer, got ${values.folds}`);
   if (!Number.isInteger(horizon) || horizon < 1) return fail(`--horizon must be a positive integer, got ${values.horizon}`);
   if (!(threshold > 0 && threshold < 1)) return fail(`--threshold must be in (0, 1), got ${values.threshold}`);
+  if (!(exitThreshold > 0 && exitThreshold <= threshold)) return fail(`--exit-threshold must be in (0, threshold], got ${values['exit-threshold']}`);
   if (!(fee >= 0 && fee < 0.1)) return fail(`--fee must be a fraction in [0, 0.1), got ${values.fee}`);
   if (!Number.isInteger(retrainEvery) || retrainEvery < 1) return fail(`--retrain-every must be a positive integer, got ${values['retrain-every']}`);
   const kinds = values.models.split(',').map((s) => s.trim());
@@ -82,14 +85,15 @@ export async function run(argv: string[]): Promise<number> {
     features: DEFAULT_FEATURE_PARAMS,
     cv: { ...(DEFAULT_TRAIN_OPTIONS.cv as NonNullable<TrainOptions['cv']>), folds, embargoMs: horizon * [...intervals][0]! * 1000 },
     threshold,
+    exitThreshold,
   };
   const rows = buildRows(candlesByPair, base.label, base.features);
   console.log(`evaluate: ${Object.entries(candlesByPair).map(([p, c]) => `${p} ${c.length} candles ${day(c[0]!.openTime)}..${day(c.at(-1)!.openTime)}`).join('; ')}`);
-  console.log(`evaluate: ${rows.length} feature rows, horizon ${horizon} bars, fee ${pct(fee)} per side, long when p > ${threshold}, feature set ${featureSetHash(base.features).slice(0, 12)}`);
+  console.log(`evaluate: ${rows.length} feature rows, horizon ${horizon} bars, fee ${pct(fee)} per side, long when p > ${threshold}${exitThreshold < threshold ? ` until p <= ${exitThreshold}` : ''}, feature set ${featureSetHash(base.features).slice(0, 12)}`);
 
   const out = resolve(values.out);
   mkdirSync(out, { recursive: true });
-  const report: Record<string, unknown> = { files, options: { folds, horizon, threshold, fee, retrainEvery, cv: base.cv }, featureSetHash: featureSetHash(base.features), models: {} };
+  const report: Record<string, unknown> = { files, options: { folds, horizon, threshold, exitThreshold, fee, retrainEvery, cv: base.cv }, featureSetHash: featureSetHash(base.features), models: {} };
 
   for (const kind of kinds as ModelKind[]) {
     const opts: TrainOptions = { ...base, model: { kind } };
@@ -97,13 +101,13 @@ export async function run(argv: string[]): Promise<number> {
     const foldResults = crossValidate(rows, opts);
     const summary = summarize(foldResults);
     console.log(`\n[${kind}] purged walk-forward CV (${folds} folds, embargo ${horizon} bars)`);
-    console.log('fold  test window              train   test  purged  pos%    AUC     logloss  Brier   strategy  buy&hold');
+    console.log('fold  test window              train   test  purged  pos%    AUC     logloss (base)    Brier (base)      strategy  buy&hold');
     for (const f of foldResults) {
       console.log(
-        `${String(f.fold).padEnd(5)} ${day(f.testFrom)}..${day(f.testTo)}   ${String(f.trainRows).padStart(6)} ${String(f.testRows).padStart(6)} ${String(f.purged).padStart(6)}  ${(f.positiveRate * 100).toFixed(1).padStart(5)}  ${f.auc.toFixed(4)}  ${f.logLoss.toFixed(4)}   ${f.brier.toFixed(4)}  ${pct(f.strategyReturn).padStart(8)}  ${pct(f.buyHoldReturn).padStart(8)}`,
+        `${String(f.fold).padEnd(5)} ${day(f.testFrom)}..${day(f.testTo)}   ${String(f.trainRows).padStart(6)} ${String(f.testRows).padStart(6)} ${String(f.purged).padStart(6)}  ${(f.positiveRate * 100).toFixed(1).padStart(5)}  ${f.auc.toFixed(4)}  ${f.logLoss.toFixed(4)} (${f.baseRateLogLoss.toFixed(4)})  ${f.brier.toFixed(4)} (${f.baseRateBrier.toFixed(4)})  ${pct(f.strategyReturn).padStart(8)}  ${pct(f.buyHoldReturn).padStart(8)}`,
       );
     }
-    console.log(`mean  AUC ${summary.auc.toFixed(4)}  logloss ${summary.logLoss.toFixed(4)}  Brier ${summary.brier.toFixed(4)}  strategy ${pct(summary.strategyReturn)} vs buy&hold ${pct(summary.buyHoldReturn)} (compounded over folds, equal-weight pairs)`);
+    console.log(`mean  AUC ${summary.auc.toFixed(4)}  logloss ${summary.logLoss.toFixed(4)} (base rate ${summary.baseRateLogLoss.toFixed(4)})  Brier ${summary.brier.toFixed(4)} (base rate ${summary.baseRateBrier.toFixed(4)})  strategy ${pct(summary.strategyReturn)} vs buy&hold ${pct(summary.buyHoldReturn)} (compounded over folds, equal-weight pairs)`);
 
     const wf = walkForwardBacktest(candlesByPair, { ...opts, retrainEveryBars: retrainEvery, minTrainBars: 4320, ema: [24, 96] });
     console.log(`[${kind}] walk-forward backtest: retrain every ${retrainEvery} bars, ${wf.retrains.length} retrains, net of fees`);

@@ -9,7 +9,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const config = parseConfig();
-  const { url, embedded } = await resolveDatabase(config, createLogger(config.LOG_LEVEL));
+  const { url, embedded } = await resolveDatabase(config, createLogger(config.LOG_LEVEL), true);
   try {
     await migrateDatabase(url, embedded ? 'pg' : config.databaseDriver);
     process.stdout.write('migrations applied\n');

@@ -37,7 +37,7 @@ export const run = (argv: string[]): Promise<number> =>
       const input = userInputSchema.safeParse({ email: values.email, name: values.name, role: values.admin ? 'admin' : 'viewer', password, accountIds });
       if (!input.success) throw new UsageError(input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       try {
-        return await db.transaction((tx) => createUser(tx, input.data, { actor: null, masterKey, clock: systemClock }));
+        return await db.transaction((tx) => createUser(tx, input.data, { actor: null, masterKey: masterKey(), clock: systemClock }));
       } catch (err) {
         if (err instanceof UserExistsError) throw new UsageError(err.message);
         throw err;

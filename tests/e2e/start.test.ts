@@ -1,0 +1,84 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { functionNames, loadStack } from '../../lib/runtime/stack.ts';
+
+/**
+ * The README's first command, as a user runs it: `aether start` with no configuration boots the
+ * embedded PostgreSQL, serves every function, and Ctrl-C leaves nothing behind.
+ */
+const home = mkdtempSync(join(tmpdir(), 'aether-e2e-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+const cleanEnv = (): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, AETHER_HOME: home, PORT: '0', LOG_LEVEL: 'warn' };
+  for (const k of ['DATABASE_URL', 'DATABASE_DRIVER', 'REDIS_URL', 'GATEWAY_URL', 'AETHER_MASTER_KEY']) delete env[k];
+  return env;
+};
+
+function start(): { child: ChildProcess; url: Promise<string>; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['bin/aether.js', 'start'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no URL within 30 s:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /running at (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+  });
+  const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+  return { child, url, output: () => out, exited };
+}
+
+const postgresOn = (dir: string): string => spawnSync('pgrep', ['-af', `postgres.*${dir}`], { encoding: 'utf8' }).stdout.trim();
+
+describe('aether start (embedded, no configuration)', () => {
+  it('serves every function within 30 s, refuses a second process, and Ctrl-C exits 0 leaving no postgres', async () => {
+    const t0 = Date.now();
+    const a = start();
+    const base = await a.url;
+    const health = await fetch(`${base}/function/api/healthz`);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', mode: 'embedded', database: 'ok', queue: 'ok', queueBackend: 'postgres', timescale: 'no' });
+    const metrics = await fetch(`${base}/function/api/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(await metrics.text()).toMatch(/^# HELP /m);
+    for (const name of functionNames(loadStack())) {
+      const r = await fetch(`${base}/function/${name}/healthz`);
+      expect(r.status, name).toBe(200);
+      expect(((await r.json()) as { function: string }).function).toBe(name);
+    }
+    expect(a.output()).toMatch(/one-time onboarding token [A-Za-z0-9_-]{20,}/);
+
+    const second = spawnSync(process.execPath, ['bin/aether.js', 'start'], { env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/another Aether process \(pid \d+\) owns/);
+
+    expect(postgresOn(home)).not.toBe('');
+    a.child.kill('SIGINT');
+    expect(await a.exited).toBe(0);
+    expect(postgresOn(home)).toBe('');
+  }, 90_000);
+
+  it('keeps its data across restarts', async () => {
+    const created = spawnSync(process.execPath, ['bin/aether.js', 'accounts', 'create', '--slug', 'kept', '--name', 'Kept'], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+    expect(created.status, created.stderr).toBe(0);
+    const b = start();
+    await b.url;
+    const listed = spawnSync(process.execPath, ['bin/aether.js', 'accounts', 'list'], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+    expect(listed.stdout).toMatch(/^kept\s/m); // joined the running server's database
+    expect(b.output()).toContain('order-kept'); // an account added as data gets its order function
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(postgresOn(home)).toBe('');
+  }, 90_000);
+});
