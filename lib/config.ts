@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -61,9 +63,25 @@ export class ConfigError extends Error {
 const inferDriver = (url: string | undefined): 'pg' | 'neon' =>
   url && /\.neon\.tech$|\.neon\.build$/.test(new URL(url).hostname) ? 'neon' : 'pg';
 
+/**
+ * OpenFaaS hands secrets to functions as files, never as environment variables: a variable that is
+ * unset is read from `$SECRETS_DIR/<kebab-name>` when that file exists (e.g. database-url).
+ */
+const FILE_SECRETS = ['DATABASE_URL', 'REDIS_URL', 'AETHER_MASTER_KEY', 'COINGECKO_API_KEY'] as const;
+
+function withFileSecrets(env: Record<string, string>): Record<string, string> {
+  const dir = env.SECRETS_DIR ?? '/var/openfaas/secrets';
+  const out = { ...env };
+  for (const name of FILE_SECRETS) {
+    const file = join(dir, name.toLowerCase().replace(/_/g, '-'));
+    if (out[name] === undefined && existsSync(file)) out[name] = readFileSync(file, 'utf8').trim();
+  }
+  return out;
+}
+
 export function parseConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings count as unset: `FOO= aether start` should not mean "FOO is the empty string".
-  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const raw = withFileSecrets(Object.fromEntries(Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')));
   const parsed = envSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
@@ -87,7 +105,7 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['DATABASE_DRIVER', 'inferred', '`pg` (node-postgres) or `neon` (@neondatabase/serverless); inferred from the URL host (*.neon.tech → neon).'],
   ['REDIS_URL', '(unset → BullMQ on PostgreSQL)', 'redis:// URL for the BullMQ queues. Unreachable at start-up = error, never a silent switch.'],
   ['GATEWAY_URL', '(unset)', 'OpenFaaS gateway; queue jobs are invoked over HTTP through it. Unset: functions are invoked in-process.'],
-  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets (cluster).'],
+  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets; DATABASE_URL, REDIS_URL, AETHER_MASTER_KEY, COINGECKO_API_KEY are read from files there (database-url, …) when unset.'],
   ['AETHER_MASTER_KEY', '(generated)', 'base64 32-byte key encrypting secrets at rest in the embedded runtime; generated into $AETHER_HOME/master.key (0600) on first start.'],
   ['AETHER_ACCOUNT', '(unset)', 'Account slug served by an `order-<account>` function (set in stack.yml).'],
   ['KRAKEN_API_URL', 'https://api.kraken.com', 'Kraken REST base URL (the emulator in tests).'],

@@ -18,10 +18,12 @@ export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx:
       path: '/',
       tags: ['jobs'],
       summary: `Run one ${kind} job`,
-      request: { body: { required: true, content: { 'application/json': { schema: jobSchemas[kind] as z.ZodType } } } },
+      // Not required: OpenFaaS' cron-connector POSTs an empty body, which means `{}`.
+      request: { body: { required: false, content: { 'application/json': { schema: jobSchemas[kind] as z.ZodType } } } },
       responses: {
         200: { description: 'Done', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
         400: errorResponses[400],
+        415: { description: 'Not JSON', content: { 'application/json': { schema: errorSchema } } },
         501: { description: 'Not implemented yet', content: { 'application/json': { schema: errorSchema } } },
       },
     }),

@@ -1,0 +1,171 @@
+/**
+ * The typed view of `stack.yml`, the OpenFaaS stack file: which functions exist, what each mounts,
+ * and the cron schedules that drive the OpenFaaS cron-connector in the cluster and BullMQ job
+ * schedulers in the embedded runtime. One parser so both read the same schedules.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CronError, parseCron } from './cron.ts';
+
+export const CRON_TOPIC = 'cron-function';
+export const KRAKEN_SECRET_PREFIX = 'kraken-';
+/** OpenFaaS function name of the order function serving one account. */
+export const ORDER_FUNCTION_PREFIX = 'order-';
+
+const SCALE_LABELS = ['com.openfaas.scale.min', 'com.openfaas.scale.max', 'com.openfaas.scale.target'] as const;
+
+// RFC 1123 labels: what Kubernetes accepts as Deployment, Service and Secret names.
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 name')
+  .max(63);
+
+const stringMap = z.record(z.string(), z.string());
+
+const resources = z.strictObject({
+  memory: z.string().regex(/^\d+(Mi|Gi)$/, 'memory like 256Mi or 1Gi').optional(),
+  cpu: z.string().regex(/^(\d+m|\d+(\.\d+)?)$/, 'cpu like 100m or 1').optional(),
+});
+
+export const stackFunctionSchema = z
+  .strictObject({
+    lang: z.string().min(1),
+    handler: z.string().regex(/^\.\/functions\/[a-z0-9-]+$/, 'must be ./functions/<folder>'),
+    image: z.string().regex(/^[a-z0-9.\-/:]+:[\w.-]+$/, 'must be a tagged image reference'),
+    skip_build: z.boolean().optional(),
+    readonly_root_filesystem: z.boolean().optional(),
+    environment: stringMap.optional(),
+    secrets: z.array(dnsLabel).optional(),
+    labels: stringMap.optional(),
+    annotations: stringMap.optional(),
+    limits: resources.optional(),
+    requests: resources.optional(),
+  })
+  .superRefine((fn, ctx) => {
+    const annotations = fn.annotations ?? {};
+    const topic = annotations['topic'];
+    const schedule = annotations['schedule'];
+    if (topic === CRON_TOPIC && schedule === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['annotations', 'schedule'], message: `topic ${CRON_TOPIC} needs a schedule` });
+    }
+    if (schedule !== undefined) {
+      if (topic !== CRON_TOPIC) {
+        ctx.addIssue({ code: 'custom', path: ['annotations', 'topic'], message: `a schedule needs topic: ${CRON_TOPIC}` });
+      }
+      try {
+        parseCron(schedule);
+      } catch (error) {
+        if (!(error instanceof CronError)) throw error;
+        ctx.addIssue({ code: 'custom', path: ['annotations', 'schedule'], message: error.message });
+      }
+    }
+    const labels = fn.labels ?? {};
+    for (const key of SCALE_LABELS) {
+      const value = labels[key];
+      if (value !== undefined && !/^[1-9]\d*$/.test(value)) {
+        ctx.addIssue({ code: 'custom', path: ['labels', key], message: 'must be a positive integer' });
+      }
+    }
+    const min = Number(labels['com.openfaas.scale.min'] ?? '1');
+    const max = Number(labels['com.openfaas.scale.max'] ?? String(min));
+    if (min > max) {
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: `scale.min ${min} exceeds scale.max ${max}` });
+    }
+    if (new Set(fn.secrets ?? []).size !== (fn.secrets ?? []).length) {
+      ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'lists a secret twice' });
+    }
+  });
+
+export const stackSchema = z.strictObject({
+  version: z.literal(1.0),
+  provider: z.strictObject({ name: z.literal('openfaas'), gateway: z.url() }),
+  functions: z.record(z.string(), stackFunctionSchema).superRefine((functions, ctx) => {
+    const names = Object.keys(functions);
+    if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'no functions' });
+    for (const name of names) {
+      if (!dnsLabel.safeParse(name).success) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `function name "${name}" must be a lowercase RFC 1123 name` });
+      }
+    }
+  }),
+});
+
+export type Stack = z.infer<typeof stackSchema>;
+export type StackFunction = z.infer<typeof stackFunctionSchema>;
+
+export class StackError extends Error {
+  override readonly name = 'StackError';
+}
+
+/** Parses stack.yml text; `source` names the file in error messages. */
+export function parseStack(text: string, source = 'stack.yml'): Stack {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new StackError(`${source} is not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  const result = stackSchema.safeParse(doc);
+  if (!result.success) throw new StackError(`${source} is invalid:\n${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+/** The repository's stack.yml, found from this module so `aether` works from any directory. */
+export const DEFAULT_STACK_PATH = fileURLToPath(new URL('../../stack.yml', import.meta.url));
+
+/** Reads and validates a stack file (a relative `path` resolves from the working directory). */
+export function loadStack(path = DEFAULT_STACK_PATH): Stack {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new StackError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseStack(text, path);
+}
+
+export function functionNames(stack: Stack): string[] {
+  return Object.keys(stack.functions);
+}
+
+/** Cron-triggered functions in file order. */
+export function cronSchedules(stack: Stack): Array<{ function: string; schedule: string }> {
+  return Object.entries(stack.functions).flatMap(([name, fn]) => {
+    const annotations = fn.annotations ?? {};
+    const schedule = annotations['schedule'];
+    return annotations['topic'] === CRON_TOPIC && schedule !== undefined ? [{ function: name, schedule }] : [];
+  });
+}
+
+/** The folder under functions/ that holds a function's handler (`./functions/order` → `order`). */
+export function handlerFolder(fn: StackFunction): string {
+  return fn.handler.slice('./functions/'.length);
+}
+
+/**
+ * Every breach of the Kraken key isolation rule: `order-<account>` mounts exactly
+ * `kraken-<account>` (and says AETHER_ACCOUNT=<account>); no other function mounts any kraken secret.
+ */
+export function secretIsolationViolations(stack: Stack): string[] {
+  const violations: string[] = [];
+  for (const [name, fn] of Object.entries(stack.functions)) {
+    const kraken = (fn.secrets ?? []).filter((s) => s.startsWith(KRAKEN_SECRET_PREFIX));
+    if (!name.startsWith(ORDER_FUNCTION_PREFIX)) {
+      for (const secret of kraken) violations.push(`${name} mounts ${secret} but is not an order function`);
+      continue;
+    }
+    const account = name.slice(ORDER_FUNCTION_PREFIX.length);
+    const own = `${KRAKEN_SECRET_PREFIX}${account}`;
+    if (!kraken.includes(own)) violations.push(`${name} does not mount its own ${own}`);
+    for (const secret of kraken) {
+      if (secret !== own) violations.push(`${name} mounts ${secret}, which belongs to another account`);
+    }
+    const declared = fn.environment?.['AETHER_ACCOUNT'];
+    if (declared !== account) {
+      violations.push(`${name} has AETHER_ACCOUNT=${declared ?? '(unset)'}, expected ${account}`);
+    }
+  }
+  return violations;
+}
