@@ -1,0 +1,30 @@
+import type { OrderRequest } from '../exchange/types.ts';
+import { buyCost } from './costs.ts';
+import type { RiskContext } from './types.ts';
+
+/**
+ * The context after an approved order is submitted, so that several intents checked in one cycle
+ * cannot together overspend or overshoot a cap. A buy reserves its full cost (fees and slippage
+ * included) and counts as exposure at once; a sell reserves its base but keeps the exposure until
+ * it fills (the cautious side of both).
+ */
+export function reserveApproved(ctx: RiskContext, order: OrderRequest): RiskContext {
+  const spec = ctx.markets[order.pair];
+  if (spec === undefined) throw new RangeError(`reserveApproved: unknown market ${order.pair}`);
+  const balances = { ...ctx.balances };
+  if (order.side === 'buy') {
+    const mark = ctx.prices[order.pair] ?? ctx.positions[order.pair]?.markPrice;
+    const price = order.type === 'market' ? mark : order.price;
+    if (price === undefined) throw new RangeError(`reserveApproved: no price for ${order.pair}`);
+    const cost = buyCost(order.amount, price, spec.takerFee, ctx.slippage[order.pair] ?? ctx.settings.defaultSlippage);
+    const usd = balances['USD'] ?? { total: 0, hold: 0, free: 0 };
+    balances['USD'] = { total: usd.total, hold: usd.hold + cost, free: usd.free - cost };
+    const pos = ctx.positions[order.pair];
+    const markPrice = mark !== undefined && mark > price ? mark : price;
+    const positions = { ...ctx.positions, [order.pair]: pos ? { ...pos, qty: pos.qty + order.amount } : { qty: order.amount, avgPrice: price, markPrice } };
+    return { ...ctx, balances, positions };
+  }
+  const bal = balances[spec.base] ?? { total: 0, hold: 0, free: 0 };
+  balances[spec.base] = { total: bal.total, hold: bal.hold + order.amount, free: bal.free - order.amount };
+  return { ...ctx, balances };
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/** Fractions (0.01 = 1 %) unless the name says otherwise. */
+const fraction = (name: string, min: number, max: number) =>
+  z.number({ error: `${name} must be a number` }).min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`);
+
+const regimeMultiplier = z
+  .object({
+    sl: fraction('regime SL multiplier', 0.1, 5),
+    tp: fraction('regime TP multiplier', 0.1, 5),
+  })
+  .strict();
+
+const DEFAULT_REGIME_MULTIPLIERS = {
+  // Trends run further in a bull market; in a bear market take profit early and cut losers fast.
+  bull: { sl: 1, tp: 1.25 },
+  sideways: { sl: 0.9, tp: 0.8 },
+  bear: { sl: 0.75, tp: 0.6 },
+};
+
+/** The object without cross-field rules, for callers that need its shape (`.shape`, `.pick`); validate whole settings with riskSettingsSchema. */
+export const riskSettingsObject = z
+  .object({
+    /** Share of equity lost if a stop is hit (before the volatility scale). */
+    riskPerTrade: fraction('riskPerTrade', 0.0001, 0.05).default(0.01),
+    slAtrMultiple: fraction('slAtrMultiple', 0.1, 20).default(2),
+    tpAtrMultiple: fraction('tpAtrMultiple', 0.1, 40).default(3),
+    minSlPct: fraction('minSlPct', 0.001, 0.5).default(0.005),
+    maxSlPct: fraction('maxSlPct', 0.001, 0.5).default(0.08),
+    minTpPct: fraction('minTpPct', 0.001, 2).default(0.01),
+    maxTpPct: fraction('maxTpPct', 0.001, 2).default(0.25),
+    regimeMultipliers: z
+      .object({ bull: regimeMultiplier, sideways: regimeMultiplier, bear: regimeMultiplier })
+      .strict()
+      .default(DEFAULT_REGIME_MULTIPLIERS),
+    /** Trailing stop distance in ATR multiples; 0 turns trailing off. */
+    trailAtrMultiple: fraction('trailAtrMultiple', 0, 20).default(0),
+    /** Largest value of one pair as a share of equity. */
+    maxPairExposure: fraction('maxPairExposure', 0.001, 1).default(0.25),
+    /** Largest combined value of a group of correlated pairs as a share of equity. */
+    maxGroupExposure: fraction('maxGroupExposure', 0.001, 1).default(0.5),
+    /** Pairs whose return correlation is at or above this share a group cap. */
+    correlationThreshold: fraction('correlationThreshold', 0, 1).default(0.7),
+    /** Bars of log returns in the rolling correlation. */
+    correlationWindow: z.number().int('correlationWindow must be an integer').min(10, 'correlationWindow must be ≥ 10').max(5000, 'correlationWindow must be ≤ 5000').default(168),
+    softDailyDrawdown: fraction('softDailyDrawdown', 0.001, 0.5).default(0.03),
+    hardDailyDrawdown: fraction('hardDailyDrawdown', 0.001, 0.9).default(0.05),
+    /** On HALTED, also sell every position (otherwise only entries are cancelled). */
+    flattenOnHalt: z.boolean().default(false),
+    /** Extra return an entry must expect above round-trip fees and slippage. */
+    edgeMargin: fraction('edgeMargin', 0, 0.1).default(0.001),
+    /** Annualised volatility the sizing aims for; size scales by target / realised. */
+    volTargetAnnual: fraction('volTargetAnnual', 0.01, 5).default(0.5),
+    /** Cap on the volatility scale (a calm market must not lever a position up without bound). */
+    maxVolScale: fraction('maxVolScale', 0.1, 5).default(1.5),
+    /** Expected slippage (fraction) for a pair the caller gives none for. */
+    defaultSlippage: fraction('defaultSlippage', 0, 0.05).default(0.0005),
+    /** Shrink an entry to fit a cap or the free balance instead of refusing it. */
+    reduceToFit: z.boolean().default(true),
+  })
+  .strict();
+
+export const riskSettingsSchema = riskSettingsObject.superRefine((s, ctx) => {
+  if (s.hardDailyDrawdown <= s.softDailyDrawdown)
+    ctx.addIssue({ code: 'custom', path: ['hardDailyDrawdown'], message: `hardDailyDrawdown (${s.hardDailyDrawdown}) must exceed softDailyDrawdown (${s.softDailyDrawdown})` });
+  if (s.minSlPct > s.maxSlPct)
+    ctx.addIssue({ code: 'custom', path: ['minSlPct'], message: `minSlPct (${s.minSlPct}) must be ≤ maxSlPct (${s.maxSlPct})` });
+  if (s.minTpPct > s.maxTpPct)
+    ctx.addIssue({ code: 'custom', path: ['minTpPct'], message: `minTpPct (${s.minTpPct}) must be ≤ maxTpPct (${s.maxTpPct})` });
+  if (s.maxPairExposure > s.maxGroupExposure)
+    ctx.addIssue({ code: 'custom', path: ['maxPairExposure'], message: `maxPairExposure (${s.maxPairExposure}) must be ≤ maxGroupExposure (${s.maxGroupExposure})` });
+});
+
+export type RiskSettings = z.infer<typeof riskSettingsSchema>;

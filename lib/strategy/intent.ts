@@ -1,0 +1,30 @@
+import type { OrderRequest } from '../exchange/types.ts';
+
+export type IntentKind = 'entry' | 'exit' | 'stop-move' | 'hedge';
+
+/** Which signal a decision came from (null for hedge rebalances and risk-driven exits). */
+export interface SignalRef {
+  pair: string;
+  time: number; // the signal's last closed candle open time
+  modelVersion: string;
+}
+
+/**
+ * A decision to trade, before the risk engine. Entries are buys with a stop-loss attached as
+ * `order.close`; exits and stop moves are sells of a held long (spot, long-only); hedge intents
+ * are either side.
+ */
+export interface OrderIntent {
+  kind: IntentKind;
+  accountId: string;
+  decisionTime: number; // epoch ms; with account, pair and kind it derives order.clientId
+  order: OrderRequest;
+  reason: string;
+  signal: SignalRef | null;
+  /** Expected return of the trade before costs (fraction); the risk engine refuses entries below round-trip costs. */
+  expectedEdge: number;
+  /** Entries: the protection to record with the position (the stop is also attached as order.close; the take-profit is enforced each cycle). */
+  stops?: { stopLoss: number; takeProfit: number };
+  /** Stop moves: the stop price being replaced (its order is cancelled first). */
+  replacesStop?: number;
+}

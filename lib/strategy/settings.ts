@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { defaultBaselineOptions } from './baseline.ts';
+
+const USD_PAIR = /^[A-Z0-9]{1,12}\/USD$/;
+const INTERVALS = [60, 300, 900, 1800, 3600, 14_400, 86_400] as const;
+
+const int = (name: string, min: number, max: number) =>
+  z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`).min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`);
+const num = (name: string, min: number, max: number) =>
+  z.number({ error: `${name} must be a number` }).min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`);
+
+const baselineSchema = z
+  .object({
+    fastPeriod: int('baseline.fastPeriod', 2, 500),
+    slowPeriod: int('baseline.slowPeriod', 3, 1000),
+    trendPeriod: int('baseline.trendPeriod', 3, 2000),
+    atrPeriod: int('baseline.atrPeriod', 2, 500),
+    volWindow: int('baseline.volWindow', 5, 2000),
+    maxAtrPct: num('baseline.maxAtrPct', 0.001, 1),
+    gain: num('baseline.gain', 0.01, 20),
+    lookback: int('baseline.lookback', 10, 5000),
+  })
+  .strict()
+  .refine((b) => b.fastPeriod < b.slowPeriod, { message: 'baseline.fastPeriod must be < baseline.slowPeriod', path: ['fastPeriod'] })
+  .refine((b) => b.lookback >= Math.max(b.slowPeriod, b.trendPeriod, b.atrPeriod + 1, b.volWindow + 1), {
+    message: 'baseline.lookback must cover the slowest indicator (slow, trend, ATR and volatility windows)',
+    path: ['lookback'],
+  });
+
+const { horizonBars: _h, ...baselineDefaults } = defaultBaselineOptions;
+
+/** The object without cross-field rules, for callers that need its shape (`.shape`, `.pick`); validate whole settings with tradingSettingsSchema. */
+export const tradingSettingsObject = z
+  .object({
+    /** Pairs the account may trade: Kraken spot USD pairs only. */
+    pairs: z
+      .array(z.string().regex(USD_PAIR, 'pairs must be spot USD pairs like "BTC/USD"'))
+      .min(1, 'pairs must list at least one pair')
+      .max(50, 'pairs may list at most 50 pairs')
+      .refine((p) => new Set(p).size === p.length, 'pairs must not repeat')
+      .default(['BTC/USD', 'ETH/USD', 'SOL/USD']),
+    /** Enter when probUp ≥ this (and the regime is not bear). */
+    entryThreshold: num('entryThreshold', 0.5, 0.99).default(0.6),
+    /** Exit when probUp ≤ this. */
+    exitThreshold: num('exitThreshold', 0.01, 0.9).default(0.45),
+    /** Bars ahead the signal's probability and expected return refer to. */
+    signalHorizonBars: int('signalHorizonBars', 1, 720).default(24),
+    /** Candle interval in seconds the signals are computed on. */
+    candleInterval: z
+      .number()
+      .refine((v) => (INTERVALS as readonly number[]).includes(v), `candleInterval must be one of ${INTERVALS.join(', ')} seconds`)
+      .default(3600),
+    maxOpenPositions: int('maxOpenPositions', 1, 50).default(3),
+    /** A signal older than this many bars at decision time opens nothing. */
+    maxSignalAgeBars: int('maxSignalAgeBars', 1, 48).default(2),
+    allowBearEntries: z.boolean().default(false),
+    entryOrderType: z.enum(['market', 'limit']).default('market'),
+    /** Limit entries: price above the mark, in basis points, to be filled promptly. */
+    limitOffsetBps: num('limitOffsetBps', 0, 200).default(5),
+    baseline: baselineSchema.default(baselineDefaults),
+  })
+  .strict();
+
+export const tradingSettingsSchema = tradingSettingsObject.superRefine((s, ctx) => {
+  if (s.exitThreshold >= s.entryThreshold)
+    ctx.addIssue({ code: 'custom', path: ['exitThreshold'], message: `exitThreshold (${s.exitThreshold}) must be below entryThreshold (${s.entryThreshold})` });
+});
+
+export type TradingSettings = z.infer<typeof tradingSettingsSchema>;
