@@ -5,7 +5,10 @@ import type { Config } from '../lib/config.ts';
 import type { AppContext } from '../lib/context.ts';
 import { hasTimescale, openDatabase, type Database } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
+import { EncryptedSecretStore } from '../lib/accounts/credentials.ts';
+import { KubernetesSecretStore } from '../lib/accounts/kubernetes-secrets.ts';
 import { loadMasterKey } from '../lib/accounts/secrets.ts';
+import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
 import { runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
@@ -65,15 +68,19 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       await database.close();
       throw new StartupError(err.message);
     });
+    const masterKey = masterKeyFor(config);
     const ctx: AppContext = {
       config,
       db: database.db,
       queue,
       logger,
       clock: opts.clock ?? systemClock,
-      masterKey: masterKeyFor(config),
+      masterKey,
       timescale: await hasTimescale(database.db),
       version: VERSION,
+      // Kubernetes Secrets where Aether runs in Kubernetes (the API server's env is set in every pod).
+      secretStore: config.KUBERNETES_SERVICE_HOST ? KubernetesSecretStore.inCluster(config.KUBERNETES_NAMESPACE) : new EncryptedSecretStore(masterKey),
+      checkCredentials: (creds) => checkKrakenCredentials(config.KRAKEN_API_URL, creds),
     };
     return {
       ctx,

@@ -38,6 +38,8 @@ export const envSchema = z
     TLS_CERT: z.string().min(1).optional(),
     TLS_KEY: z.string().min(1).optional(),
     KUBERNETES_NAMESPACE: z.string().min(1).default('aether'),
+    /** Set by Kubernetes in every pod: key uploads then go to Kubernetes Secrets. */
+    KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY))

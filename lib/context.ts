@@ -1,3 +1,4 @@
+import type { KrakenCredentials, SecretStore } from './accounts/credentials.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/client.ts';
@@ -15,4 +16,10 @@ export interface AppContext {
   masterKey: Buffer;
   timescale: boolean;
   version: string;
+  /** Where uploaded Kraken keys go: Kubernetes Secrets (cluster) or encrypted rows (embedded). */
+  secretStore: SecretStore;
+  /** Validates keys against Kraken (a Balance call and a validate=true order) before they are stored. */
+  checkCredentials(creds: KrakenCredentials): Promise<CredentialCheck>;
 }
+
+export type CredentialCheck = { ok: true } | { ok: false; reason: string };

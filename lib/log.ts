@@ -22,7 +22,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'aether' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.secret', '*.password', '*.token', '*.apiKey'],
+        // Top-level names too: pino applies `redact` to child bindings, which the formatters do not see.
+        paths: [
+          ...['secret', 'apiSecret', 'password', 'token', 'apiKey', 'authorization', 'cookie', 'totp'].flatMap((k) => [k, `*.${k}`]),
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'headers.cookie',
+        ],
         censor: '[redacted]',
       },
       formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },

@@ -1,5 +1,7 @@
+import { z } from '@hono/zod-openapi';
 import type { AppContext } from '../../lib/context.ts';
 import { createFunctionApp, type AetherApp } from '../../lib/http/app.ts';
+import { registerAccountConfig } from './routes/account-config.ts';
 import { registerAccounts } from './routes/accounts.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
@@ -12,9 +14,17 @@ export function createApp(ctx: AppContext): AetherApp {
   registerOnboarding(app, ctx);
   registerAuth(app, ctx);
   registerAccounts(app, ctx);
+  registerAccountConfig(app, ctx);
   registerUsers(app, ctx);
   registerAudit(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/openapi.json',
+    tags: ['ops'],
+    summary: 'This OpenAPI 3.1 document',
+    responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+  });
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Aether API', version: ctx.version } });
   return app;
 }

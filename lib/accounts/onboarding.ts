@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { onboardingTokens } from '../../schema/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -13,6 +13,16 @@ export async function issueOnboardingToken(db: Db): Promise<string | null> {
   const token = randomBytes(24).toString('base64url');
   await db.insert(onboardingTokens).values({ tokenHash: digest(token) });
   return token;
+}
+
+const ONBOARDING_LOCK = 0x6f6e6272; // "onbr"
+
+/**
+ * Serialises first-admin creation for the rest of the transaction: two valid tokens used at once must
+ * not both see "no users yet". Take it before counting users.
+ */
+export async function lockOnboarding(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ONBOARDING_LOCK})`);
 }
 
 /** Consumes the token inside the transaction that creates the first admin; false if unknown or used. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EncryptedSecretStore } from '../../lib/accounts/credentials.ts';
 import { VirtualClock } from '../../lib/clock.ts';
 import { parseConfig } from '../../lib/config.ts';
 import type { AppContext } from '../../lib/context.ts';
@@ -8,15 +9,18 @@ import type { QueueClient } from '../../lib/queue/client.ts';
 
 /** A function context over a test database, a virtual clock and a silent logger. */
 export function testContext(db: Db, queue: QueueClient, overrides: Partial<AppContext> = {}): AppContext {
+  const masterKey = overrides.masterKey ?? randomBytes(32);
   return {
     config: parseConfig({ AETHER_HOME: '/nonexistent' }),
     db,
     queue,
     logger: createLogger('silent'),
     clock: new VirtualClock(Date.parse('2026-01-05T12:00:00Z')),
-    masterKey: randomBytes(32),
+    masterKey,
     timescale: false,
     version: 'test',
+    secretStore: new EncryptedSecretStore(masterKey),
+    checkCredentials: () => Promise.reject(new Error('this test context reaches no Kraken: pass checkCredentials')),
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import type { Context } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { users } from '../../../schema/index.ts';
 import { listAccounts } from '../../../lib/accounts/accounts.ts';
@@ -39,10 +40,22 @@ const login = createRoute({
 let dummyHash: Promise<string> | undefined;
 const dummy = (): Promise<string> => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
 
+/**
+ * The address login throttling counts against: the entry the nearest proxy (ingress, gateway)
+ * appended to X-Forwarded-For — a client can prepend entries but not choose the last one — else the
+ * socket's peer.
+ */
+function clientAddress(c: Context): string {
+  const forwarded = c.req.header('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (forwarded?.length) return forwarded[forwarded.length - 1]!;
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'local';
+}
+
 export function registerAuth(app: AetherApp, ctx: AppContext): void {
   app.openapi(login, async (c) => {
     const { email, password, totp } = c.req.valid('json');
-    const ip = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
+    const ip = clientAddress(c);
     if (await isThrottled(ctx.db, email, ip, ctx.clock)) throw new HttpError(429, 'THROTTLED', 'too many failed logins; try again in 15 minutes');
     const user = await findUserByEmail(ctx.db, email);
     const passwordOk = await verifyPassword(user?.passwordHash ?? (await dummy()), password);
@@ -59,11 +72,20 @@ export function registerAuth(app: AetherApp, ctx: AppContext): void {
       if (step === null || step <= (user.totpLastStep ?? -1)) return fail('BAD_TOTP', 'wrong or already used TOTP code');
     }
     const session = await ctx.db.transaction(async (tx) => {
-      if (step !== null) await tx.update(users).set({ totpLastStep: step }).where(eq(users.id, user.id));
+      if (step !== null) {
+        // Claim the step atomically: of two concurrent logins with one code, only one may win.
+        const claimed = await tx
+          .update(users)
+          .set({ totpLastStep: step })
+          .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
+          .returning({ id: users.id });
+        if (claimed.length === 0) return null;
+      }
       const s = await createSession(tx, user.id, ctx.clock);
       await appendAudit(tx, { action: 'auth.login', userId: user.id, details: { ip } }, ctx.clock);
       return s;
     });
+    if (!session) return fail('BAD_TOTP', 'wrong or already used TOTP code');
     setCookie(c, SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'Strict',

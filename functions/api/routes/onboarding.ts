@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AccountExistsError, createAccount, DEFAULT_ACCOUNTS, findAccount, listAccounts, accountInputSchema } from '../../../lib/accounts/accounts.ts';
-import { consumeOnboardingToken } from '../../../lib/accounts/onboarding.ts';
+import { consumeOnboardingToken, lockOnboarding } from '../../../lib/accounts/onboarding.ts';
 import { seedAccount } from '../../../lib/accounts/settings.ts';
 import { countUsers, createUser, passwordSchema } from '../../../lib/accounts/users.ts';
 import type { AppContext } from '../../../lib/context.ts';
@@ -48,6 +48,7 @@ export function registerOnboarding(app: AetherApp, ctx: AppContext): void {
     async (c) => {
       const { token, email, name, password } = c.req.valid('json');
       const created = await ctx.db.transaction(async (tx) => {
+        await lockOnboarding(tx);
         if ((await countUsers(tx)) > 0 || !(await consumeOnboardingToken(tx, token, ctx.clock)))
           throw new HttpError(403, 'ONBOARDING_CLOSED', 'the onboarding token is unknown or used, or an admin already exists');
         return createUser(tx, { email, name, password, role: 'admin' }, { actor: null, masterKey: ctx.masterKey, clock: ctx.clock });

@@ -1,0 +1,213 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Account } from '../../../lib/accounts/accounts.ts';
+import { krakenCredentialsSchema, listCredentials, loadCredentials, saveCredentials } from '../../../lib/accounts/credentials.ts';
+import { latestSettings, putSettings, settingsSchemas, SETTINGS_KINDS, type SettingsKind } from '../../../lib/accounts/settings.ts';
+import { appendAudit } from '../../../lib/audit/index.ts';
+import type { AppContext } from '../../../lib/context.ts';
+import { withAccount } from '../../../lib/db/scope.ts';
+import type { AetherApp } from '../../../lib/http/app.ts';
+import { authenticate, requireAccountAccess, type AuthedEnv } from '../../../lib/http/auth.ts';
+import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
+import { accountParam, body, json } from './schemas.ts';
+
+const versioned = z.object({ version: z.number().int(), value: z.record(z.string(), z.unknown()) });
+const allSettings = z.object(Object.fromEntries(SETTINGS_KINDS.map((k) => [k, versioned])) as Record<SettingsKind, typeof versioned>).openapi('AccountSettings');
+const editableKind = z.object({ account: accountParam.shape.account, kind: z.enum(['trading', 'risk', 'hedge']).openapi({ param: { name: 'kind', in: 'path' } }) });
+const patchBody = z.record(z.string(), z.unknown()).openapi('SettingsPatch', { description: 'fields to change; merged with the current settings, then validated whole' });
+const credentialSummary = z
+  .object({ fingerprint: z.string(), keyLast4: z.string(), storage: z.enum(['kubernetes', 'encrypted']), active: z.boolean(), createdAt: z.string() })
+  .openapi('CredentialSummary');
+
+const simulationBody = z
+  .object({
+    enabled: z.boolean(),
+    /** Going live must be confirmed by typing `LIVE <account slug>`. */
+    confirm: z.string().max(64).optional(),
+  })
+  .strict()
+  .openapi('SimulationToggle');
+
+const hedgeBody = z
+  .discriminatedUnion('mode', [
+    z.object({ mode: z.literal('auto') }).strict(),
+    z.object({ mode: z.literal('manual'), ratio: z.number().min(0).max(1), expiresAt: z.iso.datetime({ offset: true }).nullable().optional() }).strict(),
+  ])
+  .openapi('HedgeOverride');
+
+const account = (c: Context<AuthedEnv>): Account => c.get('account')!;
+const zodMessage = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
+
+/** Per-account configuration: settings (versioned), the simulation switch, Kraken keys, the hedge override. */
+export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
+  const viewer = [authenticate(ctx), requireAccountAccess(ctx, 'viewer')];
+  const admin = [authenticate(ctx), requireAccountAccess(ctx, 'admin')];
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/accounts/{account}/settings',
+      tags: ['settings'],
+      security: [{ bearer: [] }],
+      middleware: viewer,
+      request: { params: accountParam },
+      responses: { 200: json(allSettings, 'The latest settings of every kind'), 401: errorResponses[401], 403: errorResponses[403], 404: json(errorSchema, 'No such account') },
+    }),
+    async (c) => {
+      const a = account(c as never);
+      const out = await withAccount(ctx.db, a.id, async (tx) => {
+        const entries = await Promise.all(SETTINGS_KINDS.map(async (k) => [k, await latestSettings(tx, a.id, k)] as const));
+        return Object.fromEntries(entries);
+      });
+      return c.json(out as unknown as z.infer<typeof allSettings>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/accounts/{account}/settings/{kind}',
+      tags: ['settings'],
+      summary: 'Change trading, risk or hedge settings (admin); adds a version, audited with before/after',
+      security: [{ bearer: [] }],
+      middleware: admin,
+      request: { params: editableKind, body: body(patchBody) },
+      responses: {
+        200: json(versioned, 'The new version'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+      },
+    }),
+    async (c) => {
+      const { kind } = c.req.valid('param');
+      const patch = c.req.valid('json');
+      const a = account(c as never);
+      const result = await withAccount(ctx.db, a.id, async (tx) => {
+        const current = await latestSettings(tx, a.id, kind);
+        const merged = settingsSchemas[kind].safeParse({ ...current.value, ...patch });
+        if (!merged.success) throw new HttpError(400, 'INVALID_SETTINGS', zodMessage(merged.error));
+        return putSettings(tx, a.id, kind, merged.data, c.get('user')!.id, ctx.clock);
+      });
+      return c.json(result as z.infer<typeof versioned>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/accounts/{account}/simulation',
+      tags: ['settings'],
+      summary: 'Switch the account between simulation and live (admin). Live needs verified keys and confirm = "LIVE <slug>".',
+      security: [{ bearer: [] }],
+      middleware: admin,
+      request: { params: accountParam, body: body(simulationBody) },
+      responses: {
+        200: json(versioned, 'The new simulation setting'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+        409: json(errorSchema, 'Keys missing or refused by Kraken'),
+      },
+    }),
+    async (c) => {
+      const { enabled, confirm } = c.req.valid('json');
+      const a = account(c as never);
+      if (!enabled && confirm !== `LIVE ${a.slug}`) throw new HttpError(400, 'CONFIRMATION_REQUIRED', `to trade live with real money send confirm: "LIVE ${a.slug}"`);
+      if (!enabled) {
+        const creds = await withAccount(ctx.db, a.id, (tx) =>
+          loadCredentials(tx, a.id, { mode: ctx.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: ctx.config.SECRETS_DIR, masterKey: ctx.masterKey }),
+        ).catch((err: Error) => {
+          throw new HttpError(409, 'NO_KEYS', err.message);
+        });
+        const check = await ctx.checkCredentials(creds);
+        if (!check.ok) throw new HttpError(409, 'KEYS_REFUSED', `Kraken refused the stored keys: ${check.reason}`);
+      }
+      const result = await withAccount(ctx.db, a.id, (tx) => putSettings(tx, a.id, 'simulation', { enabled }, c.get('user')!.id, ctx.clock));
+      return c.json(result as z.infer<typeof versioned>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/accounts/{account}/keys',
+      tags: ['keys'],
+      summary: 'Stored Kraken keys: fingerprint and last four characters only',
+      security: [{ bearer: [] }],
+      middleware: viewer,
+      request: { params: accountParam },
+      responses: { 200: json(z.object({ keys: z.array(credentialSummary) }), 'Key summaries'), 401: errorResponses[401], 403: errorResponses[403], 404: json(errorSchema, 'No such account') },
+    }),
+    async (c) => {
+      const a = account(c as never);
+      const keys = await withAccount(ctx.db, a.id, (tx) => listCredentials(tx, a.id));
+      return c.json({ keys: keys.map((k) => ({ ...k, createdAt: k.createdAt.toISOString() })) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/accounts/{account}/keys',
+      tags: ['keys'],
+      summary: 'Upload a Kraken key (admin): validated against Kraken, stored as a Kubernetes Secret or encrypted, audited by fingerprint',
+      security: [{ bearer: [] }],
+      middleware: admin,
+      request: { params: accountParam, body: body(krakenCredentialsSchema) },
+      responses: {
+        201: json(credentialSummary, 'Stored'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+        422: json(errorSchema, 'Kraken refused the key'),
+      },
+    }),
+    async (c) => {
+      const creds = c.req.valid('json');
+      const a = account(c as never);
+      const check = await ctx.checkCredentials(creds);
+      if (!check.ok) throw new HttpError(422, 'KEYS_REFUSED', `Kraken refused the key: ${check.reason}`);
+      const saved = await withAccount(ctx.db, a.id, (tx) => saveCredentials(tx, a, creds, ctx.secretStore, c.get('user')!.id, ctx.clock));
+      return c.json({ ...saved, createdAt: saved.createdAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/accounts/{account}/hedge',
+      tags: ['hedge'],
+      summary: 'Hedge mode (admin): auto, or a manual USD share with an optional expiry',
+      security: [{ bearer: [] }],
+      middleware: admin,
+      request: { params: accountParam, body: body(hedgeBody) },
+      responses: {
+        200: json(versioned, 'The new hedge settings'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+      },
+    }),
+    async (c) => {
+      const o = c.req.valid('json');
+      const a = account(c as never);
+      const expiry = o.mode === 'manual' && o.expiresAt ? Date.parse(o.expiresAt) : null;
+      if (expiry !== null && expiry <= ctx.clock.now()) throw new HttpError(400, 'EXPIRY_IN_PAST', 'expiresAt must be in the future');
+      const result = await withAccount(ctx.db, a.id, async (tx) => {
+        const current = await latestSettings(tx, a.id, 'hedge');
+        const next = o.mode === 'auto' ? { ...current.value, mode: 'auto' as const } : { ...current.value, mode: 'manual' as const, manualRatio: o.ratio, manualExpiry: expiry };
+        const parsed = settingsSchemas.hedge.safeParse(next);
+        if (!parsed.success) throw new HttpError(400, 'INVALID_SETTINGS', zodMessage(parsed.error));
+        const saved = await putSettings(tx, a.id, 'hedge', parsed.data, c.get('user')!.id, ctx.clock);
+        await appendAudit(tx, { action: 'hedge.override', userId: c.get('user')!.id, accountId: a.id, details: { ...o } }, ctx.clock);
+        return saved;
+      });
+      return c.json(result as z.infer<typeof versioned>, 200);
+    },
+  );
+}
