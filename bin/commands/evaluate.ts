@@ -38,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
         'exit-threshold': { type: 'string' },
         fee: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.feeRate) },
         'retrain-every': { type: 'string', default: '720' },
+        'min-train': { type: 'string', default: '4320' },
       },
       strict: true,
     }));
@@ -52,12 +53,14 @@ export async function run(argv: string[]): Promise<number> {
   const fee = Number(values.fee);
   const exitThreshold = values['exit-threshold'] === undefined ? threshold : Number(values['exit-threshold']);
   const retrainEvery = Number(values['retrain-every']);
+  const minTrain = Number(values['min-train']);
   if (!Number.isInteger(folds) || folds < 1) return fail(`--folds must be a positive integer, got ${values.folds}`);
   if (!Number.isInteger(horizon) || horizon < 1) return fail(`--horizon must be a positive integer, got ${values.horizon}`);
   if (!(threshold > 0 && threshold < 1)) return fail(`--threshold must be in (0, 1), got ${values.threshold}`);
   if (!(exitThreshold > 0 && exitThreshold <= threshold)) return fail(`--exit-threshold must be in (0, threshold], got ${values['exit-threshold']}`);
   if (!(fee >= 0 && fee < 0.1)) return fail(`--fee must be a fraction in [0, 0.1), got ${values.fee}`);
   if (!Number.isInteger(retrainEvery) || retrainEvery < 1) return fail(`--retrain-every must be a positive integer, got ${values['retrain-every']}`);
+  if (!Number.isInteger(minTrain) || minTrain < 1) return fail(`--min-train must be a positive integer, got ${values['min-train']}`);
   const kinds = values.models.split(',').map((s) => s.trim());
   for (const k of kinds) if (k !== 'gbt' && k !== 'logistic') return fail(`unknown model "${k}" (gbt, logistic)`);
 
@@ -93,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const out = resolve(values.out);
   mkdirSync(out, { recursive: true });
-  const report: Record<string, unknown> = { files, options: { folds, horizon, threshold, exitThreshold, fee, retrainEvery, cv: base.cv }, featureSetHash: featureSetHash(base.features), models: {} };
+  const report: Record<string, unknown> = { files, options: { folds, horizon, threshold, exitThreshold, fee, retrainEvery, minTrain, cv: base.cv }, featureSetHash: featureSetHash(base.features), models: {} };
 
   for (const kind of kinds as ModelKind[]) {
     const opts: TrainOptions = { ...base, model: { kind } };
@@ -109,8 +112,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     console.log(`mean  AUC ${summary.auc.toFixed(4)}  logloss ${summary.logLoss.toFixed(4)} (base rate ${summary.baseRateLogLoss.toFixed(4)})  Brier ${summary.brier.toFixed(4)} (base rate ${summary.baseRateBrier.toFixed(4)})  strategy ${pct(summary.strategyReturn)} vs buy&hold ${pct(summary.buyHoldReturn)} (compounded over folds, equal-weight pairs)`);
 
-    const wf = walkForwardBacktest(candlesByPair, { ...opts, retrainEveryBars: retrainEvery, minTrainBars: 4320, ema: [24, 96] });
-    console.log(`[${kind}] walk-forward backtest: retrain every ${retrainEvery} bars, ${wf.retrains.length} retrains, net of fees`);
+    const wf = walkForwardBacktest(candlesByPair, { ...opts, retrainEveryBars: retrainEvery, minTrainBars: minTrain, ema: [24, 96] });
+    console.log(`[${kind}] walk-forward backtest: first fit after ${minTrain} bars, retrain every ${retrainEvery} bars, ${wf.retrains.length} retrains, net of fees`);
     for (const p of wf.perPair) {
       console.log(`  ${p.pair.padEnd(8)} ${day(p.from)}..${day(p.to)}  model ${pct(p.strategy).padStart(9)} (${p.trades} trades, ${pct(p.exposure)} long)  buy&hold ${pct(p.buyHold).padStart(9)}  EMA(24/96) ${pct(p.emaCrossover).padStart(9)} (${p.emaTrades} trades)`);
     }
