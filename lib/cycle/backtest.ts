@@ -1,0 +1,271 @@
+import { VirtualClock } from '../clock.ts';
+import { SimEngine } from '../exchange/sim-engine.ts';
+import type { SimFill, SlippageConfig } from '../exchange/sim-types.ts';
+import type { MarketSpec } from '../exchange/types.ts';
+import type { Candle } from '../market/candle.ts';
+import { cagr, maxDrawdown, sharpe, simpleReturns, sortino, periodsPerYear } from '../reports/metrics.ts';
+import type { Signal } from '../strategy/signal.ts';
+import { emptyBook, type AccountBook } from './book.ts';
+import { runHedgePhase, type EquitySnapshot } from './hedge-phase.ts';
+import { marketView } from './market-view.ts';
+import { runOrderPhase } from './order-phase.ts';
+import type { SignalProvider } from './signals.ts';
+import type { AccountSettingsSet, Journal } from './types.ts';
+import { engineVenue } from './venue.ts';
+
+export interface BacktestAccount {
+  id: string;
+  initialUsd: number;
+  settings: AccountSettingsSet;
+}
+
+export interface BacktestInput {
+  candles: Readonly<Record<string, readonly Candle[]>>; // ascending, per pair
+  markets: readonly MarketSpec[];
+  accounts: readonly BacktestAccount[];
+  signals: SignalProvider;
+  from?: number;
+  to?: number;
+  slippage?: Partial<SlippageConfig>;
+  /** Called once per decision time, before the accounts act (progress, retraining). */
+  onStep?: (now: number, index: number, total: number) => void;
+}
+
+export interface TradeRow {
+  time: number;
+  account: string;
+  pair: string;
+  side: 'buy' | 'sell';
+  qty: number;
+  price: number;
+  feeUsd: number;
+  realizedPnlUsd: number;
+  clientId: string;
+  reason: string;
+}
+
+export interface EquityRow extends EquitySnapshot {
+  account: string;
+}
+
+export interface BacktestResult {
+  trades: TradeRow[];
+  equity: EquityRow[];
+  report: BacktestReport;
+  steps: number; // candles of one pair through strategy, risk and SimBroker
+}
+
+interface Runner {
+  account: BacktestAccount;
+  engine: SimEngine;
+  book: AccountBook;
+  reasons: Map<string, string>; // client id → why it was sent
+  fillsSeen: number;
+}
+
+/**
+ * The backtest: the live cycle's code (signals, strategy, risk, hedge, SimBroker matching) on a
+ * virtual clock over recorded candles. At each bar time every pair's bar is matched first, then
+ * each account runs its order phase and its hedge phase at the bar's close — the order the live
+ * functions run in.
+ */
+export async function runBacktest(input: BacktestInput): Promise<BacktestResult> {
+  const pairs = Object.keys(input.candles).sort();
+  const markets = Object.fromEntries(input.markets.map((m) => [m.symbol, m]));
+  for (const p of pairs) if (!markets[p]) throw new Error(`${p} is not a Kraken USD spot market`);
+  const clock = new VirtualClock(0);
+  const from = input.from ?? -Infinity;
+  const to = input.to ?? Infinity;
+
+  const times = [...new Set(pairs.flatMap((p) => input.candles[p]!.filter((c) => c.openTime >= from && c.openTime <= to).map((c) => c.openTime)))].sort((a, b) => a - b);
+  const history: Record<string, Candle[]> = Object.fromEntries(pairs.map((p) => [p, []]));
+  const cursor: Record<string, number> = Object.fromEntries(pairs.map((p) => [p, 0]));
+  // History before `from` warms the indicators up without trading.
+  for (const p of pairs) {
+    const cs = input.candles[p]!;
+    while (cursor[p]! < cs.length && cs[cursor[p]!]!.openTime < (times[0] ?? Infinity)) history[p]!.push(cs[cursor[p]!++]!);
+  }
+
+  const runners: Runner[] = input.accounts.map((account) => ({
+    account,
+    engine: SimEngine.create({ balances: { USD: account.initialUsd } }, { markets: input.markets, slippage: input.slippage }),
+    book: emptyBook(),
+    reasons: new Map(),
+    fillsSeen: 0,
+  }));
+  const trades: TradeRow[] = [];
+  const equity: EquityRow[] = [];
+  const signals: Record<string, Signal | null> = {};
+  let steps = 0;
+
+  for (let ti = 0; ti < times.length; ti++) {
+    const t = times[ti]!;
+    let now = 0;
+    for (const p of pairs) {
+      const cs = input.candles[p]!;
+      const c = cs[cursor[p]!];
+      if (!c || c.openTime !== t) continue;
+      cursor[p]!++;
+      history[p]!.push(c);
+      for (const r of runners) r.engine.processBar(c);
+      steps++;
+      now = Math.max(now, c.openTime + c.interval * 1000);
+    }
+    clock.set(now);
+    for (const p of pairs) if (history[p]!.length && history[p]![history[p]!.length - 1]!.openTime === t) signals[p] = input.signals.signal(history[p]!, now);
+    input.onStep?.(now, ti, times.length);
+
+    for (const r of runners) {
+      const venue = engineVenue(r.engine, clock);
+      const journal = backtestJournal(r);
+      const view = marketView(history, signals, markets, now, r.account.settings.risk);
+      const o = await runOrderPhase({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: r.book, journal });
+      const h = await runHedgePhase({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: o.book, journal });
+      r.book = h.book;
+      equity.push({ account: r.account.id, ...h.snapshot });
+      const fills = r.engine.fills();
+      for (let k = r.fillsSeen; k < fills.length; k++) trades.push(tradeRow(r, fills[k]!));
+      r.fillsSeen = fills.length;
+    }
+  }
+  return { trades, equity, steps, report: buildReport(input, pairs, runners, trades, equity, history) };
+}
+
+function backtestJournal(r: Runner): Journal {
+  return {
+    beforeSubmit: () => 'send',
+    afterSubmit: (intent, order) => void r.reasons.set(order.clientId, `${intent.kind}: ${intent.reason}`),
+    refused: () => undefined,
+  };
+}
+
+function tradeRow(r: Runner, f: SimFill): TradeRow {
+  return {
+    time: f.time,
+    account: r.account.id,
+    pair: f.pair,
+    side: f.side,
+    qty: f.amount,
+    price: f.price,
+    feeUsd: f.fee,
+    realizedPnlUsd: f.realizedPnl,
+    clientId: f.clientId ?? '',
+    reason: (f.clientId && r.reasons.get(f.clientId)) || 'protective order (attached stop)',
+  };
+}
+
+export interface PerformanceFigures {
+  total_return: number;
+  max_drawdown: number;
+  sharpe: number;
+}
+
+export interface BacktestReport extends PerformanceFigures {
+  start: string;
+  end: string;
+  pairs: string[];
+  initial_equity_usd: number;
+  final_equity_usd: number;
+  cagr: number;
+  sortino: number;
+  fees_usd: number;
+  trades: number;
+  win_rate: number;
+  exposure: number;
+  turnover: number;
+  buy_and_hold: PerformanceFigures;
+  accounts: Record<string, { initial_equity_usd: number; final_equity_usd: number; total_return: number; max_drawdown: number; trades: number; fees_usd: number }>;
+}
+
+const round = (x: number, d = 6): number => Number(x.toFixed(d));
+
+function buildReport(
+  input: BacktestInput,
+  pairs: string[],
+  runners: Runner[],
+  trades: TradeRow[],
+  equity: EquityRow[],
+  history: Record<string, Candle[]>,
+): BacktestReport {
+  const byTime = new Map<number, { equity: number; positions: number }>();
+  for (const e of equity) {
+    const v = byTime.get(e.ts) ?? { equity: 0, positions: 0 };
+    v.equity += e.equityUsd;
+    v.positions += e.positionsUsd;
+    byTime.set(e.ts, v);
+  }
+  const points = [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([ts, v]) => ({ ts, ...v }));
+  const eq = points.map((p) => p.equity);
+  const initial = runners.reduce((s, r) => s + r.account.initialUsd, 0);
+  const final = eq[eq.length - 1] ?? initial;
+  const ppy = periodsPerYear(points);
+  const rets = simpleReturns([initial, ...eq]);
+  const start = points[0]?.ts ?? 0;
+  const end = points[points.length - 1]?.ts ?? 0;
+  const years = (end - start) / (365 * 86_400_000);
+  const closing = trades.filter((t) => t.side === 'sell');
+  const notional = trades.reduce((s, t) => s + t.qty * t.price, 0);
+  const avgEquity = eq.length ? eq.reduce((a, b) => a + b, 0) / eq.length : initial;
+  const accounts: BacktestReport['accounts'] = {};
+  for (const r of runners) {
+    const series = equity.filter((e) => e.account === r.account.id).map((e) => e.equityUsd);
+    const mine = trades.filter((t) => t.account === r.account.id);
+    const last = series[series.length - 1] ?? r.account.initialUsd;
+    accounts[r.account.id] = {
+      initial_equity_usd: r.account.initialUsd,
+      final_equity_usd: round(last, 2),
+      total_return: round(last / r.account.initialUsd - 1),
+      max_drawdown: round(maxDrawdown([r.account.initialUsd, ...series])),
+      trades: mine.length,
+      fees_usd: round(mine.reduce((s, t) => s + t.feeUsd, 0), 2),
+    };
+  }
+  return {
+    start: new Date(start).toISOString(),
+    end: new Date(end).toISOString(),
+    pairs,
+    initial_equity_usd: initial,
+    final_equity_usd: round(final, 2),
+    total_return: round(final / initial - 1),
+    cagr: round(cagr(initial, final, years)),
+    sharpe: round(sharpe(rets, ppy)),
+    sortino: round(sortino(rets, ppy)),
+    max_drawdown: round(maxDrawdown([initial, ...eq])),
+    fees_usd: round(trades.reduce((s, t) => s + t.feeUsd, 0), 2),
+    trades: trades.length,
+    win_rate: round(closing.length ? closing.filter((t) => t.realizedPnlUsd > 0).length / closing.length : 0),
+    exposure: round(points.length ? points.reduce((s, p) => s + (p.equity > 0 ? p.positions / p.equity : 0), 0) / points.length : 0),
+    turnover: round(avgEquity > 0 ? notional / avgEquity : 0),
+    buy_and_hold: buyAndHold(pairs, history, points.map((p) => p.ts), initial, input.markets),
+    accounts,
+  };
+}
+
+/** Equal weights in every pair at the first decision's closes, one taker fee, held to the end. */
+function buyAndHold(pairs: string[], history: Record<string, Candle[]>, ts: number[], initial: number, markets: readonly MarketSpec[]): PerformanceFigures {
+  if (!ts.length) return { total_return: 0, max_drawdown: 0, sharpe: 0 };
+  const closeAt = (p: string, t: number): number | undefined => {
+    const cs = history[p]!;
+    let lo = 0;
+    let hi = cs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cs[mid]!.openTime + cs[mid]!.interval * 1000 <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? cs[lo - 1]!.close : undefined;
+  };
+  const qty: Record<string, number> = {};
+  for (const p of pairs) {
+    const px = closeAt(p, ts[0]!);
+    const fee = markets.find((m) => m.symbol === p)?.takerFee ?? 0;
+    qty[p] = px ? ((initial / pairs.length) * (1 - fee)) / px : 0;
+  }
+  const series = ts.map((t) => pairs.reduce((s, p) => s + qty[p]! * (closeAt(p, t) ?? 0), 0));
+  const rets = simpleReturns([initial, ...series]);
+  return {
+    total_return: round(series[series.length - 1]! / initial - 1),
+    max_drawdown: round(maxDrawdown([initial, ...series])),
+    sharpe: round(sharpe(rets, periodsPerYear(ts.map((t) => ({ ts: t }))))),
+  };
+}

@@ -1,0 +1,102 @@
+import type { Balances } from '../exchange/types.ts';
+import { drawdownFromPeak } from '../hedge/inputs.ts';
+import { hedgeTarget, type HedgeTarget } from '../hedge/policy.ts';
+import { hedgeIntents, planRebalance, type HedgeHolding, type RebalancePlan } from '../hedge/rebalance.ts';
+import { clientId } from '../strategy/clientId.ts';
+import type { OrderIntent } from '../strategy/intent.ts';
+import type { AccountBook } from './book.ts';
+import { executeIntents, type Executed } from './execute.ts';
+import { riskContext } from './order-phase.ts';
+import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
+import { heldQty, valuation } from './valuation.ts';
+import type { Venue } from './venue.ts';
+
+export interface EquitySnapshot {
+  ts: number;
+  equityUsd: number;
+  cashUsd: number;
+  positionsUsd: number;
+  hedgeRatio: number;
+  drawdown: number;
+}
+
+export interface HedgePhaseResult {
+  book: AccountBook;
+  target: HedgeTarget;
+  plan: RebalancePlan;
+  executed: Executed[];
+  snapshot: EquitySnapshot;
+}
+
+/**
+ * The USD hedge at one decision time: target from volatility and drawdown (or the admin's manual
+ * ratio), then spot sells pro rata across holdings — through the same risk engine — until at least
+ * that share of equity is USD (or the chosen stablecoin). The hedge only ever raises USD: buying
+ * risk back is the strategy's decision, and entries may not spend the hedged share (reservedUsd).
+ * A position sold down keeps its stop for the rest. Ends with the cycle's equity snapshot.
+ */
+export async function runHedgePhase(i: { accountId: string; settings: AccountSettingsSet; market: MarketView; venue: Venue; book: AccountBook; journal: Journal }): Promise<HedgePhaseResult> {
+  const { market, settings, venue } = i;
+  const now = market.now;
+  const marks = Object.fromEntries(Object.entries(market.bars).map(([p, c]) => [p, c.close]));
+  const book: AccountBook = { ...i.book, protection: { ...i.book.protection } };
+  const before = valuation(await venue.balances(), market.markets, marks);
+  book.peakEquity = Math.max(book.peakEquity, before.equity);
+  const target = hedgeTarget(book.hedge, { realisedVolAnnual: market.volAnnual, drawdown: drawdownFromPeak(book.peakEquity, before.equity) }, now, settings.hedge);
+  book.hedge = { target: target.target, mode: target.mode };
+
+  const balances = await venue.balances();
+  const allPairs = Object.keys(market.markets).filter((p) => marks[p] !== undefined);
+  const held = heldQty(balances, market.markets, allPairs);
+  const holdings: HedgeHolding[] = Object.entries(held).map(([pair, qty]) => ({ pair, qty, price: marks[pair]! }));
+  const plan = planRebalance({
+    holdings,
+    cash: balances.USD?.total ?? 0,
+    targetRatio: target.target,
+    tolerance: settings.hedge.tolerance,
+    instrument: settings.hedge.instrument,
+    markets: market.markets,
+    weights: null,
+    prices: marks,
+    slippage: market.slippage,
+    defaultSlippage: settings.risk.defaultSlippage,
+  });
+  const legs = hedgeIntents(plan, i.accountId, now).filter((t) => t.order.side === 'sell' || market.markets[t.order.pair]?.stablecoin);
+  const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
+  const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity);
+  const executed = await executeIntents(legs, venue, i.journal, ctxFor, market.markets);
+
+  // Re-protect what is left of a position whose stop the hedge sell had to cancel.
+  const after = await venue.balances();
+  const left = heldQty(after, market.markets, allPairs);
+  const reprotect: OrderIntent[] = [];
+  for (const e of executed) {
+    const pair = e.intent.order.pair;
+    const p = book.protection[pair];
+    if (e.result?.status !== 'accepted' || e.intent.order.side !== 'sell' || !p || !(left[pair]! > 0)) continue;
+    const stillProtected = (await venue.openOrders()).some((o) => o.pair === pair && o.side === 'sell' && o.type === 'stop-loss' && o.status === 'open');
+    if (stillProtected) continue;
+    reprotect.push({
+      kind: 'stop-move',
+      accountId: i.accountId,
+      decisionTime: now,
+      // +1 ms keeps this id apart from the order phase's own stop move at the same decision time.
+      order: { clientId: clientId(i.accountId, pair, now + 1, 'stop-move'), pair, side: 'sell', type: 'stop-loss', amount: left[pair]!, price: p.stopLoss },
+      reason: `re-protect ${pair} after hedge sell at stop ${p.stopLoss}`,
+      signal: null,
+      expectedEdge: 0,
+    });
+  }
+  if (reprotect.length) executed.push(...(await executeIntents(reprotect, venue, i.journal, ctxFor, market.markets)));
+  for (const pair of Object.keys(book.protection)) if (!(left[pair]! > 0)) delete book.protection[pair];
+
+  const v = valuation(await venue.balances(), market.markets, marks);
+  book.peakEquity = Math.max(book.peakEquity, v.equity);
+  return {
+    book,
+    target,
+    plan,
+    executed,
+    snapshot: { ts: now, equityUsd: v.equity, cashUsd: v.cash, positionsUsd: v.positionsUsd + v.stableUsd, hedgeRatio: v.hedgeRatio, drawdown: drawdownFromPeak(book.peakEquity, v.equity) },
+  };
+}

@@ -1,0 +1,150 @@
+import { computeStops } from '../risk/stops.ts';
+import { nextTradingState, transitionActions, type TradingState } from '../risk/drawdown.ts';
+import type { RiskContext, RiskPosition } from '../risk/types.ts';
+import { decide, flattenIntents, type HeldPosition } from '../strategy/decide.ts';
+import type { OrderIntent } from '../strategy/intent.ts';
+import type { AccountBook } from './book.ts';
+import { executeIntents, type Executed } from './execute.ts';
+import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
+import { heldQty, valuation } from './valuation.ts';
+import type { Venue } from './venue.ts';
+import type { Balances } from '../exchange/types.ts';
+
+export interface OrderPhaseInput {
+  accountId: string;
+  settings: AccountSettingsSet;
+  market: MarketView;
+  venue: Venue;
+  book: AccountBook;
+  journal: Journal;
+}
+
+export interface OrderPhaseResult {
+  book: AccountBook;
+  equity: number;
+  tradingState: TradingState;
+  /** The state changed this cycle (REDUCING / HALTED / back to ACTIVE on a new day). */
+  transition: { from: TradingState | null; to: TradingState; cancelEntries: boolean; flatten: boolean } | null;
+  executed: Executed[];
+  cancelledEntries: string[];
+}
+
+/**
+ * One account's order step at one decision time: mark to market, advance the daily-drawdown state,
+ * decide per pair, and send what the risk engine approves. Shared by the live order function and
+ * the backtest, so both trade identically on identical inputs.
+ */
+export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResult> {
+  const { market, settings, venue } = i;
+  const now = market.now;
+  const marks = Object.fromEntries(Object.entries(market.bars).map(([p, c]) => [p, c.close]));
+  const balances = await venue.balances();
+  const { equity } = valuation(balances, market.markets, marks);
+  const book: AccountBook = { ...i.book, protection: { ...i.book.protection } };
+
+  // Daily drawdown on the UTC day: the first equity seen in a day is that day's reference.
+  const dayStart = book.dayStart && utcDay(book.dayStart.time) === utcDay(now) ? book.dayStart : { time: now, equity };
+  book.dayStart = dayStart;
+  const prev = book.tradingState;
+  const state = nextTradingState(prev, { equity, dayStartEquity: dayStart.equity > 0 ? dayStart.equity : equity || 1, dayStartTime: dayStart.time, now, settings: settings.risk });
+  book.tradingState = state;
+  const changed = prev === null || prev.state !== state.state || prev.dayKey !== state.dayKey;
+  const actions = transitionActions(prev, state, settings.risk);
+  const transition = changed ? { from: prev, to: state, ...actions } : null;
+
+  // Entering HALTED cancels resting entries (buys that are not protective).
+  const cancelledEntries: string[] = [];
+  if (actions.cancelEntries) {
+    for (const o of await venue.openOrders())
+      if (o.side === 'buy' && (o.status === 'open' || o.status === 'pending')) {
+        await venue.cancel(o.id);
+        cancelledEntries.push(o.id);
+      }
+  }
+
+  const pairs = settings.trading.pairs.filter((p) => market.markets[p] && market.bars[p]);
+  const held = heldQty(balances, market.markets, pairs);
+  for (const pair of Object.keys(book.protection)) if (!(held[pair]! > 0)) delete book.protection[pair]; // closed (e.g. its stop filled)
+
+  let intents: OrderIntent[];
+  if (actions.flatten) {
+    intents = flattenIntents(i.accountId, now, Object.fromEntries(Object.entries(held).map(([p, q]) => [p, { qty: q }])), `flatten on ${state.state}: ${state.reason}`);
+  } else {
+    intents = [];
+    const openPositions = Object.keys(held).length;
+    for (const pair of pairs) {
+      const bar = market.bars[pair]!;
+      const qty = held[pair] ?? 0;
+      const signal = market.signals[pair] ?? null;
+      let position: HeldPosition | null = null;
+      if (qty > 0) {
+        // A holding without recorded protection (bought outside the cycle, or its record was lost) gets stops now.
+        const p = (book.protection[pair] ??= protectionFor(bar.close, signal?.atrPct ?? 0.02, signal?.regime.label ?? 'sideways', settings, now));
+        position = { qty, avgPrice: p.avgPrice, stopLoss: p.stopLoss, takeProfit: p.takeProfit };
+      }
+      intents.push(
+        ...decide({
+          accountId: i.accountId,
+          pair,
+          decisionTime: now,
+          signal,
+          position,
+          lastBar: bar,
+          price: bar.close,
+          equity,
+          openPositions,
+          market: market.markets[pair]!,
+          slippage: market.slippage[pair] ?? settings.risk.defaultSlippage,
+          trading: settings.trading,
+          risk: settings.risk,
+        }),
+      );
+    }
+  }
+
+  const makeContext = (b: Balances): RiskContext => riskContext(b, state, settings, market, marks, held, book, equity);
+  const executed = await executeIntents(intents, venue, i.journal, makeContext, market.markets);
+  for (const e of executed) {
+    if (e.result?.status !== 'accepted') continue;
+    const pair = e.intent.order.pair;
+    if (e.intent.kind === 'entry' && e.intent.stops)
+      book.protection[pair] = { stopLoss: e.intent.stops.stopLoss, takeProfit: e.intent.stops.takeProfit, avgPrice: e.result.order.avgPrice ?? marks[pair]!, openedAt: now };
+    else if (e.intent.kind === 'exit') delete book.protection[pair];
+    else if (e.intent.kind === 'stop-move' && book.protection[pair]) book.protection[pair]!.stopLoss = e.intent.order.price!;
+  }
+  return { book, equity, tradingState: state, transition, executed, cancelledEntries };
+}
+
+const utcDay = (t: number): number => Math.floor(t / 86_400_000);
+
+function protectionFor(price: number, atrPct: number, regime: 'bull' | 'bear' | 'sideways', s: AccountSettingsSet, now: number) {
+  const stops = computeStops(price, atrPct, regime, s.risk);
+  return { stopLoss: stops.stopLoss, takeProfit: stops.takeProfit, avgPrice: price, openedAt: now };
+}
+
+export function riskContext(
+  balances: Balances,
+  state: TradingState,
+  s: AccountSettingsSet,
+  market: MarketView,
+  marks: Readonly<Record<string, number>>,
+  held: Readonly<Record<string, number>>,
+  book: AccountBook,
+  equity: number,
+): RiskContext {
+  const positions: Record<string, RiskPosition> = {};
+  for (const [pair, qty] of Object.entries(held)) positions[pair] = { qty, avgPrice: book.protection[pair]?.avgPrice ?? marks[pair]!, markPrice: marks[pair]! };
+  return {
+    settings: s.risk,
+    tradingState: state.state,
+    balances,
+    positions,
+    prices: marks,
+    equity,
+    markets: market.markets,
+    groupOf: market.groupOf,
+    slippage: market.slippage,
+    // The hedge's share of equity stays in USD: entries may not spend it.
+    reservedUsd: (book.hedge?.target ?? 0) * equity,
+  };
+}

@@ -1,0 +1,29 @@
+import type { Balances, MarketSpec } from '../exchange/types.ts';
+
+/** Base asset held per pair (spot: a position is the base balance), for the pairs given. */
+export function heldQty(balances: Balances, markets: Readonly<Record<string, MarketSpec>>, pairs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const m = markets[pair];
+    const qty = m ? (balances[m.base]?.total ?? 0) : 0;
+    if (qty > 0) out[pair] = qty;
+  }
+  return out;
+}
+
+/** Equity marked to market: USD plus every held base asset at its pair's mark. */
+export function valuation(balances: Balances, markets: Readonly<Record<string, MarketSpec>>, marks: Readonly<Record<string, number>>) {
+  const cash = balances.USD?.total ?? 0;
+  let positions = 0;
+  let stable = 0;
+  for (const [pair, m] of Object.entries(markets)) {
+    const qty = balances[m.base]?.total ?? 0;
+    const px = marks[pair];
+    if (!(qty > 0) || px === undefined) continue;
+    const v = qty * px;
+    if (m.stablecoin) stable += v;
+    else positions += v;
+  }
+  const equity = cash + positions + stable;
+  return { equity, cash, positionsUsd: positions, stableUsd: stable, hedgeRatio: equity > 0 ? (cash + stable) / equity : 0 };
+}

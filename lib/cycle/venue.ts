@@ -1,0 +1,34 @@
+import type { Clock } from '../clock.ts';
+import type { SimEngine } from '../exchange/sim-engine.ts';
+import type { Balances, Broker, BrokerOrder, Fill, OrderRequest, SubmitResult } from '../exchange/types.ts';
+
+type Awaitable<T> = T | Promise<T>;
+
+/** A fill as the cycle books it: the venue's fill plus the realised PnL when the venue knows it. */
+export type CycleFill = Fill & { realizedPnl?: number };
+
+/**
+ * What one trading cycle needs from where orders go. Every Broker is a Venue; the backtest drives a
+ * SimEngine directly through `engineVenue` (no persistence per step), so both run the same cycle code.
+ */
+export interface Venue {
+  balances(): Awaitable<Balances>;
+  openOrders(): Awaitable<BrokerOrder[]>;
+  submit(order: OrderRequest): Awaitable<SubmitResult>;
+  cancel(orderId: string): Awaitable<unknown>;
+  orderByClientId(clientId: string): Awaitable<BrokerOrder | null>;
+  fills(since: number): Awaitable<CycleFill[]>;
+}
+
+export const brokerVenue = (broker: Broker): Venue => broker;
+
+export function engineVenue(engine: SimEngine, clock: Clock): Venue {
+  return {
+    balances: () => engine.balances(),
+    openOrders: () => engine.openOrders(),
+    submit: (o) => engine.submit(o, clock.now()),
+    cancel: (id) => engine.cancel(id, clock.now(), 'cancelled by the cycle'),
+    orderByClientId: (cid) => engine.orderByClientId(cid),
+    fills: (since) => engine.fills(since),
+  };
+}
