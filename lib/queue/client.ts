@@ -42,6 +42,9 @@ export async function openQueueClient(opts: QueueClientOptions): Promise<QueueCl
 async function openRedisQueues(url: string, onError: (err: Error) => void): Promise<QueueClient> {
   // Producers fail fast; workers wait for Redis (maxRetriesPerRequest: null, as BullMQ requires).
   const producer = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, retryStrategy: (n) => (n > 3 ? null : 200 * n) });
+  // Connection attempts fail through connect() below; without a listener ioredis also prints them.
+  const duringConnect = (): void => undefined;
+  producer.on('error', duringConnect);
   try {
     await producer.connect();
     await producer.ping();
@@ -49,10 +52,17 @@ async function openRedisQueues(url: string, onError: (err: Error) => void): Prom
     producer.disconnect();
     throw new QueueBackendError(`REDIS_URL ${redact(url)} is unreachable: ${(err as Error).message}. Start Redis or unset REDIS_URL to queue on PostgreSQL.`);
   }
+  producer.off('error', duringConnect);
   producer.on('error', onError);
   return buildClient('redis', {
     queue: (name) => new Queue(name, { connection: producer }),
-    worker: (name, processor, o) => new Worker(name, processor, { connection: new Redis(url, { maxRetriesPerRequest: null }), ...o }),
+    worker: (name, processor, o) => {
+      const connection = new Redis(url, { maxRetriesPerRequest: null });
+      const w = new Worker(name, processor, { connection, ...o });
+      // BullMQ never closes a connection it was handed; without this the process cannot exit.
+      w.once('closed', () => connection.disconnect());
+      return w;
+    },
     ping: async () => void (await producer.ping()),
     close: async () => void producer.disconnect(),
   });

@@ -32,6 +32,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await migrateDatabase(url, 'pg');
   const app = await openDatabase({ url, driver: 'pg', max: 5 });
   const owner = new pg.Pool({ connectionString: url, max: 3 });
+  // drop() terminates the database's sessions; an idle owner connection closing then is expected.
+  owner.on('error', (err: Error & { code?: string }) => {
+    if (err.code !== '57P01') throw err;
+  });
   return {
     url,
     app,
