@@ -127,12 +127,33 @@ export function alignCloses(candlesByPair: Readonly<Record<string, readonly { op
   const pairs = Object.keys(candlesByPair);
   const out: Record<string, number[]> = {};
   if (pairs.length === 0) return out;
-  const count = new Map<number, number>();
-  for (const p of pairs) for (const c of candlesByPair[p]!) count.set(c.openTime, (count.get(c.openTime) ?? 0) + 1);
-  for (const p of pairs) {
-    const rows = candlesByPair[p]!.filter((c) => count.get(c.openTime) === pairs.length);
-    rows.sort((a, b) => a.openTime - b.openTime);
-    out[p] = rows.map((c) => c.close);
+  const series = pairs.map((p) => candlesByPair[p]!);
+  for (const s of series)
+    for (let i = 1; i < s.length; i++) if (s[i]!.openTime <= s[i - 1]!.openTime) return alignUnsorted(candlesByPair);
+  // Ascending series: walk all of them together, keeping the open times every one of them has.
+  const idx = series.map(() => 0);
+  for (const p of pairs) out[p] = [];
+  for (;;) {
+    let t = -Infinity;
+    for (let k = 0; k < series.length; k++) {
+      if (idx[k]! >= series[k]!.length) return out;
+      const ot = series[k]![idx[k]!]!.openTime;
+      if (ot > t) t = ot;
+    }
+    let all = true;
+    for (let k = 0; k < series.length; k++) {
+      const s = series[k]!;
+      while (idx[k]! < s.length && s[idx[k]!]!.openTime < t) idx[k]!++;
+      if (idx[k]! >= s.length) return out;
+      if (s[idx[k]!]!.openTime !== t) all = false;
+    }
+    if (!all) continue;
+    for (let k = 0; k < series.length; k++) out[pairs[k]!]!.push(series[k]![idx[k]!++]!.close);
   }
-  return out;
+}
+
+function alignUnsorted(candlesByPair: Readonly<Record<string, readonly { openTime: number; close: number }[]>>): Record<string, number[]> {
+  const pairs = Object.keys(candlesByPair);
+  const sorted = Object.fromEntries(pairs.map((p) => [p, [...candlesByPair[p]!].sort((a, b) => a.openTime - b.openTime)]));
+  return alignCloses(sorted);
 }

@@ -28,15 +28,23 @@ export interface HLC {
 /** Wilder's average true range over bars [start, end), seeded with the mean of the first `period` true ranges. */
 export function atr(bars: readonly HLC[], period: number, end = bars.length, start = 0): number {
   if (end - start < period + 1) return Number.NaN;
-  const tr = (i: number): number => {
-    const b = bars[i]!;
-    const pc = bars[i - 1]!.close;
-    return Math.max(b.high - b.low, Math.abs(b.high - pc), Math.abs(b.low - pc));
-  };
   let a = 0;
-  for (let i = start + 1; i <= start + period; i++) a += tr(i);
-  a /= period;
-  for (let i = start + period + 1; i < end; i++) a = (a * (period - 1) + tr(i)) / period;
+  let prevClose = bars[start]!.close;
+  for (let i = start + 1; i < end; i++) {
+    const b = bars[i]!;
+    const h = b.high;
+    const l = b.low;
+    let tr = h - l;
+    const up = h > prevClose ? h - prevClose : prevClose - h;
+    const down = l > prevClose ? l - prevClose : prevClose - l;
+    if (up > tr) tr = up;
+    if (down > tr) tr = down;
+    prevClose = b.close;
+    if (i <= start + period) {
+      a += tr;
+      if (i === start + period) a /= period;
+    } else a = (a * (period - 1) + tr) / period;
+  }
   return a;
 }
 

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { runBacktest } from '../../lib/cycle/backtest.ts';
+import { backtestAccounts, writeBacktest } from '../../lib/cycle/backtest-files.ts';
+import { baselineProvider } from '../../lib/cycle/signals.ts';
+import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
+import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { args, command, UsageError } from '../args.ts';
+
+const USAGE =
+  'aether backtest --data PAIR=FILE [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--accounts FILE] [--strategy baseline] --out DIR';
+
+const time = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new UsageError(`--${flag}: not an ISO time: ${v}`);
+  return t;
+};
+
+export const run = (argv: string[]): Promise<number> =>
+  command(USAGE, async () => {
+    const { values } = args(argv, {
+      data: { type: 'string', multiple: true, default: [] },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'initial-usd': { type: 'string', default: '10000' },
+      accounts: { type: 'string' },
+      strategy: { type: 'string', default: 'baseline' },
+      out: { type: 'string' },
+    });
+    if (!values.out) throw new UsageError('--out DIR is required');
+    if (!values.data.length) throw new UsageError('at least one --data PAIR=FILE is required');
+    if (values.strategy !== 'baseline') throw new UsageError(`--strategy ${values.strategy}: only baseline is available in this build`);
+    const initialUsd = Number(values['initial-usd']);
+    if (!(initialUsd > 0)) throw new UsageError('--initial-usd must be a positive number');
+    const candles: Record<string, ReturnType<typeof readCandlesCsv>> = {};
+    for (const d of values.data) {
+      const m = /^([A-Z0-9]{1,12}\/USD)=(.+)$/.exec(d);
+      if (!m) throw new UsageError(`--data ${d}: expected PAIR=FILE with a USD pair, e.g. BTC/USD=data/ohlcv/kraken_BTCUSD_1h.csv`);
+      if (!USD_MARKETS.some((x) => x.symbol === m[1])) throw new UsageError(`--data ${m[1]}: not a Kraken spot USD pair this build knows`);
+      try {
+        candles[m[1]!] = readCandlesCsv(m[2]!, m[1]!);
+      } catch (err) {
+        throw new UsageError(`--data ${d}: ${(err as Error).message}`);
+      }
+    }
+    const pairs = Object.keys(candles).sort();
+    let rawAccounts: unknown = [{ id: 'backtest' }];
+    if (values.accounts) {
+      try {
+        rawAccounts = JSON.parse(readFileSync(values.accounts, 'utf8'));
+      } catch (err) {
+        throw new UsageError(`--accounts ${values.accounts}: ${(err as Error).message}`);
+      }
+    }
+    let accounts;
+    try {
+      accounts = backtestAccounts(rawAccounts, pairs, initialUsd);
+    } catch (err) {
+      throw new UsageError(`--accounts: ${(err as Error).message}`);
+    }
+    const started = performance.now();
+    let lastPct = -1;
+    const result = await runBacktest({
+      candles,
+      markets: USD_MARKETS,
+      accounts,
+      signals: baselineProvider,
+      from: time('from', values.from),
+      to: time('to', values.to),
+      onStep: (_now, i, total) => {
+        const pct = Math.floor((100 * (i + 1)) / total);
+        if (process.stderr.isTTY && pct !== lastPct) process.stderr.write(`\r  backtest ${pct}%`);
+        lastPct = pct;
+      },
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    writeBacktest(values.out, result);
+    const r = result.report;
+    process.stdout.write(
+      `backtest ${r.start} → ${r.end} ${r.pairs.join(',')}: equity ${r.initial_equity_usd} → ${r.final_equity_usd} USD (${(r.total_return * 100).toFixed(2)} %), ` +
+        `max drawdown ${(r.max_drawdown * 100).toFixed(2)} %, ${r.trades} fills, fees ${r.fees_usd} USD; buy-and-hold ${(r.buy_and_hold.total_return * 100).toFixed(2)} % ` +
+        `[${result.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s]\n  wrote ${values.out}/report.json, trades.csv, equity.csv\n`,
+    );
+    return 0;
+  });
