@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import type { Db } from '../db/client.ts';
+import { closeTime, type Candle } from './candle.ts';
+import { latestCandle } from './store.ts';
+
+/**
+ * Kraken's names for the unified pairs. REST accepts the altname and answers under the key; WebSocket v2
+ * uses the unified symbol itself ("BTC/USD").
+ */
+export const KRAKEN_PAIRS: Readonly<Record<string, { altname: string; key: string }>> = {
+  'BTC/USD': { altname: 'XBTUSD', key: 'XXBTZUSD' },
+  'ETH/USD': { altname: 'ETHUSD', key: 'XETHZUSD' },
+  'SOL/USD': { altname: 'SOLUSD', key: 'SOLUSD' },
+  'ADA/USD': { altname: 'ADAUSD', key: 'ADAUSD' },
+  'XRP/USD': { altname: 'XRPUSD', key: 'XXRPZUSD' },
+  'LTC/USD': { altname: 'LTCUSD', key: 'XLTCZUSD' },
+  'DOGE/USD': { altname: 'XDGUSD', key: 'XDGUSD' },
+  'DOT/USD': { altname: 'DOTUSD', key: 'DOTUSD' },
+  'LINK/USD': { altname: 'LINKUSD', key: 'LINKUSD' },
+  'AVAX/USD': { altname: 'AVAXUSD', key: 'AVAXUSD' },
+  'USDC/USD': { altname: 'USDCUSD', key: 'USDCUSD' },
+  'USDT/USD': { altname: 'USDTUSD', key: 'USDTZUSD' },
+};
+
+/** Kraken OHLC intervals, in minutes. */
+export const KRAKEN_INTERVALS_MIN = [1, 5, 15, 30, 60, 240, 1440, 10080, 21600] as const;
+
+/** Kraken's reply holds only the newest 720 bars (the last one still open), whatever `since` says. */
+export const KRAKEN_OHLC_CAP = 720;
+
+export function krakenPair(pair: string): { altname: string; key: string } {
+  const p = KRAKEN_PAIRS[pair];
+  if (!p) throw new Error(`no Kraken name known for ${pair} (known: ${Object.keys(KRAKEN_PAIRS).join(', ')})`);
+  return p;
+}
+
+export function krakenIntervalMinutes(intervalS: number): number {
+  const m = intervalS / 60;
+  if (!(KRAKEN_INTERVALS_MIN as readonly number[]).includes(m)) throw new Error(`Kraken has no ${intervalS}s OHLC interval (minutes: ${KRAKEN_INTERVALS_MIN.join(', ')})`);
+  return m;
+}
+
+export class KrakenApiError extends Error {
+  override name = 'KrakenApiError';
+  constructor(
+    message: string,
+    readonly errors: string[],
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+// [time s, open, high, low, close, vwap, volume, count]; prices are strings to keep their decimals.
+const row = z.tuple([z.number(), z.string(), z.string(), z.string(), z.string(), z.string(), z.string(), z.number()]);
+const envelope = z.object({ error: z.array(z.string()), result: z.record(z.string(), z.unknown()).optional() });
+const ohlcResult = z.record(z.string(), z.unknown()).and(z.object({ last: z.number() }));
+
+export interface OhlcPage {
+  /** Closed bars only, ascending. */
+  candles: Candle[];
+  /** Kraken's `last`: the open time (s) of the newest committed bar, the `since` of the next poll. */
+  last: number;
+}
+
+export interface ClosedSince {
+  candles: Candle[];
+  /** History between `after` and the first returned bar lies outside Kraken's 720-bar window (use CoinGecko). */
+  truncated: boolean;
+}
+
+/** What the live feed and the ingest step need from a REST source of closed candles. */
+export interface ClosedCandleSource {
+  /** Closed bars with open time > `after` (all available when null), ascending. */
+  closedSince(pair: string, interval: number, after: number | null): Promise<ClosedSince>;
+}
+
+export interface KrakenRestOptions {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/** Kraken's public OHLC endpoint over fetch. */
+export class KrakenRestClient implements ClosedCandleSource {
+  private readonly baseUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(opts: KrakenRestOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? fetch;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** One OHLC call; the still-open last bar is dropped. `since` is Kraken's (seconds, exclusive). */
+  async ohlc(pair: string, interval: number, since?: number): Promise<OhlcPage> {
+    const { altname, key } = krakenPair(pair);
+    const q = new URLSearchParams({ pair: altname, interval: String(krakenIntervalMinutes(interval)) });
+    if (since !== undefined) q.set('since', String(Math.floor(since)));
+    const url = `${this.baseUrl}/0/public/OHLC?${q}`;
+    const res = await this.fetchFn(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await res.text();
+    if (!res.ok) throw new KrakenApiError(`Kraken OHLC ${pair}: HTTP ${res.status} ${text.slice(0, 200)}`, [], res.status);
+    const body = envelope.parse(JSON.parse(text));
+    if (body.error.length > 0) throw new KrakenApiError(`Kraken OHLC ${pair}: ${body.error.join(', ')}`, body.error, res.status);
+    const result = ohlcResult.parse(body.result);
+    const rowsRaw = result[key] ?? result[altname];
+    if (rowsRaw === undefined) throw new KrakenApiError(`Kraken OHLC ${pair}: reply has no ${key} entry (keys: ${Object.keys(result).join(', ')})`, []);
+    const rows = z.array(row).parse(rowsRaw);
+    const last = result.last;
+    // The last row is the open bar; `last` names the newest committed one, so keep rows up to it.
+    const closed = rows.slice(0, -1).filter((r) => r[0] <= last && (since === undefined || r[0] > since));
+    return {
+      last,
+      candles: closed.map((r) => ({
+        pair,
+        interval,
+        openTime: r[0] * 1000,
+        open: Number(r[1]),
+        high: Number(r[2]),
+        low: Number(r[3]),
+        close: Number(r[4]),
+        volume: Number(r[6]),
+      })),
+    };
+  }
+
+  /**
+   * Closed bars after `after` (open time, ms). Pages with `since = last` until Kraken has nothing newer;
+   * Kraken itself never goes further back than its 720-bar window, which `truncated` reports.
+   */
+  async closedSince(pair: string, interval: number, after: number | null): Promise<ClosedSince> {
+    const out: Candle[] = [];
+    let since = after === null ? undefined : Math.floor(after / 1000);
+    for (let page = 0; page < 20; page++) {
+      const { candles, last } = await this.ohlc(pair, interval, since);
+      const fresh = candles.filter((c) => (out.length ? c.openTime > out[out.length - 1]!.openTime : after === null || c.openTime > after));
+      out.push(...fresh);
+      // Kraken answers up to `last` in one go; another page only when a server stopped short of it.
+      if (fresh.length === 0 || out[out.length - 1]!.openTime / 1000 >= last || since === last) break;
+      since = last;
+    }
+    const first = out[0];
+    const truncated = after !== null && first !== undefined && first.openTime > after + interval * 1000;
+    return { candles: out, truncated };
+  }
+}
+
+/**
+ * The newest closed bars since the stored latest one (everything Kraken has when nothing is stored),
+ * without bars that are not closed yet by `now`.
+ */
+export async function pollClosedCandles(db: Db, source: ClosedCandleSource, pair: string, interval: number, now: number): Promise<ClosedSince & { previous: Candle | null }> {
+  const previous = await latestCandle(db, pair, interval);
+  const got = await source.closedSince(pair, interval, previous?.openTime ?? null);
+  return { ...got, candles: got.candles.filter((c) => closeTime(c) <= now), previous };
+}
