@@ -1,5 +1,5 @@
 import { index, pgTable, real, text, uuid } from 'drizzle-orm/pg-core';
-import { accountId, accountIsolation, ts } from './_shared.ts';
+import { accountId, accountIsolation, decimal, ts } from './_shared.ts';
 import { users } from './users.ts';
 
 /** Current hedge (share of equity held in USD) per account. */
@@ -13,6 +13,8 @@ export const hedgeState = pgTable(
     manualRatio: real('manual_ratio'),
     manualExpiresAt: ts('manual_expires_at'),
     reason: text('reason').notNull(),
+    /** Highest equity seen: the hedge's drawdown input. */
+    peakEquityUsd: decimal('peak_equity_usd').notNull().default('0'),
     updatedBy: uuid('updated_by').references(() => users.id),
     updatedAt: ts('updated_at').notNull(),
   },

@@ -1,4 +1,4 @@
-import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, real, text, uuid } from 'drizzle-orm/pg-core';
 import { accountId, accountIsolation, decimal, ts } from './_shared.ts';
 
 /** ACTIVE | REDUCING (exits only) | HALTED, per account; the daily drawdown machine's state. */
@@ -10,7 +10,12 @@ export const tradingState = pgTable(
     since: ts('since').notNull(),
     reason: text('reason'),
     dayKey: text('day_key').notNull(),
+    /** The first equity seen in the UTC day and when: the daily drawdown's reference. */
+    dayStartAt: ts('day_start_at').notNull(),
     dayStartEquityUsd: decimal('day_start_equity_usd').notNull(),
+    drawdown: real('drawdown').notNull().default(0),
+    /** After an admin reset, the rest of the day's drawdown is measured from here. */
+    referenceEquityUsd: decimal('reference_equity_usd'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   () => [accountIsolation('trading_state')],

@@ -6,6 +6,7 @@ import { registerAccounts } from './routes/accounts.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerOnboarding } from './routes/onboarding.ts';
+import { registerReports } from './routes/reports.ts';
 import { registerUsers } from './routes/users.ts';
 
 /** The HTTP API the UI calls. Routes live in ./routes, one file per resource. */
@@ -17,6 +18,7 @@ export function createApp(ctx: AppContext): AetherApp {
   registerAccountConfig(app, ctx);
   registerUsers(app, ctx);
   registerAudit(app, ctx);
+  registerReports(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerPath({
     method: 'get',

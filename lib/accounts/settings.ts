@@ -10,7 +10,13 @@ import { riskSettingsSchema } from '../risk/settings.ts';
 import { tradingSettingsSchema } from '../strategy/settings.ts';
 
 /** Simulation is the default; switching to live is a separate, audited, confirmed action. */
-export const simulationSettingsSchema = z.object({ enabled: z.boolean().default(true) }).strict();
+export const simulationSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** The virtual USD a simulated account starts with. */
+    initialUsd: z.number().positive().max(1e9).default(10_000),
+  })
+  .strict();
 
 export const settingsSchemas = {
   trading: tradingSettingsSchema,

@@ -73,6 +73,11 @@ export class SimBroker implements Broker {
     return this.write(async (e) => e.processBar(candle));
   }
 
+  /** Matches several closed bars (ascending) in one load and save; bars already consumed are ignored. */
+  processBars(candles: readonly Candle[]): Promise<SimFill[]> {
+    return this.write(async (e) => candles.flatMap((c) => e.processBar(c)));
+  }
+
   processBar(pair: string, candle: Candle): Promise<SimFill[]> {
     if (candle.pair !== pair) throw new Error(`processBar(${pair}) was given a ${candle.pair} candle`);
     return this.onCandle(candle);

@@ -11,7 +11,7 @@ export const jobSchemas = {
   tick: z.object({ scheduledAt: epochMs.optional() }).strict(),
   score: z.object({ barTime: epochMs, pairs: z.array(z.string().regex(/^[A-Z0-9]+\/USD$/)).min(1).max(50) }).strict(),
   order: z.object({ barTime: epochMs }).strict(),
-  hedge: z.object({ barTime: epochMs.optional() }).strict(),
+  hedge: z.object({ barTime: epochMs.optional(), account: accountSlug.optional() }).strict(),
   report: z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }).strict(),
   train: z.object({ trigger: z.enum(['schedule', 'drift', 'manual']).default('schedule') }).strict(),
 } as const;

@@ -125,7 +125,10 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         const check = await ctx.checkCredentials(creds);
         if (!check.ok) throw new HttpError(409, 'KEYS_REFUSED', `Kraken refused the stored keys: ${check.reason}`);
       }
-      const result = await withAccount(ctx.db, a.id, (tx) => putSettings(tx, a.id, 'simulation', { enabled }, c.get('user')!.id, ctx.clock));
+      const result = await withAccount(ctx.db, a.id, async (tx) => {
+        const current = await latestSettings(tx, a.id, 'simulation');
+        return putSettings(tx, a.id, 'simulation', { ...current.value, enabled }, c.get('user')!.id, ctx.clock);
+      });
       return c.json(result as z.infer<typeof versioned>, 200);
     },
   );

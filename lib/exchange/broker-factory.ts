@@ -1,0 +1,60 @@
+import type { Account } from '../accounts/accounts.ts';
+import { loadCredentials } from '../accounts/credentials.ts';
+import { latestSettings } from '../accounts/settings.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { withAccount } from '../db/scope.ts';
+import type { Logger } from '../log.ts';
+import { PgSimStateStore } from './pg-sim-store.ts';
+import { SimBroker } from './sim-broker.ts';
+import type { PriceSource } from './sim-types.ts';
+import type { Broker, MarketSpec } from './types.ts';
+import { USD_MARKETS } from './usd-markets.ts';
+
+export interface BrokerDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'KRAKEN_API_URL' | 'SECRETS_DIR' | 'KUBERNETES_SERVICE_HOST'>;
+  masterKey: Buffer;
+  logger: Logger;
+  /** Quotes and bars the SimBroker fills against. */
+  prices: PriceSource;
+}
+
+export type AccountBroker = { mode: 'sim'; broker: SimBroker; markets: MarketSpec[] } | { mode: 'live'; broker: Broker; markets: MarketSpec[] };
+
+/**
+ * The only place a broker is built. The account's own simulation setting — read here, not passed
+ * in — decides: in simulation it is a SimBroker and the Kraken key is never loaded, nor ccxt
+ * imported; only an account switched to live (verified keys, confirmed, audited) gets a
+ * KrakenBroker.
+ */
+export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 'id' | 'slug'>): Promise<AccountBroker> {
+  const sim = await withAccount(deps.db, account.id, (tx) => latestSettings(tx, account.id, 'simulation'));
+  if (sim.value.enabled) {
+    const markets = [...USD_MARKETS];
+    const broker = new SimBroker({
+      accountId: account.id,
+      markets,
+      clock: deps.clock,
+      prices: deps.prices,
+      store: new PgSimStateStore(deps.db),
+      initial: { balances: { USD: sim.value.initialUsd } },
+    });
+    return { mode: 'sim', broker, markets };
+  }
+  const credentials = await withAccount(deps.db, account.id, (tx) =>
+    loadCredentials(tx, account.id, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey }),
+  );
+  const [{ createKrakenBroker }, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
+  const broker = await createKrakenBroker({
+    accountId: account.id,
+    credentials,
+    apiUrl: deps.config.KRAKEN_API_URL,
+    nonceStore: new PgNonceStore(deps.db),
+    clock: deps.clock,
+    logger: deps.logger.child({ account: account.slug }),
+  });
+  return { mode: 'live', broker, markets: await broker.loadMarkets() };
+}
