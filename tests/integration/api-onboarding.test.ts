@@ -111,7 +111,7 @@ describe('first-run onboarding through the API', () => {
       expect(rows.filter((x) => x.slug === slug).map((x) => [x.kind, x.version])).toEqual([...SETTINGS_KINDS].sort().map((k) => [k, 1]));
     // The simulation switch starts on.
     const sim = await h.testDb.owner.query(`select value from settings where kind = 'simulation'`);
-    expect(sim.rows.map((x) => x.value)).toEqual([{ enabled: true }, { enabled: true }, { enabled: true }]);
+    expect(sim.rows.map((x) => x.value)).toEqual([{ enabled: true, initialUsd: 10_000 }, { enabled: true, initialUsd: 10_000 }, { enabled: true, initialUsd: 10_000 }]);
     // One account.create and one settings.<kind> row per account, each naming its account.
     const audit = await h.testDb.owner.query<{ action: string; account_id: string | null }>('select action, account_id from audit_log where id > $1 order by id', [before]);
     for (const a of accounts) {
