@@ -17,6 +17,9 @@ import { runOrderPhase } from './order-phase.ts';
 import type { SignalProvider } from './signals.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty } from './valuation.ts';
+import { reconcileWithExchange } from './reconcile-live.ts';
+import type { KrakenBroker } from '../exchange/kraken-broker.ts';
+import { utcDayKey } from '../risk/drawdown.ts';
 
 /**
  * The live path: each queue job loads what the shared cycle needs from the database, runs one phase
@@ -29,18 +32,27 @@ export class UnknownAccountError extends Error {
 
 const VIEW_BARS = 400; // enough for the correlation (168) and volatility windows
 
-/** `score`: one signal per pair for the bar that opened at `barTime`, then an order job per account. */
-export async function scoreBar(ctx: AppContext, provider: SignalProvider, pairs: readonly string[], barTime: number, interval = 3600) {
+/**
+ * `score`: one signal per pair and provider for the bar that opened at `barTime`, then an order job
+ * per account. Several providers (ML champion first, baseline as fallback) all write their signals
+ * before any order job exists; `signals` reports the first provider's.
+ */
+export async function scoreBar(ctx: AppContext, provider: SignalProvider | readonly SignalProvider[], pairs: readonly string[], barTime: number, interval = 3600) {
+  const providers: readonly SignalProvider[] = Array.isArray(provider) ? provider : [provider as SignalProvider];
   const out: Array<{ pair: string; probUp: number | null }> = [];
-  for (const pair of pairs) {
-    const history = await loadCandles(ctx.db, pair, interval, { to: barTime + 1, limit: provider.lookback });
-    const s = history.at(-1)?.openTime === barTime ? provider.signal(history, barTime + interval * 1000) : null;
-    if (s) await ctx.db.transaction((tx) => saveSignal(tx, s));
-    out.push({ pair, probUp: s?.probUp ?? null });
+  for (const [k, p] of providers.entries()) {
+    const histories: Record<string, Candle[]> = {};
+    for (const pair of new Set([...pairs, ...(p.companions ?? [])])) histories[pair] = await loadCandles(ctx.db, pair, interval, { to: barTime + 1, limit: p.lookback });
+    for (const pair of pairs) {
+      const history = histories[pair]!;
+      const s = history.at(-1)?.openTime === barTime ? p.signal(history, barTime + interval * 1000, histories) : null;
+      if (s) await ctx.db.transaction((tx) => saveSignal(tx, s));
+      if (k === 0) out.push({ pair, probUp: s?.probUp ?? null });
+    }
   }
   const accounts = await listAccounts(ctx.db);
   for (const a of accounts) await ctx.queue.enqueue(`order-${a.slug}`, { barTime }, { jobId: jobId('order', a.slug, barTime) });
-  return { barTime, signals: out, orderJobs: accounts.length };
+  return { barTime, signals: out, providers: providers.map((p) => p.name), orderJobs: accounts.length };
 }
 
 interface Loaded {
@@ -95,6 +107,19 @@ async function bookFills(ctx: AppContext, l: Loaded): Promise<number> {
 /** `order-<account>`: decide → risk → broker → persist, then the account's hedge job. */
 export async function orderBar(ctx: AppContext, slug: string, barTime: number) {
   const l = await load(ctx, slug, barTime);
+  if (l.broker.mode === 'live') {
+    const unexplained = await reconcileWithExchange(ctx, l.account.id, l.broker.broker as KrakenBroker, l.view.now);
+    if (unexplained.length) {
+      // Fail closed: the account trades again only when the exchange and the books agree.
+      const halted = { state: 'HALTED' as const, since: l.view.now, reason: `reconciliation: ${unexplained.length} unexplained difference(s)`, dayKey: utcDayKey(l.view.now), drawdown: l.book.tradingState?.drawdown ?? 0, referenceEquity: null };
+      const held = heldQty(await l.broker.broker.balances(), Object.fromEntries(l.broker.markets.map((m) => [m.symbol, m])), l.settings.trading.pairs);
+      await withAccount(ctx.db, l.account.id, async (tx) => {
+        await saveBook(tx, l.account.id, { ...l.book, tradingState: halted, dayStart: l.book.dayStart ?? { time: l.view.now, equity: 0 } }, held, l.view.now);
+        await recordTransition(tx, l.account.id, l.book.tradingState, halted, ctx.clock, { unexplained });
+      });
+      return { account: slug, mode: l.broker.mode, barTime, state: 'HALTED', halted: 'reconciliation', unexplained: unexplained.length };
+    }
+  }
   const r = await runOrderPhase({ accountId: l.account.id, settings: l.settings, market: l.view, venue: l.broker.broker, book: l.book, journal: l.journal });
   const held = heldQty(await l.broker.broker.balances(), Object.fromEntries(l.broker.markets.map((m) => [m.symbol, m])), l.settings.trading.pairs);
   await withAccount(ctx.db, l.account.id, async (tx) => {

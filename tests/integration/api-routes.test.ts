@@ -128,6 +128,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   'POST /accounts/{account}/simulation': { enabled: true },
   'POST /accounts/{account}/keys': { apiKey: 'A'.repeat(56), apiSecret: Buffer.alloc(64, 7).toString('base64') },
   'PUT /accounts/{account}/hedge': { mode: 'manual', ratio: 0.5 },
+  'POST /accounts/{account}/trading-state/reset': { note: 'route table reset' },
 };
 
 /** Documented 4xx answers that deliberately carry a domain body instead of the error shape. */

@@ -1,4 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { desc, eq } from 'drizzle-orm';
+import { equitySnapshots, tradingState } from '../../../schema/index.ts';
+import { adminReset } from '../../../lib/risk/drawdown.ts';
 import type { Context } from 'hono';
 import type { Account } from '../../../lib/accounts/accounts.ts';
 import { krakenCredentialsSchema, listCredentials, loadCredentials, saveCredentials } from '../../../lib/accounts/credentials.ts';
@@ -34,6 +37,9 @@ const hedgeBody = z
     z.object({ mode: z.literal('manual'), ratio: z.number().min(0).max(1), expiresAt: z.iso.datetime({ offset: true }).nullable().optional() }).strict(),
   ])
   .openapi('HedgeOverride');
+
+const resetBody = z.object({ note: z.string().trim().min(3).max(500) }).strict().openapi('TradingStateReset');
+const tradingStateSchema = z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']), since: z.string(), reason: z.string().nullable(), dayKey: z.string() }).openapi('TradingState');
 
 const account = (c: Context<AuthedEnv>): Account => c.get('account')!;
 const zodMessage = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
@@ -211,6 +217,46 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         return saved;
       });
       return c.json(result as z.infer<typeof versioned>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/accounts/{account}/trading-state/reset',
+      tags: ['risk'],
+      summary: 'Admin reset of a REDUCING or HALTED account to ACTIVE for the rest of the UTC day (audited)',
+      security: [{ bearer: [] }],
+      middleware: admin,
+      request: { params: accountParam, body: body(resetBody) },
+      responses: {
+        200: json(tradingStateSchema, 'The account trades again'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+        409: json(errorSchema, 'Nothing to reset'),
+      },
+    }),
+    async (c) => {
+      const { note } = c.req.valid('json');
+      const a = account(c as never);
+      const user = c.get('user')!;
+      const next = await withAccount(ctx.db, a.id, async (tx) => {
+        const [row] = await tx.select().from(tradingState).where(eq(tradingState.accountId, a.id));
+        if (!row || row.state === 'ACTIVE') throw new HttpError(409, 'NOT_HALTED', `${a.slug} is ${row?.state ?? 'not trading yet'}: nothing to reset`);
+        const [eq1] = await tx.select({ e: equitySnapshots.equityUsd }).from(equitySnapshots).where(eq(equitySnapshots.accountId, a.id)).orderBy(desc(equitySnapshots.ts)).limit(1);
+        if (!eq1) throw new HttpError(409, 'NO_EQUITY', 'no equity snapshot to measure the rest of the day from');
+        const prev = { state: row.state, since: row.since.getTime(), reason: row.reason ?? '', dayKey: row.dayKey, drawdown: row.drawdown, referenceEquity: row.referenceEquityUsd === null ? null : Number(row.referenceEquityUsd) };
+        const s = adminReset(prev, { now: ctx.clock.now(), equity: Number(eq1.e), userId: user.id, note });
+        await tx
+          .update(tradingState)
+          .set({ state: s.state, since: new Date(s.since), reason: s.reason, dayKey: s.dayKey, drawdown: s.drawdown, referenceEquityUsd: String(s.referenceEquity), updatedAt: new Date(ctx.clock.now()) })
+          .where(eq(tradingState.accountId, a.id));
+        await appendAudit(tx, { action: 'risk.reset', userId: user.id, accountId: a.id, details: { from: prev.state, fromReason: prev.reason, note, referenceEquity: s.referenceEquity } }, ctx.clock);
+        return s;
+      });
+      return c.json({ state: next.state, since: new Date(next.since).toISOString(), reason: next.reason, dayKey: next.dayKey }, 200);
     },
   );
 }
