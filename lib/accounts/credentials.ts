@@ -86,7 +86,8 @@ const summary = (r: typeof credentials.$inferSelect): CredentialSummary => ({
 });
 
 export async function listCredentials(tx: Tx, accountId: string): Promise<CredentialSummary[]> {
-  return (await tx.select().from(credentials).where(eq(credentials.accountId, accountId)).orderBy(desc(credentials.createdAt))).map(summary);
+  // Newest first; within one timestamp (two uploads in one millisecond) the active key leads.
+  return (await tx.select().from(credentials).where(eq(credentials.accountId, accountId)).orderBy(desc(credentials.createdAt), desc(credentials.active))).map(summary);
 }
 
 export class MissingCredentialsError extends Error {

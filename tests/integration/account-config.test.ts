@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptSecret } from '../../lib/accounts/secrets.ts';
+import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
+import { call, expectError, login, onboard, rowCounts, type ApiHarness } from '../helpers/api.ts';
+import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
+import { auditOf, everyRowAsText, startConfigApi } from './account-config-harness.ts';
+
+/**
+ * The account-configuration routes (issue 4, items 5–6) in the embedded runtime: settings, the
+ * simulation switch, Kraken key upload (validated against the Kraken emulator through ccxt, stored
+ * AES-256-GCM encrypted) and the hedge override.
+ */
+let h: ApiHarness & { logs: string[] };
+let emu: KrakenEmulator;
+let admin: string;
+let viewer: string;
+let ids: Record<string, string>;
+let adminId: string;
+const GOOD = generateKey();
+const GOOD_2 = generateKey();
+const REVOKED = generateKey(); // known to Kraken, later refused
+const UNKNOWN = generateKey(); // never known to Kraken
+const VIEWER = { email: 'config.viewer@example.com', name: 'Config Viewer', role: 'viewer', password: 'config viewer password' } as const;
+const creds = (k: { key: string; secret: string }) => ({ apiKey: k.key, apiSecret: k.secret });
+
+beforeAll(async () => {
+  emu = await startKrakenEmulator({ keys: [GOOD, GOOD_2, REVOKED].map((k) => ({ ...k, tier: 'pro' as const, balances: { USD: 10_000 } })) });
+  h = await startConfigApi(() => ({ checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
+  const o = await onboard(h);
+  ({ token: admin, accounts: ids } = o);
+  adminId = o.admin.userId;
+  const r = await call(h.app, 'POST', '/users', { token: admin, json: { ...VIEWER, accountIds: [ids.company, ids['director-1']] } });
+  expect(r.status, r.text).toBe(201);
+  viewer = await login(h, VIEWER.email, VIEWER.password);
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+  await emu?.close();
+});
+
+/** Runs `fn` and asserts it wrote nothing to any table. */
+async function writesNothing(fn: () => Promise<void>): Promise<void> {
+  const before = await rowCounts(h);
+  await fn();
+  expect(await rowCounts(h)).toEqual(before);
+}
+
+type Versioned = { version: number; value: Record<string, unknown> };
+
+describe('GET /accounts/{account}/settings', () => {
+  it('a viewer reads every kind at version 1, simulation on by default', async () => {
+    const r = await call(h.app, 'GET', '/accounts/company/settings', { token: viewer });
+    expect(r.status, r.text).toBe(200);
+    const s = r.body as Record<string, Versioned>;
+    expect(Object.keys(s).sort()).toEqual(['hedge', 'risk', 'simulation', 'trading']);
+    for (const k of Object.values(s)) expect(k.version).toBe(1);
+    expect(s.simulation!.value).toMatchObject({ enabled: true });
+    expect(s.risk!.value).toMatchObject({ riskPerTrade: 0.01, softDailyDrawdown: 0.03, hardDailyDrawdown: 0.05 });
+    expect(s.hedge!.value).toMatchObject({ mode: 'auto', manualRatio: null });
+  });
+
+  it('a user without access to the account → 403; unauthenticated → 401', async () => {
+    expectError(await call(h.app, 'GET', '/accounts/director-2/settings', { token: viewer }), 403, 'FORBIDDEN');
+    expectError(await call(h.app, 'GET', '/accounts/company/settings'), 401, 'UNAUTHENTICATED');
+  });
+});
+
+describe('PATCH /accounts/{account}/settings/{kind}', () => {
+  it('merges the change, adds a version and audits before/after', async () => {
+    const r = await call(h.app, 'PATCH', '/accounts/company/settings/risk', { token: admin, json: { riskPerTrade: 0.02, flattenOnHalt: true } });
+    expect(r.status, r.text).toBe(200);
+    const v = r.body as Versioned;
+    expect(v.version).toBe(2);
+    expect(v.value).toMatchObject({ riskPerTrade: 0.02, flattenOnHalt: true, hardDailyDrawdown: 0.05, maxPairExposure: 0.25 });
+    const [audit] = await auditOf(h.testDb.owner, 'settings.risk', ids.company!);
+    expect(audit!.user_id).toBe(adminId);
+    expect(audit!.details).toMatchObject({ version: 2, before: { riskPerTrade: 0.01, flattenOnHalt: false }, after: { riskPerTrade: 0.02, flattenOnHalt: true } });
+    const s = (await call(h.app, 'GET', '/accounts/company/settings', { token: viewer })).body as Record<string, Versioned>;
+    expect(s.risk).toEqual(v);
+    // Another account is untouched.
+    const d = (await call(h.app, 'GET', '/accounts/director-1/settings', { token: admin })).body as Record<string, Versioned>;
+    expect(d.risk).toMatchObject({ version: 1, value: { riskPerTrade: 0.01 } });
+  });
+
+  it('a second change builds on the first', async () => {
+    const r = await call(h.app, 'PATCH', '/accounts/company/settings/risk', { token: admin, json: { softDailyDrawdown: 0.02 } });
+    expect(r.body).toMatchObject({ version: 3, value: { riskPerTrade: 0.02, softDailyDrawdown: 0.02 } });
+  });
+
+  it.each([
+    ['risk', { riskPerTrade: 0.5 }, 'riskPerTrade'],
+    ['risk', { riskPerTrade: -1 }, 'riskPerTrade'],
+    ['risk', { softDailyDrawdown: 0.1 }, 'hardDailyDrawdown'], // soft above hard
+    ['risk', { riskPerTrade: 'lots' }, 'riskPerTrade'],
+    ['hedge', { base: 0.9 }, 'base'], // above max 0.8
+    ['hedge', { mode: 'manual' }, 'manualRatio'],
+    ['trading', { zzUnknownField: 1 }, 'zzUnknownField'],
+    ['risk', { zzUnknownField: 1 }, 'zzUnknownField'],
+  ])('%s %j → 400 naming %s, nothing written', async (kind, patch, field) => {
+    await writesNothing(async () => {
+      const r = await call(h.app, 'PATCH', `/accounts/company/settings/${kind}`, { token: admin, json: patch });
+      expectError(r, 400, 'INVALID_SETTINGS');
+      expect((r.body as { message: string }).message).toContain(field);
+    });
+  });
+
+  it('simulation is not patchable (its own confirmed route) → 400', async () => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'PATCH', '/accounts/company/settings/simulation', { token: admin, json: { enabled: false } }), 400);
+    });
+  });
+
+  it('a viewer → 403, nothing written', async () => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'PATCH', '/accounts/company/settings/risk', { token: viewer, json: { riskPerTrade: 0.02 } }), 403, 'FORBIDDEN');
+    });
+  });
+});
+
+describe('POST /accounts/{account}/keys (embedded: encrypted at rest)', () => {
+  it('keys Kraken refuses → 422, nothing written', async () => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(UNKNOWN) }), 422, 'KEYS_REFUSED');
+    });
+  });
+
+  it('a viewer → 403, and Kraken is not even asked', async () => {
+    const calls = emu.privateCalls(GOOD.key);
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'POST', '/accounts/company/keys', { token: viewer, json: creds(GOOD) }), 403, 'FORBIDDEN');
+    });
+    expect(emu.privateCalls(GOOD.key)).toBe(calls);
+  });
+
+  it.each([
+    [{ apiKey: 'short', apiSecret: GOOD.secret }],
+    [{ apiKey: GOOD.key, apiSecret: 'not base64 !' }],
+    [{ apiKey: GOOD.key }],
+  ])('malformed %j → 400 before Kraken is asked', async (body) => {
+    await writesNothing(async () => {
+      const r = await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: body });
+      expectError(r, 400, 'VALIDATION_FAILED');
+      expect(r.text).not.toContain(GOOD.secret);
+    });
+  });
+
+  it('good keys: checked against Kraken, stored encrypted, summarised by fingerprint and last four, audited', async () => {
+    const balanceCalls = emu.calls('BalanceEx', GOOD.key).length;
+    const r = await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(GOOD) });
+    expect(r.status, r.text).toBe(201);
+    expect(emu.calls('BalanceEx', GOOD.key).length).toBe(balanceCalls + 1);
+    expect(emu.orders(GOOD.key)).toEqual([]); // the validate=true probe placed nothing
+    expect(r.body).toMatchObject({ storage: 'encrypted', active: true, keyLast4: GOOD.key.slice(-4), fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const { rows } = await h.testDb.owner.query('select * from credentials where account_id = $1', [ids.company]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ storage: 'encrypted', ref: null, active: true });
+    expect(JSON.parse(decryptSecret(h.ctx.masterKey, rows[0].ciphertext as string))).toEqual(creds(GOOD));
+    const [audit] = await auditOf(h.testDb.owner, 'keys.upload', ids.company!);
+    expect(audit!.details).toEqual({ fingerprint: (r.body as { fingerprint: string }).fingerprint, last4: GOOD.key.slice(-4), storage: 'encrypted', ref: null });
+  });
+
+  it('a new upload retires the previous key', async () => {
+    expect((await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(GOOD_2) })).status).toBe(201);
+    const r = await call(h.app, 'GET', '/accounts/company/keys', { token: viewer });
+    expect(r.status).toBe(200);
+    const keys = (r.body as { keys: Array<{ keyLast4: string; active: boolean }> }).keys;
+    expect(keys.map((k) => [k.keyLast4, k.active])).toEqual([
+      [GOOD_2.key.slice(-4), true],
+      [GOOD.key.slice(-4), false],
+    ]);
+    // Back to the first key, so the simulation tests below trade with it.
+    expect((await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(GOOD) })).status).toBe(201);
+  });
+});
+
+describe('POST /accounts/{account}/simulation', () => {
+  const live = (slug: string) => ({ enabled: false, confirm: `LIVE ${slug}` });
+
+  it('going live without stored keys → 409, still simulated', async () => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'POST', '/accounts/director-1/simulation', { token: admin, json: live('director-1') }), 409, 'NO_KEYS');
+    });
+  });
+
+  it.each([[{ enabled: false }], [{ enabled: false, confirm: 'LIVE company' }], [{ enabled: false, confirm: 'live director-1' }]])(
+    'going live without the confirmation %j → 400',
+    async (json) => {
+      await writesNothing(async () => {
+        expectError(await call(h.app, 'POST', '/accounts/director-1/simulation', { token: admin, json }), 400, 'CONFIRMATION_REQUIRED');
+      });
+    },
+  );
+
+  it('a viewer → 403', async () => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'POST', '/accounts/company/simulation', { token: viewer, json: live('company') }), 403, 'FORBIDDEN');
+    });
+  });
+
+  it('stored keys that Kraken now refuses → 409, still simulated', async () => {
+    expect((await call(h.app, 'POST', '/accounts/director-1/keys', { token: admin, json: creds(REVOKED) })).status).toBe(201);
+    emu.faults.add({ method: 'BalanceEx', key: REVOKED.key, kind: 'error', error: 'EAPI:Invalid key', count: 1 });
+    await writesNothing(async () => {
+      const r = await call(h.app, 'POST', '/accounts/director-1/simulation', { token: admin, json: live('director-1') });
+      expectError(r, 409, 'KEYS_REFUSED');
+      expect(r.text).not.toContain(REVOKED.secret);
+    });
+    const s = (await call(h.app, 'GET', '/accounts/director-1/settings', { token: admin })).body as Record<string, Versioned>;
+    expect(s.simulation).toMatchObject({ version: 1, value: { enabled: true } });
+  });
+
+  it('good keys and the confirmation → 200 live, audited; back to simulation needs no confirmation', async () => {
+    const r = await call(h.app, 'POST', '/accounts/company/simulation', { token: admin, json: live('company') });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ version: 2, value: { enabled: false } });
+    const [audit] = await auditOf(h.testDb.owner, 'settings.simulation', ids.company!);
+    expect(audit).toMatchObject({ user_id: adminId, details: { version: 2, before: { enabled: true }, after: { enabled: false } } });
+    const back = await call(h.app, 'POST', '/accounts/company/simulation', { token: admin, json: { enabled: true } });
+    expect(back.body).toMatchObject({ version: 3, value: { enabled: true } });
+  });
+});
+
+describe('PUT /accounts/{account}/hedge', () => {
+  it('a manual ratio with an expiry updates the hedge settings, audited twice (settings and override)', async () => {
+    const expiresAt = new Date(h.clock.now() + 6 * 3_600_000).toISOString();
+    const r = await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json: { mode: 'manual', ratio: 0.35, expiresAt } });
+    expect(r.status, r.text).toBe(200);
+    const v = r.body as Versioned;
+    expect(v.value).toMatchObject({ mode: 'manual', manualRatio: 0.35, manualExpiry: Date.parse(expiresAt), base: 0.1 });
+    const [settingsAudit] = await auditOf(h.testDb.owner, 'settings.hedge', ids.company!);
+    expect(settingsAudit!.details).toMatchObject({ before: { mode: 'auto', manualRatio: null }, after: { mode: 'manual', manualRatio: 0.35 } });
+    const [override] = await auditOf(h.testDb.owner, 'hedge.override', ids.company!);
+    expect(override).toMatchObject({ user_id: adminId, details: { mode: 'manual', ratio: 0.35, expiresAt } });
+  });
+
+  it('back to auto keeps the bounds', async () => {
+    const r = await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json: { mode: 'auto' } });
+    expect((r.body as Versioned).value).toMatchObject({ mode: 'auto', base: 0.1, max: 0.8 });
+  });
+
+  it.each([
+    [{ mode: 'manual', ratio: 0.3, expiresAt: '2026-01-01T00:00:00Z' }, 'EXPIRY_IN_PAST'],
+    [{ mode: 'manual', ratio: 1.5 }, 'VALIDATION_FAILED'],
+    [{ mode: 'manual' }, 'VALIDATION_FAILED'],
+    [{ mode: 'auto', ratio: 0.2 }, 'VALIDATION_FAILED'],
+  ])('%j → 400 %s, nothing written', async (json, code) => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json }), 400, code);
+    });
+  });
+
+  it('an expiry equal to now is already past → 400', async () => {
+    await writesNothing(async () => {
+      const expiresAt = new Date(h.clock.now()).toISOString();
+      expectError(await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json: { mode: 'manual', ratio: 0.3, expiresAt } }), 400, 'EXPIRY_IN_PAST');
+    });
+  });
+
+  it('a viewer → 403', async () => {
+    await writesNothing(async () => {
+      expectError(await call(h.app, 'PUT', '/accounts/company/hedge', { token: viewer, json: { mode: 'manual', ratio: 0.3 } }), 403, 'FORBIDDEN');
+    });
+  });
+});
+
+describe('the secret never leaves', () => {
+  const SECRETS = [GOOD, GOOD_2, REVOKED, UNKNOWN].flatMap((k) => [k.key, k.secret]);
+
+  it('is never returned by any route', async () => {
+    for (const path of ['/accounts/company/keys', '/accounts/company/settings', '/accounts/director-1/keys', '/audit?limit=500', '/accounts/company']) {
+      const r = await call(h.app, 'GET', path, { token: admin });
+      expect(r.status, path).toBe(200);
+      for (const s of SECRETS) expect(r.text, path).not.toContain(s);
+    }
+  });
+
+  it('is never logged (every line at level debug)', () => {
+    expect(h.logs.length).toBeGreaterThan(20); // the capture works: every request logs a line
+    expect(h.logs.some((l) => l.includes('"route":"/accounts/:account/keys"'))).toBe(true);
+    for (const line of h.logs) for (const s of SECRETS) expect(line).not.toContain(s);
+  });
+
+  it('is never stored in plaintext in any column of any table', async () => {
+    const rows = await everyRowAsText(h.testDb.owner);
+    expect(rows.some((r) => r.table === 'public.credentials')).toBe(true);
+    const leaks = rows.filter((r) => SECRETS.some((s) => r.row.includes(s)));
+    expect(leaks).toEqual([]);
+  });
+});
