@@ -33,12 +33,17 @@ export interface StoredSecret {
 /** Where key material goes: a Kubernetes Secret (cluster) or AES-256-GCM ciphertext (embedded). */
 export interface SecretStore {
   put(accountSlug: string, creds: KrakenCredentials): Promise<StoredSecret>;
+  /** The account's stored keys, for the checks before going live (call inside the account's scope). */
+  get(tx: Tx, account: { id: string; slug: string }): Promise<KrakenCredentials>;
 }
 
 export class EncryptedSecretStore implements SecretStore {
   constructor(private readonly masterKey: Buffer) {}
   async put(_slug: string, creds: KrakenCredentials): Promise<StoredSecret> {
     return { storage: 'encrypted', ref: null, ciphertext: encryptSecret(this.masterKey, JSON.stringify(creds)) };
+  }
+  get(tx: Tx, account: { id: string }): Promise<KrakenCredentials> {
+    return loadCredentials(tx, account.id, { mode: 'embedded', secretsDir: '', masterKey: this.masterKey });
   }
 }
 

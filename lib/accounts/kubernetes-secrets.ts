@@ -1,5 +1,6 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { krakenSecretName, SECRET_KEYS, type KrakenCredentials, type SecretStore, type StoredSecret } from './credentials.ts';
+import type { Tx } from '../db/client.ts';
+import { krakenCredentialsSchema, krakenSecretName, MissingCredentialsError, SECRET_KEYS, type KrakenCredentials, type SecretStore, type StoredSecret } from './credentials.ts';
 
 /**
  * Kraken keys as Kubernetes Secrets `kraken-<account>` (namespace-scoped), written through the
@@ -41,5 +42,23 @@ export class KubernetesSecretStore implements SecretStore {
     if (existing) await this.api.replaceNamespacedSecret({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
     else await this.api.createNamespacedSecret({ namespace: this.namespace, body });
     return { storage: 'kubernetes', ref: `${this.namespace}/${name}`, ciphertext: null };
+  }
+
+  /** Reads `kraken-<account>` back (the api function holds get on exactly those Secrets). */
+  async get(_tx: Tx, account: { slug: string }): Promise<KrakenCredentials> {
+    const name = krakenSecretName(account.slug);
+    const secret = await this.api.readNamespacedSecret({ name, namespace: this.namespace }).then(
+      (s) => s,
+      (err: { code?: number }) => {
+        if (err.code === 404) return null;
+        throw err;
+      },
+    );
+    const data = secret?.data ?? {};
+    const field = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : '');
+    const apiKey = field(SECRET_KEYS.apiKey);
+    const apiSecret = field(SECRET_KEYS.apiSecret);
+    if (!apiKey || !apiSecret) throw new MissingCredentialsError(`Secret ${this.namespace}/${name} holds no Kraken key`);
+    return krakenCredentialsSchema.parse({ apiKey, apiSecret });
   }
 }

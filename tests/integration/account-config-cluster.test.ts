@@ -61,6 +61,13 @@ describe('KubernetesSecretStore against the Secrets API', () => {
     expect(fake.requests.at(-1)!.method).toBe('PUT');
   });
 
+  it('reads the keys back for the checks before going live, and says so when the Secret is empty', async () => {
+    expect(await storeWith().get(null as never, { slug: 'director-1' })).toEqual(creds(C));
+    fake.put(NS, 'kraken-empty');
+    await expect(storeWith().get(null as never, { slug: 'empty' })).rejects.toThrow(/holds no Kraken key/);
+    await expect(storeWith().get(null as never, { slug: 'nobody' })).rejects.toThrow(/holds no Kraken key/);
+  });
+
   it('a refused token is an error, nothing written', async () => {
     const n = fake.requests.length;
     await expect(storeWith('wrong-token').put('director-2', creds(A))).rejects.toMatchObject({ code: 401 });

@@ -4,7 +4,7 @@ import { equitySnapshots, tradingState } from '../../../schema/index.ts';
 import { adminReset } from '../../../lib/risk/drawdown.ts';
 import type { Context } from 'hono';
 import type { Account } from '../../../lib/accounts/accounts.ts';
-import { krakenCredentialsSchema, listCredentials, loadCredentials, saveCredentials } from '../../../lib/accounts/credentials.ts';
+import { krakenCredentialsSchema, listCredentials, MissingCredentialsError, saveCredentials } from '../../../lib/accounts/credentials.ts';
 import { latestSettings, putSettings, settingsSchemas, SETTINGS_KINDS, type SettingsKind } from '../../../lib/accounts/settings.ts';
 import { appendAudit } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
@@ -123,10 +123,9 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       const a = account(c as never);
       if (!enabled && confirm !== `LIVE ${a.slug}`) throw new HttpError(400, 'CONFIRMATION_REQUIRED', `to trade live with real money send confirm: "LIVE ${a.slug}"`);
       if (!enabled) {
-        const creds = await withAccount(ctx.db, a.id, (tx) =>
-          loadCredentials(tx, a.id, { mode: ctx.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: ctx.config.SECRETS_DIR, masterKey: ctx.masterKey }),
-        ).catch((err: Error) => {
-          throw new HttpError(409, 'NO_KEYS', err.message);
+        const creds = await withAccount(ctx.db, a.id, (tx) => ctx.secretStore.get(tx, a)).catch((err: Error) => {
+          if (err instanceof MissingCredentialsError) throw new HttpError(409, 'NO_KEYS', err.message);
+          throw err;
         });
         const check = await ctx.checkCredentials(creds);
         if (!check.ok) throw new HttpError(409, 'KEYS_REFUSED', `Kraken refused the stored keys: ${check.reason}`);
