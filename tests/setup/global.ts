@@ -52,9 +52,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const ci = process.env.CI === 'true';
   let url = process.env.TEST_DATABASE_URL;
   let source: 'env' | 'local' | 'embedded' = 'env';
+  const forceEmbedded = process.env.TEST_DATABASE === 'embedded'; // run as a machine without PostgreSQL would
   if (url) {
     if (!(await reachablePg(url))) throw new Error(`TEST_DATABASE_URL ${url} is unreachable`);
-  } else if (await reachablePg('postgres://postgres@127.0.0.1:5432/postgres')) {
+  } else if (!forceEmbedded && (await reachablePg('postgres://postgres@127.0.0.1:5432/postgres'))) {
     url = 'postgres://postgres@127.0.0.1:5432/postgres';
     source = 'local';
   } else {
