@@ -8,39 +8,20 @@
  * Time is a VirtualClock shared by emulator and broker (backoff and limiter waits advance it); only
  * client timeouts are real, kept short. Nonces persist in a fresh PostgreSQL database, dropped after.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { VirtualClock } from '../lib/clock.ts';
 import { openDatabase } from '../lib/db/client.ts';
-import { migrateDatabase } from '../lib/db/migrate.ts';
 import { createKrakenBroker } from '../lib/exchange/kraken-broker.ts';
 import { ExchangeTemporaryError, OrderStateUnknownError } from '../lib/exchange/kraken-errors.ts';
 import { PgNonceStore } from '../lib/exchange/kraken-nonce.ts';
 import { reconcile, type LocalOrderState } from '../lib/exchange/kraken-reconcile.ts';
 import type { OrderRequest } from '../lib/exchange/types.ts';
+import { withFreshDatabase } from './support.ts';
 import { generateKey, startKrakenEmulator, type FaultSpec } from '../tests/kraken-emulator/index.ts';
 
 const ORDERS = Number(process.env.BENCH_FAULT_ORDERS ?? 2000);
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function withFreshDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `aether_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  try {
-    await migrateDatabase(u.toString(), 'pg');
-    return await fn(u.toString());
-  } finally {
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.end();
-  }
-}
 
 // Conditional probabilities: the emulator tries each spec in order, so later ones see what is left.
 const ADD_ORDER_FAULTS: FaultSpec[] = [

@@ -8,42 +8,22 @@
  * Kraken's counters never make the broker wait: the figure is the platform's own path, not the
  * rate limit.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { VirtualClock } from '../lib/clock.ts';
 import { openDatabase } from '../lib/db/client.ts';
-import { migrateDatabase } from '../lib/db/migrate.ts';
 import { withAccount } from '../lib/db/scope.ts';
 import { createKrakenBroker } from '../lib/exchange/kraken-broker.ts';
 import { PgNonceStore } from '../lib/exchange/kraken-nonce.ts';
 import { clientId } from '../lib/strategy/clientId.ts';
 import type { OrderIntent } from '../lib/strategy/intent.ts';
 import { orders } from '../schema/orders.ts';
+import { withFreshDatabase } from './support.ts';
 import { generateKey, startKrakenEmulator } from '../tests/kraken-emulator/index.ts';
 
 const N = Number(process.env.BENCH_ORDER_ORDERS ?? 1000);
 const WARMUP = 20;
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-async function withFreshDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `aether_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  try {
-    await migrateDatabase(u.toString(), 'pg');
-    return await fn(u.toString());
-  } finally {
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.end();
-  }
-}
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 

@@ -6,31 +6,26 @@
  * latency an idle worker adds, not queueing behind a backlog. Per job: t0 just before `enqueue`,
  * the handler's start and finish, and the worker's `completed` event. 50 warm-up jobs are not counted.
  *
- * Services: PostgreSQL from TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres, else
- * an embedded PostgreSQL started here; Redis from REDIS_URL, else redis://127.0.0.1:6379 (required).
+ * Services: a fresh PostgreSQL database (bench/support.ts: TEST_DATABASE_URL, the local service, or an
+ * embedded PostgreSQL); Redis from REDIS_URL, else redis://127.0.0.1:6379 (required).
  * Everything created (database, queues, embedded server) is removed at the end. The headline
  * PostgreSQL figures use the runtime's settings; a second PostgreSQL run with asynchronous commit
  * shows how much of its latency is the per-commit WAL flush.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { openDatabase, type Database } from '../lib/db/client.ts';
-import { migrateDatabase } from '../lib/db/migrate.ts';
 import { createJobFunction } from '../lib/http/job-function.ts';
 import { createLogger } from '../lib/log.ts';
 import { openQueueClient, type QueueClient } from '../lib/queue/client.ts';
 import { inProcessInvoker, startDispatcher } from '../lib/queue/dispatcher.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
 import { testContext } from '../tests/helpers/context.ts';
+import { withFreshDatabase } from './support.ts';
 
 const JOBS = 1000;
 const WARMUP = 50;
-const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 
 interface Sample {
@@ -39,18 +34,6 @@ interface Sample {
   completed: number; // worker's completed event, ms after t0
 }
 
-async function reachablePg(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false; // not reachable: the caller tries the next source and says which it used
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 async function requireRedis(url: string): Promise<void> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
@@ -149,24 +132,11 @@ async function main(): Promise<string> {
   const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS;
   await requireRedis(redisUrl);
 
-  let admin = process.env.TEST_DATABASE_URL || DEFAULT_PG;
-  let embedded: EmbeddedDatabase | null = null;
-  let embeddedHome: string | null = null;
-  if (!(await reachablePg(admin))) {
-    if (process.env.TEST_DATABASE_URL) throw new Error(`TEST_DATABASE_URL ${admin} is unreachable`);
-    embeddedHome = mkdtempSync(join(tmpdir(), 'aether-bench-pg-'));
-    console.log(`no PostgreSQL at ${DEFAULT_PG}: starting an embedded one in ${embeddedHome}`);
-    embedded = await startEmbeddedPostgres(embeddedHome, (m) => console.warn(m));
-    admin = embedded.url.replace(/\/aether$/, '/postgres');
-  }
-  const name = `aether_bench_${randomBytes(5).toString('hex')}`;
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
+  return withFreshDatabase(async (databaseUrl, source) => {
+  console.log(`PostgreSQL: ${source}`);
+  const name = new URL(databaseUrl).pathname.slice(1);
   const clients: QueueClient[] = [];
   try {
-    await adminQuery(admin, `create database ${name}`);
-    await migrateDatabase(databaseUrl, 'pg');
     const onError = (err: Error): void => console.error(`queue connection error: ${err.message}`);
 
     const redis = await openQueueClient({ redisUrl, databaseUrl, onError });
@@ -181,7 +151,7 @@ async function main(): Promise<string> {
     // commit that waits for the WAL flush. With asynchronous commit the flush leaves the hot path (a
     // server crash can lose the last ~0.6 s of queue writes; no corruption). Not the runtime default.
     // A database-level setting (this throw-away database only), picked up by the new client's sessions.
-    await adminQuery(admin, `alter database ${name} set synchronous_commit = off`);
+    await adminQuery(databaseUrl, `alter database ${name} set synchronous_commit = off`);
     const postgresAsync = await openQueueClient({ databaseUrl, onError });
     clients.push(postgresAsync);
     summarise('BullMQ on PostgreSQL, synchronous_commit=off (comparison only)', await measure(postgresAsync, databaseUrl));
@@ -190,10 +160,8 @@ async function main(): Promise<string> {
     return `bench queue: redis_p50_ms=${fmt(redisFigures.p50)} redis_p99_ms=${fmt(redisFigures.p99)} pg_p50_ms=${fmt(pgFigures.p50)} pg_p99_ms=${fmt(pgFigures.p99)}`;
   } finally {
     for (const c of clients) await c.close();
-    await adminQuery(admin, `drop database if exists ${name} with (force)`);
-    await embedded?.stop();
-    if (embeddedHome) rmSync(embeddedHome, { recursive: true, force: true });
   }
+  });
 }
 
 console.log(await main());
