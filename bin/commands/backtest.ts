@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { runBacktest } from '../../lib/cycle/backtest.ts';
 import { backtestAccounts, writeBacktest } from '../../lib/cycle/backtest-files.ts';
-import { baselineProvider } from '../../lib/cycle/signals.ts';
+import { walkForwardProvider } from '../../lib/cycle/ml-provider.ts';
+import { baselineProvider, type SignalProvider } from '../../lib/cycle/signals.ts';
 import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
 import { args, command, UsageError } from '../args.ts';
 
 const USAGE =
-  'aether backtest --data PAIR=FILE [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--accounts FILE] [--strategy baseline] --out DIR';
+  'aether backtest --data PAIR=FILE [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--accounts FILE] [--strategy baseline|ml] [--retrain-every BARS] [--train-bars BARS] --out DIR';
 
 const time = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
@@ -25,11 +26,17 @@ export const run = (argv: string[]): Promise<number> =>
       'initial-usd': { type: 'string', default: '10000' },
       accounts: { type: 'string' },
       strategy: { type: 'string', default: 'baseline' },
+      'retrain-every': { type: 'string', default: '24' },
+      'train-bars': { type: 'string', default: '2160' },
       out: { type: 'string' },
     });
     if (!values.out) throw new UsageError('--out DIR is required');
     if (!values.data.length) throw new UsageError('at least one --data PAIR=FILE is required');
-    if (values.strategy !== 'baseline') throw new UsageError(`--strategy ${values.strategy}: only baseline is available in this build`);
+    if (values.strategy !== 'baseline' && values.strategy !== 'ml') throw new UsageError(`--strategy ${values.strategy}: expected baseline or ml`);
+    const retrainEvery = Number(values['retrain-every']);
+    const trainBars = Number(values['train-bars']);
+    if (!Number.isInteger(retrainEvery) || retrainEvery < 1) throw new UsageError('--retrain-every must be a positive whole number of bars');
+    if (!Number.isInteger(trainBars) || trainBars < 100) throw new UsageError('--train-bars must be a whole number of bars ≥ 100');
     const initialUsd = Number(values['initial-usd']);
     if (!(initialUsd > 0)) throw new UsageError('--initial-usd must be a positive number');
     const candles: Record<string, ReturnType<typeof readCandlesCsv>> = {};
@@ -58,13 +65,17 @@ export const run = (argv: string[]): Promise<number> =>
     } catch (err) {
       throw new UsageError(`--accounts: ${(err as Error).message}`);
     }
+    if (values.strategy === 'ml' && !candles['BTC/USD']) throw new UsageError('--strategy ml needs --data BTC/USD=FILE: the cross-asset features read BTC/USD');
+    // ml: walk-forward, retrained on the candles closed by each decision time only (out of sample).
+    const walkForward = values.strategy === 'ml' ? walkForwardProvider({ retrainEveryBars: retrainEvery, trainBars }) : null;
+    const signals: SignalProvider = walkForward ?? baselineProvider;
     const started = performance.now();
     let lastPct = -1;
     const result = await runBacktest({
       candles,
       markets: USD_MARKETS,
       accounts,
-      signals: baselineProvider,
+      signals,
       from: time('from', values.from),
       to: time('to', values.to),
       onStep: (_now, i, total) => {
@@ -79,7 +90,9 @@ export const run = (argv: string[]): Promise<number> =>
     process.stdout.write(
       `backtest ${r.start} → ${r.end} ${r.pairs.join(',')}: equity ${r.initial_equity_usd} → ${r.final_equity_usd} USD (${(r.total_return * 100).toFixed(2)} %), ` +
         `max drawdown ${(r.max_drawdown * 100).toFixed(2)} %, ${r.trades} fills, fees ${r.fees_usd} USD; buy-and-hold ${(r.buy_and_hold.total_return * 100).toFixed(2)} % ` +
-        `[${result.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s]\n  wrote ${values.out}/report.json, trades.csv, equity.csv\n`,
+        `[${result.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s]\n` +
+        (walkForward ? `  walk-forward: ${walkForward.retrains()} retrains every ${retrainEvery} bars on at most ${trainBars} bars closed by each decision time\n` : '') +
+        `  wrote ${values.out}/report.json, trades.csv, equity.csv\n`,
     );
     return 0;
   });

@@ -1,7 +1,27 @@
 import type { AppContext } from '../../lib/context.ts';
 import { scoreBar } from '../../lib/cycle/live.ts';
-import { baselineProvider } from '../../lib/cycle/signals.ts';
+import { mlProvider } from '../../lib/cycle/ml-provider.ts';
+import { baselineProvider, type SignalProvider } from '../../lib/cycle/signals.ts';
 import { createJobFunction } from '../../lib/http/job-function.ts';
+import { loadChampion, trainedModelOf } from '../../lib/ml/registry-store.ts';
 
-/** Features → regime → model → one signal per pair for the bar, then one order job per account. */
-export const createApp = (ctx: AppContext) => createJobFunction('score', 'score', ctx, (job) => scoreBar(ctx, baselineProvider, job.pairs, job.barTime));
+/** The champion's provider, rebuilt only when the registry names a new champion. */
+function championProviders(ctx: AppContext): () => Promise<SignalProvider[]> {
+  let cached: { version: string; provider: SignalProvider } | null = null;
+  return async () => {
+    const champion = await loadChampion(ctx.db);
+    if (!champion) return [baselineProvider];
+    if (cached?.version !== champion.version) cached = { version: champion.version, provider: mlProvider(trainedModelOf(champion), champion.version) };
+    return [cached.provider, baselineProvider];
+  };
+}
+
+/**
+ * Features → regime → model → one signal per pair for the bar, then one order job per account. With
+ * a champion both its signals and the baseline's are stored: the order step prefers the model's and
+ * falls back to the baseline's where the model gave none.
+ */
+export const createApp = (ctx: AppContext) => {
+  const providers = championProviders(ctx);
+  return createJobFunction('score', 'score', ctx, async (job) => scoreBar(ctx, await providers(), job.pairs, job.barTime));
+};

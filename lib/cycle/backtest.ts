@@ -10,7 +10,7 @@ import { runHedgePhase, type EquitySnapshot } from './hedge-phase.ts';
 import { marketView } from './market-view.ts';
 import { runOrderPhase } from './order-phase.ts';
 import type { SignalProvider } from './signals.ts';
-import type { AccountSettingsSet, Journal } from './types.ts';
+import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { engineVenue } from './venue.ts';
 
 export interface BacktestAccount {
@@ -60,7 +60,8 @@ interface Runner {
   engine: SimEngine;
   book: AccountBook;
   reasons: Map<string, string>; // client id → why it was sent
-  fillsSeen: number;
+  lastFillTime: number; // newest fill time booked, and how many fills at that time were
+  seenAtLastTime: number;
 }
 
 /**
@@ -91,7 +92,8 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     engine: SimEngine.create({ balances: { USD: account.initialUsd } }, { markets: input.markets, slippage: input.slippage }),
     book: emptyBook(),
     reasons: new Map(),
-    fillsSeen: 0,
+    lastFillTime: Number.NEGATIVE_INFINITY,
+    seenAtLastTime: 0,
   }));
   const trades: TradeRow[] = [];
   const equity: EquityRow[] = [];
@@ -112,20 +114,30 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       now = Math.max(now, c.openTime + c.interval * 1000);
     }
     clock.set(now);
-    for (const p of pairs) if (history[p]!.length && history[p]![history[p]!.length - 1]!.openTime === t) signals[p] = input.signals.signal(history[p]!, now);
+    for (const p of pairs) if (history[p]!.length && history[p]![history[p]!.length - 1]!.openTime === t) signals[p] = input.signals.signal(history[p]!, now, history);
     input.onStep?.(now, ti, times.length);
 
+    // The view depends on the bar and three risk settings only: accounts sharing them share it (read-only).
+    const views = new Map<string, MarketView>();
     for (const r of runners) {
       const venue = engineVenue(r.engine, clock);
       const journal = backtestJournal(r);
-      const view = marketView(history, signals, markets, now, r.account.settings.risk);
+      const risk = r.account.settings.risk;
+      const viewKey = `${risk.correlationWindow} ${risk.correlationThreshold} ${risk.defaultSlippage}`;
+      let view = views.get(viewKey);
+      if (!view) views.set(viewKey, (view = marketView(history, signals, markets, now, risk)));
       const o = await runOrderPhase({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: r.book, journal });
       const h = await runHedgePhase({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: o.book, journal });
       r.book = h.book;
       equity.push({ account: r.account.id, ...h.snapshot });
-      const fills = r.engine.fills();
-      for (let k = r.fillsSeen; k < fills.length; k++) trades.push(tradeRow(r, fills[k]!));
-      r.fillsSeen = fills.length;
+      // Only the fills at or after the newest one already booked (not a copy of all of them per bar).
+      const fresh = r.engine.fills(r.lastFillTime);
+      for (let k = r.seenAtLastTime; k < fresh.length; k++) {
+        const f = fresh[k]!;
+        trades.push(tradeRow(r, f));
+        if (f.time > r.lastFillTime) [r.lastFillTime, r.seenAtLastTime] = [f.time, 0];
+        if (f.time === r.lastFillTime) r.seenAtLastTime++;
+      }
     }
   }
   return { trades, equity, steps, report: buildReport(input, pairs, runners, trades, equity, history) };

@@ -10,7 +10,10 @@ export interface SignalProvider {
   readonly name: string;
   /** How many of the newest candles the provider reads. */
   readonly lookback: number;
-  signal(history: readonly Candle[], asOf: number): Signal | null;
+  /** Other pairs whose candles the provider reads (cross-asset features), e.g. BTC/USD. */
+  readonly companions?: readonly string[];
+  /** `others`: every loaded pair's candles up to `asOf` (at least the companions), for cross-asset features. */
+  signal(history: readonly Candle[], asOf: number, others?: Readonly<Record<string, readonly Candle[]>>): Signal | null;
 }
 
 export const baselineProvider: SignalProvider = {

@@ -59,9 +59,13 @@ export function featureNames(p: FeatureParams = DEFAULT_FEATURE_PARAMS): string[
   ];
 }
 
+/** JSON with object keys sorted: parameters read back from jsonb (which reorders keys) hash the same. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : v !== null && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
+
 /** sha256 of the feature names and parameters: a model only scores rows built the same way. */
 export function featureSetHash(p: FeatureParams = DEFAULT_FEATURE_PARAMS): string {
-  return createHash('sha256').update(JSON.stringify({ names: featureNames(p), params: p })).digest('hex');
+  return createHash('sha256').update(canonical({ names: featureNames(p), params: p })).digest('hex');
 }
 
 /** Log returns of closes over bar horizons, for the BTC companion series. */

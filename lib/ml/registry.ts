@@ -18,6 +18,8 @@ export interface ModelMetrics {
   netReturn: number;
   buyHoldReturn: number;
   folds: number;
+  /** Log-loss of always predicting the training folds' positive rate: a model must beat it to trade. */
+  baseRateLogLoss?: number;
 }
 
 export type ModelStatus = 'champion' | 'challenger' | 'retired';
@@ -50,6 +52,7 @@ export const modelRecordSchema = z.object({
     netReturn: z.number(),
     buyHoldReturn: z.number(),
     folds: z.number().int().nonnegative(),
+    baseRateLogLoss: z.number().optional(),
   }),
   model: z.unknown(),
   status: z.enum(['champion', 'challenger', 'retired']),
@@ -72,6 +75,9 @@ export function shouldPromote(champion: ModelRecord | null, challenger: ModelRec
   const c = challenger.metrics;
   const finite = [c.logLoss, c.netReturn, c.brier].every(Number.isFinite);
   if (!finite || c.folds < 1) return { promote: false, reason: 'challenger has no complete out-of-sample metrics' };
+  // Worse than a constant guess means no edge: the baseline strategy stays in force instead.
+  if (c.baseRateLogLoss !== undefined && !(c.baseRateLogLoss - c.logLoss >= margin.logLoss))
+    return { promote: false, reason: `log-loss ${c.logLoss.toFixed(4)} does not beat the base-rate prediction ${c.baseRateLogLoss.toFixed(4)} by ${margin.logLoss}` };
   if (!champion) return { promote: true, reason: 'no champion yet' };
   const h = champion.metrics;
   if (challenger.version === champion.version) return { promote: false, reason: 'challenger is the champion' };
@@ -103,6 +109,7 @@ export function challengerRecord(
       netReturn: trained.metrics.strategyReturn,
       buyHoldReturn: trained.metrics.buyHoldReturn,
       folds: trained.metrics.folds,
+      baseRateLogLoss: trained.metrics.baseRateLogLoss,
     },
     model: m.toJSON(),
     status: 'challenger',

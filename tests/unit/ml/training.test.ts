@@ -52,7 +52,10 @@ describe('train', () => {
     const r = challengerRecord(res, { version: 'logistic-v1', trainedAt: 1 });
     expect(r).toMatchObject({ version: 'logistic-v1', kind: 'logistic', status: 'challenger', featureSetHash: model.data.featureSetHash });
     expect(r.metrics.window).toEqual({ from: folds[0]!.testFrom, to: folds[2]!.testTo });
-    expect(shouldPromote(null, r).promote).toBe(true);
+    // With no champion, a challenger must still beat the constant base-rate prediction by the margin.
+    expect(shouldPromote(null, r).promote).toBe(r.metrics.baseRateLogLoss! - r.metrics.logLoss >= 0.002);
+    expect(shouldPromote(null, { ...r, metrics: { ...r.metrics, baseRateLogLoss: r.metrics.logLoss + 0.01 } })).toMatchObject({ promote: true, reason: 'no champion yet' });
+    expect(shouldPromote(null, { ...r, metrics: { ...r.metrics, baseRateLogLoss: r.metrics.logLoss + 0.001 } })).toMatchObject({ promote: false, reason: expect.stringMatching(/base-rate/) });
     const stored = modelRecordSchema.parse(JSON.parse(JSON.stringify(r)));
     expect(stored).toEqual(JSON.parse(JSON.stringify(r)));
     expect(() => modelRecordSchema.parse({ ...stored, status: 'live' })).toThrow();
