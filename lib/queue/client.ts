@@ -80,9 +80,9 @@ async function openPostgresQueues(databaseUrl: string, onError: (err: Error) => 
   const probe = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   probe.on('error', onError);
   return buildClient('postgres', {
-    queue: (name) => new pgq.Queue(name, { connection: { connectionString: databaseUrl, max: 2 } }) as unknown as Queue,
+    queue: (name) => new pgq.Queue(name, { connection: { connectionString: databaseUrl, max: 1 } }) as unknown as Queue,
     worker: (name, processor, o) =>
-      new pgq.Worker(name, processor, { connection: { connectionString: databaseUrl, max: 2 }, ...o } as never) as unknown as Worker,
+      new pgq.Worker(name, processor, { connection: { connectionString: databaseUrl, max: 1 }, ...o } as never) as unknown as Worker,
     ping: async () => void (await probe.query('select 1')),
     close: () => probe.end(),
   });
