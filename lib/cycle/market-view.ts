@@ -22,15 +22,16 @@ export function marketView(
   volWindow = 168,
 ): MarketView {
   const bars: Record<string, Candle> = {};
-  const recent: Record<string, readonly Candle[]> = {};
+  const series: Record<string, readonly Candle[]> = {};
   const window = Math.max(risk.correlationWindow, volWindow) + 1;
-  for (const [pair, candles] of Object.entries(history)) {
+  for (const pair of Object.keys(history)) {
+    const candles = history[pair]!;
     const last = candles[candles.length - 1];
     if (!last || !markets[pair]) continue;
     bars[pair] = last;
-    recent[pair] = tail(candles, window);
+    series[pair] = candles;
   }
-  const aligned = alignCloses(recent);
+  const aligned = alignedTails(series, window);
   const corrCloses = Object.fromEntries(Object.entries(aligned).map(([p, c]) => [p, tail(c, risk.correlationWindow + 1)]));
   const { groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold);
   const risky = Object.keys(aligned).filter((p) => !markets[p]!.stablecoin);
@@ -45,4 +46,34 @@ export function marketView(
     slippage: Object.fromEntries(Object.keys(bars).map((p) => [p, risk.defaultSlippage])),
     volAnnual: Number.isFinite(vol) ? vol : 0,
   };
+}
+
+/**
+ * `alignCloses` of each series' newest `window` candles. When every tail has the very same strictly
+ * ascending open times (the usual case) the result is simply each tail's closes, built here without
+ * slicing candles or the general walk — a backtest asks for this at every bar.
+ */
+export function alignedTails(series: Readonly<Record<string, readonly Candle[]>>, window: number): Record<string, number[]> {
+  const pairs = Object.keys(series);
+  const ref = pairs.length ? series[pairs[0]!]! : [];
+  const n = Math.min(ref.length, window);
+  const r0 = ref.length - n;
+  let same = n > 0;
+  for (let k = 1; same && k < n; k++) if (!(ref[r0 + k]!.openTime > ref[r0 + k - 1]!.openTime)) same = false;
+  for (let i = 1; same && i < pairs.length; i++) {
+    const s = series[pairs[i]!]!;
+    if (Math.min(s.length, window) !== n) same = false;
+    const o = s.length - n;
+    for (let k = 0; same && k < n; k++) if (s[o + k]!.openTime !== ref[r0 + k]!.openTime) same = false;
+  }
+  if (!same) return alignCloses(Object.fromEntries(pairs.map((p) => [p, tail(series[p]!, window)])));
+  const out: Record<string, number[]> = {};
+  for (const p of pairs) {
+    const s = series[p]!;
+    const o = s.length - n;
+    const closes = new Array<number>(n);
+    for (let k = 0; k < n; k++) closes[k] = s[o + k]!.close;
+    out[p] = closes;
+  }
+  return out;
 }

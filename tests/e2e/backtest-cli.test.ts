@@ -1,0 +1,169 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * `aether backtest` as a user runs it (issue 3 acceptance): on the repository's three-pair Kraken 1h
+ * slice it writes report.json, trades.csv and equity.csv, and the final equity recomputed here from
+ * trades.csv alone — cash flows, fees, holdings at the last close — matches the report to the cent.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'aether-backtest-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const FROM = '2022-03-01T00:00:00Z';
+const TO = '2022-06-01T00:00:00Z';
+const INITIAL = 10_000;
+const data = (base: string) => `${base}/USD=data/ohlcv/kraken_${base}USD_1h.csv`;
+
+function aether(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['bin/aether.js', 'backtest', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; records end with CRLF (or LF). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (quoted) throw new Error('unterminated quoted field');
+  if (field !== '' || row.length) rows.push([...row, field]);
+  return rows;
+}
+
+/** Closes of a repository candle CSV by open time. */
+function closes(path: string): Array<{ openTime: number; close: number }> {
+  const [header, ...rows] = parseCsv(readFileSync(path, 'utf8'));
+  expect(header).toEqual(['time', 'open', 'high', 'low', 'close', 'volume']);
+  return rows.map((r) => ({ openTime: Date.parse(r[0]!), close: Number(r[4]) }));
+}
+
+/** Equity at `end` from the trade ledger: initial cash ± every fill's cash flow and fee, holdings at the last close by then. */
+function equityFromTrades(trades: Record<string, string>[], files: Record<string, string>, end: number): number {
+  let cash = INITIAL;
+  const held: Record<string, number> = {};
+  for (const t of trades) {
+    const qty = Number(t.qty);
+    const notional = qty * Number(t.price);
+    const fee = Number(t.fee_usd);
+    if (t.side === 'buy') {
+      cash -= notional + fee;
+      held[t.pair!] = (held[t.pair!] ?? 0) + qty;
+    } else {
+      expect(t.side).toBe('sell');
+      cash += notional - fee;
+      held[t.pair!] = (held[t.pair!] ?? 0) - qty;
+    }
+  }
+  let equity = cash;
+  for (const [pair, qty] of Object.entries(held)) {
+    expect(qty, `${pair} never sold more than bought`).toBeGreaterThan(-1e-9);
+    if (Math.abs(qty) < 1e-12) continue;
+    const last = closes(files[pair]!).filter((c) => c.openTime + 3_600_000 <= end).at(-1)!;
+    equity += qty * last.close;
+  }
+  return equity;
+}
+
+const REPORT_KEYS = [
+  'start', 'end', 'pairs', 'initial_equity_usd', 'final_equity_usd', 'total_return', 'cagr', 'sharpe', 'sortino',
+  'max_drawdown', 'fees_usd', 'trades', 'win_rate', 'exposure', 'turnover', 'buy_and_hold',
+];
+
+describe('aether backtest', () => {
+  it('writes the three files on the three-pair slice, and trades.csv reproduces the final equity to the cent', () => {
+    const out = join(dir, 'three');
+    const r = aether(['--data', data('BTC'), '--data', data('ETH'), '--data', data('SOL'), '--from', FROM, '--to', TO, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*report\.json, trades\.csv, equity\.csv/);
+
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    for (const k of REPORT_KEYS) expect(report, k).toHaveProperty(k);
+    expect(Object.keys(report.buy_and_hold).sort()).toEqual(['max_drawdown', 'sharpe', 'total_return']);
+    expect(report.pairs).toEqual(['BTC/USD', 'ETH/USD', 'SOL/USD']);
+    expect(report.initial_equity_usd).toBe(INITIAL);
+    expect(Date.parse(report.start)).toBeGreaterThanOrEqual(Date.parse(FROM));
+    expect(Date.parse(report.end)).toBeLessThanOrEqual(Date.parse(TO) + 3_600_000);
+
+    const [tHeader, ...tRows] = parseCsv(readFileSync(join(out, 'trades.csv'), 'utf8'));
+    expect(tHeader).toEqual(['time', 'account', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'reason']);
+    const trades = tRows.map((row) => {
+      expect(row).toHaveLength(tHeader!.length);
+      return Object.fromEntries(tHeader!.map((h, i) => [h, row[i]!]));
+    });
+    expect(trades.length).toBe(report.trades);
+    expect(trades.length).toBeGreaterThan(20); // the slice really trades, so the check below means something
+    expect(trades.some((t) => t.reason!.includes(','))).toBe(true); // quoted fields went through the parser
+    for (const t of trades) expect(Date.parse(t.time!)).toBeLessThanOrEqual(Date.parse(report.end));
+    const fees = trades.reduce((s, t) => s + Number(t.fee_usd), 0);
+    expect(Math.abs(fees - report.fees_usd)).toBeLessThanOrEqual(0.005 + 1e-9);
+
+    const files = Object.fromEntries(['BTC', 'ETH', 'SOL'].map((b) => [`${b}/USD`, `data/ohlcv/kraken_${b}USD_1h.csv`]));
+    const equity = equityFromTrades(trades, files, Date.parse(report.end));
+    expect(Math.abs(equity - report.final_equity_usd)).toBeLessThanOrEqual(0.01);
+
+    const [eHeader, ...eRows] = parseCsv(readFileSync(join(out, 'equity.csv'), 'utf8'));
+    expect(eHeader).toEqual(['time', 'account', 'equity_usd', 'cash_usd', 'hedge_ratio']);
+    expect(eRows.at(-1)![0]).toBe(report.end);
+    expect(Math.abs(Number(eRows.at(-1)![2]) - report.final_equity_usd)).toBeLessThanOrEqual(0.005 + 1e-9);
+  }, 120_000);
+
+  it('takes a CSV of another Kraken USD pair', () => {
+    // ADA/USD shaped like ETH's real path, scaled to ADA's price level.
+    const eth = readFileSync('data/ohlcv/kraken_ETHUSD_1h.csv', 'utf8').trim().split('\n');
+    const ada = [eth[0], ...eth.slice(1).map((l) => {
+      const [time, ...v] = l.split(',');
+      return [time, ...v.slice(0, 4).map((x) => (Number(x) / 3000).toFixed(6)), v[4]].join(',');
+    })];
+    const file = join(dir, 'ada.csv');
+    writeFileSync(file, ada.join('\n') + '\n');
+    const out = join(dir, 'ada');
+    const r = aether(['--data', `ADA/USD=${file}`, '--data', data('BTC'), '--from', '2022-04-01T00:00:00Z', '--to', '2022-05-01T00:00:00Z', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.pairs).toEqual(['ADA/USD', 'BTC/USD']);
+    const [header, ...rows] = parseCsv(readFileSync(join(out, 'trades.csv'), 'utf8'));
+    const trades = rows.map((row) => Object.fromEntries(header!.map((h, i) => [h, row[i]!])));
+    expect(trades.some((t) => t.pair === 'ADA/USD')).toBe(true);
+    const equity = equityFromTrades(trades, { 'ADA/USD': file, 'BTC/USD': 'data/ohlcv/kraken_BTCUSD_1h.csv' }, Date.parse(report.end));
+    expect(Math.abs(equity - report.final_equity_usd)).toBeLessThanOrEqual(0.01);
+  }, 120_000);
+
+  it.each([
+    ['no --out', ['--data', data('BTC')], /--out DIR is required/],
+    ['a non-USD pair', ['--data', 'ETH/BTC=data/ohlcv/kraken_ETHUSD_1h.csv', '--out', 'x'], /USD pair/],
+    ['an unknown USD pair', ['--data', 'NOPE/USD=data/ohlcv/kraken_ETHUSD_1h.csv', '--out', 'x'], /not a Kraken spot USD pair/],
+    ['an unreadable file', ['--data', 'BTC/USD=data/ohlcv/missing.csv', '--out', 'x'], /missing\.csv/],
+    ['a bad --from', ['--data', data('BTC'), '--from', 'yesterday', '--out', 'x'], /--from: not an ISO time/],
+    ['no --data', ['--out', 'x'], /--data/],
+  ])('rejects %s with exit 2 and a message', (_name, args, message) => {
+    const r = aether(args.map((a) => (a === 'x' ? join(dir, 'never') : a)));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+});

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount, type Account } from '../../lib/accounts/accounts.ts';
+import { seedAccount } from '../../lib/accounts/settings.ts';
+import { systemClock } from '../../lib/clock.ts';
+import type { Candle } from '../../lib/market/candle.ts';
+import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { upsertCandles } from '../../lib/market/store.ts';
+import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
+import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
+import { jobId } from '../../lib/queue/jobs.ts';
+import { createApp as hedgeApp } from '../../functions/hedge/handler.ts';
+import { createApp as orderApp } from '../../functions/order/handler.ts';
+import { createApp as scoreApp } from '../../functions/score/handler.ts';
+import { testContext } from '../helpers/context.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+/**
+ * HALTED end to end (issue 4): three accounts × three pairs through the queues on one UTC day that
+ * trades. One account breaches its hard daily drawdown mid-day: from then on it sends no entry
+ * while the other two keep entering in the same bars; a fourth account whose settings are
+ * corrupted fails its own jobs without holding anybody up.
+ */
+const PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
+const FROM = Date.parse('2022-05-05T00:00:00Z'); // this day enters at several bars (baseline, default settings)
+const TO = Date.parse('2022-05-05T16:00:00Z');
+const HALT_AFTER = Date.parse('2022-05-05T05:00:00Z'); // the halted account's loss shows from the next bar on
+const WARMUP = 420;
+const HOUR = 3_600_000;
+
+let t: TestDatabase;
+let queue: QueueClient;
+let accounts: Account[]; // trading: a, b, c (c gets halted)
+let broken: Account;
+const candles: Record<string, Candle[]> = {};
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  queue = await openQueueClient({ databaseUrl: t.url, onError: () => undefined });
+  for (const p of PAIRS) {
+    const all = readCandlesCsv(`data/ohlcv/kraken_${p.replace('/', '')}_1h.csv`, p).filter((c) => c.openTime <= TO);
+    candles[p] = all.slice(all.findIndex((c) => c.openTime >= FROM) - WARMUP);
+  }
+  const made = await t.app.db.transaction(async (tx) => {
+    const out: Account[] = [];
+    for (const slug of ['h-a', 'h-b', 'h-c', 'h-broken']) {
+      const a = await createAccount(tx, { slug, name: slug, kind: 'other' }, null, systemClock);
+      await seedAccount(tx, a.id, null, systemClock);
+      out.push(a);
+    }
+    return out;
+  });
+  accounts = made.slice(0, 3);
+  broken = made[3]!;
+  // A risk settings row no schema accepts (e.g. written by hand): every job of that account must fail loudly.
+  await t.owner.query(`update settings set value = '{"hardDailyDrawdown": "lots"}'::jsonb where account_id = $1 and kind = 'risk'`, [broken.id]);
+});
+afterAll(async () => {
+  await queue?.close();
+  await t?.drop();
+});
+
+async function waitCompleted(queueName: string, id: string): Promise<void> {
+  const q = queue.queue(queueName);
+  for (let i = 0; i < 600; i++) {
+    const state = await q.getJobState(id);
+    if (state === 'completed') return;
+    if (state === 'failed') throw new Error(`${queueName} ${id} failed: ${(await q.getJob(id))?.failedReason}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${queueName} ${id} did not finish`);
+}
+
+interface OrderRow {
+  account_id: string;
+  intent: string;
+  decided: number;
+}
+
+describe('a HALTED account', () => {
+  it('places no entry after its halt while the others keep trading, and a broken account stops nobody', async () => {
+    const ctx = testContext(t.app.db, queue, { clock: systemClock });
+    const all = [...accounts, broken];
+    const apps = { score: scoreApp(ctx), hedge: hedgeApp(ctx), ...Object.fromEntries(all.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
+    const workers = startDispatcher(queue, Object.keys(apps), inProcessInvoker(apps), ctx.logger, 1);
+    const halted = accounts[2]!;
+    try {
+      for (const p of PAIRS) await upsertCandles(t.app.db, candles[p]!.filter((c) => c.openTime < FROM), 'csv');
+      for (let barTime = FROM; barTime <= TO; barTime += HOUR) {
+        for (const p of PAIRS) await upsertCandles(t.app.db, candles[p]!.filter((c) => c.openTime === barTime), 'csv');
+        await queue.enqueue('score', { barTime, pairs: PAIRS }, { jobId: jobId('score', barTime) });
+        for (const a of accounts) await waitCompleted('hedge', jobId('hedge', a.slug, barTime));
+        if (barTime === HALT_AFTER) {
+          // The day "started" at twice today's equity: the next cycle measures a 50 % daily drawdown.
+          const r = await t.owner.query(`update trading_state set day_start_equity_usd = day_start_equity_usd * 2 where account_id = $1 and state = 'ACTIVE' returning day_key`, [halted.id]);
+          expect(r.rows).toEqual([{ day_key: '2022-05-05' }]);
+        }
+      }
+      // The broken account's first order job failed (and is being retried) while everyone else finished every bar.
+      const job = await queue.queue(`order-${broken.slug}`).getJob(jobId('order', broken.slug, FROM));
+      expect(job?.attemptsMade).toBeGreaterThanOrEqual(1);
+      expect(job?.failedReason).toMatch(/500|hardDailyDrawdown/);
+      expect(await queue.queue(`order-${broken.slug}`).getJobState(jobId('order', broken.slug, FROM))).not.toBe('completed');
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+
+    const orders: OrderRow[] = (
+      await t.owner.query(`select account_id, intent, extract(epoch from decided_at) * 1000 as decided from orders where intent <> 'protective' order by decided_at`)
+    ).rows.map((r) => ({ ...r, decided: Number(r.decided) }));
+    const haltAt = HALT_AFTER + 2 * HOUR; // decision time (close) of the first bar after the drawdown
+    const entries = (a: Account, after: boolean) => orders.filter((o) => o.account_id === a.id && o.intent === 'entry' && (after ? o.decided >= haltAt : o.decided < haltAt));
+
+    // Before the halt all three traded the same way; after it only the other two enter.
+    for (const a of accounts) expect(entries(a, false).length, a.slug).toBeGreaterThan(0);
+    expect(entries(halted, false).map((o) => o.decided)).toEqual(entries(accounts[0]!, false).map((o) => o.decided));
+    expect(entries(halted, true)).toEqual([]);
+    const others = [accounts[0]!, accounts[1]!].map((a) => entries(a, true));
+    for (const e of others) expect(e.length).toBeGreaterThan(0);
+    expect(others[0]!.map((o) => o.decided)).toEqual(others[1]!.map((o) => o.decided)); // same bars
+    expect(orders.filter((o) => o.account_id === broken.id)).toEqual([]);
+
+    // The halt is a risk event, an audit row and the persisted state.
+    const events = (await t.owner.query(`select code, extract(epoch from ts) * 1000 as ts, detail from risk_events where account_id = $1 and code like 'STATE_%' order by ts`, [halted.id])).rows;
+    expect(events.map((e) => e.code)).toContain('STATE_HALTED');
+    const halt = events.find((e) => e.code === 'STATE_HALTED')!;
+    expect(Number(halt.ts)).toBe(haltAt);
+    expect(halt.detail).toMatchObject({ to: 'HALTED', from: 'ACTIVE', flatten: false }); // flattenOnHalt is off by default: stops keep protecting
+    const audit = (await t.owner.query(`select details from audit_log where account_id = $1 and action = 'risk.state'`, [halted.id])).rows;
+    expect(audit.some((r) => r.details.to === 'HALTED')).toBe(true);
+    const state = (await t.owner.query(`select state from trading_state where account_id = $1`, [halted.id])).rows;
+    expect(state).toEqual([{ state: 'HALTED' }]);
+    for (const a of accounts.slice(0, 2)) {
+      const codes = (await t.owner.query(`select code from risk_events where account_id = $1 and code = 'STATE_HALTED'`, [a.id])).rows;
+      expect(codes, a.slug).toEqual([]);
+    }
+  }, 300_000);
+});
