@@ -15,14 +15,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { openDatabase, type Database } from '../lib/db/client.ts';
 import { createJobFunction } from '../lib/http/job-function.ts';
 import { createLogger } from '../lib/log.ts';
 import { openQueueClient, type QueueClient } from '../lib/queue/client.ts';
 import { inProcessInvoker, startDispatcher } from '../lib/queue/dispatcher.ts';
 import { testContext } from '../tests/helpers/context.ts';
-import { withFreshDatabase } from './support.ts';
+import { adminQuery, withFreshDatabase } from './support.ts';
 
 const JOBS = 1000;
 const WARMUP = 50;
@@ -49,15 +48,6 @@ async function requireRedis(url: string): Promise<void> {
   }
 }
 
-async function adminQuery(admin: string, statement: string): Promise<void> {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    await c.query(statement);
-  } finally {
-    await c.end();
-  }
-}
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const fmt = (ms: number): string => ms.toFixed(2);

@@ -2,35 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { startEmbeddedPostgres } from '../lib/runtime/embedded-postgres.ts';
+import { adminQuery, reachablePg } from '../tests/helpers/postgres.ts';
+
+export { adminQuery, reachablePg };
 
 /** What the benches share: a fresh, migrated PostgreSQL database that is dropped afterwards. */
 const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export async function reachablePg(url: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false; // not reachable: the caller tries the next source and says which it used
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
-async function adminQuery(admin: string, statement: string): Promise<void> {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    await c.query(statement);
-  } finally {
-    await c.end();
-  }
-}
 
 /**
  * Runs `fn` on a new database: from TEST_DATABASE_URL (which must be reachable), else the local

@@ -47,3 +47,15 @@ export const randomSlug = (): string => `t${randomBytes(5).toString('hex')}`;
 
 /** An `order-<slug>` queue name: a valid job kind (`order`, payload `{ barTime }`) unique to the test. */
 export const randomOrderQueue = (): string => `order-${randomSlug()}`;
+
+/** Waits for a job to complete and returns its result; a failed job throws with BullMQ's reason. */
+export async function waitCompleted(queue: QueueClient, queueName: string, id: string, timeoutMs = 15_000): Promise<unknown> {
+  const q = queue.queue(queueName);
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    const state = await q.getJobState(id);
+    if (state === 'completed') return (await q.getJob(id))?.returnvalue;
+    if (state === 'failed') throw new Error(`${queueName} ${id} failed: ${(await q.getJob(id))?.failedReason}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${queueName} ${id} did not finish within ${timeoutMs} ms`);
+}

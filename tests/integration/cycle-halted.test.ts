@@ -12,6 +12,7 @@ import { createApp as hedgeApp } from '../../functions/hedge/handler.ts';
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { testContext } from '../helpers/context.ts';
+import { waitCompleted } from '../helpers/queues.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 /**
@@ -59,16 +60,6 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function waitCompleted(queueName: string, id: string): Promise<void> {
-  const q = queue.queue(queueName);
-  for (let i = 0; i < 600; i++) {
-    const state = await q.getJobState(id);
-    if (state === 'completed') return;
-    if (state === 'failed') throw new Error(`${queueName} ${id} failed: ${(await q.getJob(id))?.failedReason}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${queueName} ${id} did not finish`);
-}
 
 interface OrderRow {
   account_id: string;
@@ -88,7 +79,7 @@ describe('a HALTED account', () => {
       for (let barTime = FROM; barTime <= TO; barTime += HOUR) {
         for (const p of PAIRS) await upsertCandles(t.app.db, candles[p]!.filter((c) => c.openTime === barTime), 'csv');
         await queue.enqueue('score', { barTime, pairs: PAIRS }, { jobId: jobId('score', barTime) });
-        for (const a of accounts) await waitCompleted('hedge', jobId('hedge', a.slug, barTime));
+        for (const a of accounts) await waitCompleted(queue, 'hedge', jobId('hedge', a.slug, barTime));
         if (barTime === HALT_AFTER) {
           // The day "started" at twice today's equity: the next cycle measures a 50 % daily drawdown.
           const r = await t.owner.query(`update trading_state set day_start_equity_usd = day_start_equity_usd * 2 where account_id = $1 and state = 'ACTIVE' returning day_key`, [halted.id]);

@@ -16,6 +16,7 @@ import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { createApp as tickApp } from '../../functions/tick/handler.ts';
 import { testContext } from '../helpers/context.ts';
+import { waitCompleted } from '../helpers/queues.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
 
@@ -61,16 +62,6 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function waitCompleted(queueName: string, id: string): Promise<unknown> {
-  const q = queue.queue(queueName);
-  for (let i = 0; i < 600; i++) {
-    const state = await q.getJobState(id);
-    if (state === 'completed') return (await q.getJob(id))?.returnvalue;
-    if (state === 'failed') throw new Error(`${queueName} ${id} failed: ${(await q.getJob(id))?.failedReason}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${queueName} ${id} did not finish`);
-}
 
 describe('an account in simulation', () => {
   it('runs full cycles from the emulator and the emulator records 0 private calls', async () => {
@@ -84,12 +75,12 @@ describe('an account in simulation', () => {
         }
         const barTime = cursorTime() - 3_600_000; // the newest closed bar
         await queue.enqueue('tick', {}, { jobId: jobId('tick', bar) });
-        const tick = (await waitCompleted('tick', jobId('tick', bar))) as { scored: number | null };
+        const tick = (await waitCompleted(queue, 'tick', jobId('tick', bar))) as { scored: number | null };
         expect(tick.scored).toBe(barTime);
         for (const a of accounts) {
-          const order = (await waitCompleted(`order-${a.slug}`, jobId('order', a.slug, barTime))) as { mode: string };
+          const order = (await waitCompleted(queue, `order-${a.slug}`, jobId('order', a.slug, barTime))) as { mode: string };
           expect(order.mode).toBe('sim');
-          await waitCompleted('hedge', jobId('hedge', a.slug, barTime));
+          await waitCompleted(queue, 'hedge', jobId('hedge', a.slug, barTime));
         }
       }
     } finally {

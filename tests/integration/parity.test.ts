@@ -17,6 +17,7 @@ import { createApp as hedgeApp } from '../../functions/hedge/handler.ts';
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { testContext } from '../helpers/context.ts';
+import { waitCompleted } from '../helpers/queues.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 /**
@@ -60,19 +61,6 @@ afterAll(async () => {
   await t?.drop();
 });
 
-async function waitCompleted(queueName: string, id: string): Promise<void> {
-  const q = queue.queue(queueName);
-  for (let i = 0; i < 400; i++) {
-    const state = await q.getJobState(id);
-    if (state === 'completed') return;
-    if (state === 'failed') {
-      const job = await q.getJob(id);
-      throw new Error(`${queueName} ${id} failed: ${job?.failedReason}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${queueName} ${id} did not finish`);
-}
 
 describe('backtest and live path parity', () => {
   it('gives identical orders and fills for the same candles', async () => {
@@ -89,7 +77,7 @@ describe('backtest and live path parity', () => {
         if (bar) await upsertCandles(t.app.db, [bar], 'csv');
       }
       await queue.enqueue('score', { barTime, pairs: PAIRS }, { jobId: jobId('score', barTime) });
-      for (const a of accounts) await waitCompleted('hedge', jobId('hedge', a.slug, barTime));
+      for (const a of accounts) await waitCompleted(queue, 'hedge', jobId('hedge', a.slug, barTime));
     }
     await Promise.all(workers.map((w) => w.close()));
 

@@ -12,6 +12,7 @@ import { openQueueClient, QueueBackendError, type QueueClient } from '../../lib/
 import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
 import { registerSchedules } from '../../lib/runtime/schedules.ts';
 import { cronSchedules, loadStack } from '../../lib/runtime/stack.ts';
+import { adminQuery } from '../helpers/postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { describeForBackend, openTestQueues, QUEUE_BACKENDS, randomOrderQueue, requireRedisUrl, type QueueBackend } from '../helpers/queues.ts';
 
@@ -295,15 +296,7 @@ describe('an unreachable Redis', () => {
 async function createBareDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = inject('adminDatabaseUrl');
   const name = `aether_t_${randomBytes(5).toString('hex')}`;
-  const run = async (statement: string): Promise<void> => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
-      await c.query(statement);
-    } finally {
-      await c.end();
-    }
-  };
+  const run = (statement: string): Promise<void> => adminQuery(admin, statement);
   await run(`create database ${name}`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
