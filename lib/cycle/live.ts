@@ -17,6 +17,7 @@ import { runOrderPhase } from './order-phase.ts';
 import type { SignalProvider } from './signals.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty } from './valuation.ts';
+import { accountHalted, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
 import { reconcileWithExchange } from './reconcile-live.ts';
 import type { KrakenBroker } from '../exchange/kraken-broker.ts';
 import { utcDayKey } from '../risk/drawdown.ts';
@@ -85,16 +86,22 @@ async function load(ctx: AppContext, slug: string, barTime: number): Promise<Loa
   const signals = await withAccount(ctx.db, account.id, (tx) => loadSignals(tx, settings.trading.pairs, barTime));
   const view = marketView(history, signals, markets, now, settings.risk);
   const book = await withAccount(ctx.db, account.id, (tx) => loadBook(tx, account.id));
-  return { account, settings, view, broker, book, journal: committedJournal(ctx, account.id, broker.mode, now), simClock };
+  return { account, settings, view, broker, book, journal: committedJournal(ctx, account.id, account.slug, broker.mode, now), simClock };
 }
 
 /** Each journal write commits on its own: the pending order row must be durable before the send. */
-function committedJournal(ctx: AppContext, accountId: string, mode: 'sim' | 'live', now: number): Journal {
+function committedJournal(ctx: AppContext, accountId: string, slug: string, mode: 'sim' | 'live', now: number): Journal {
   const j = (tx: Parameters<Parameters<typeof withAccount>[2]>[0]) => dbJournal(tx, accountId, mode, ctx.clock, now);
   return {
     beforeSubmit: (intent, order) => withAccount(ctx.db, accountId, (tx) => Promise.resolve(j(tx).beforeSubmit(intent, order))),
-    afterSubmit: (intent, order, result) => withAccount(ctx.db, accountId, async (tx) => void (await j(tx).afterSubmit(intent, order, result))),
-    refused: (intent, verdict) => withAccount(ctx.db, accountId, async (tx) => void (await j(tx).refused(intent, verdict))),
+    afterSubmit: async (intent, order, result) => {
+      await withAccount(ctx.db, accountId, async (tx) => void (await j(tx).afterSubmit(intent, order, result)));
+      ordersTotal.inc({ account: slug, status: result.status });
+    },
+    refused: async (intent, verdict) => {
+      await withAccount(ctx.db, accountId, async (tx) => void (await j(tx).refused(intent, verdict)));
+      ordersTotal.inc({ account: slug, status: 'refused' });
+    },
   };
 }
 
@@ -117,6 +124,7 @@ export async function orderBar(ctx: AppContext, slug: string, barTime: number) {
         await saveBook(tx, l.account.id, { ...l.book, tradingState: halted, dayStart: l.book.dayStart ?? { time: l.view.now, equity: 0 } }, held, l.view.now);
         await recordTransition(tx, l.account.id, l.book.tradingState, halted, ctx.clock, { unexplained });
       });
+      accountHalted.set({ account: slug }, 1);
       return { account: slug, mode: l.broker.mode, barTime, state: 'HALTED', halted: 'reconciliation', unexplained: unexplained.length };
     }
   }
@@ -126,6 +134,7 @@ export async function orderBar(ctx: AppContext, slug: string, barTime: number) {
     await saveBook(tx, l.account.id, r.book, held, l.view.now);
     if (r.transition) await recordTransition(tx, l.account.id, r.transition.from, r.transition.to, ctx.clock, { cancelledEntries: r.cancelledEntries, flatten: r.transition.flatten });
   });
+  accountHalted.set({ account: slug }, r.tradingState.state === 'HALTED' ? 1 : 0);
   const booked = await bookFills(ctx, l);
   await ctx.queue.enqueue('hedge', { barTime, account: slug }, { jobId: jobId('hedge', slug, barTime) });
   return {
@@ -151,6 +160,9 @@ export async function hedgeBar(ctx: AppContext, slug: string, barTime: number) {
     await saveHedge(tx, l.account.id, r.book, r.target, r.snapshot.hedgeRatio, l.view.now, rebalanced);
     await saveEquity(tx, l.account.id, r.snapshot);
   });
+  equityUsd.set({ account: slug }, r.snapshot.equityUsd);
+  drawdownRatio.set({ account: slug }, r.snapshot.drawdown);
+  hedgeRatioGauge.set({ account: slug }, r.snapshot.hedgeRatio);
   const booked = await bookFills(ctx, l);
   return { account: slug, barTime, target: r.target.target, mode: r.target.mode, actual: r.snapshot.hedgeRatio, equity: r.snapshot.equityUsd, legs: r.executed.length, fills: booked };
 }

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** One registry per process: every function mounted in it shares the process metrics. */
 export const registry = new Registry();
@@ -26,3 +26,15 @@ export const jobDuration = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 120],
   registers: [registry],
 });
+
+// Trading series, labelled by account slug (the Grafana dashboard and alerts in k8s/ read these).
+export const ordersTotal = new Counter({
+  name: 'aether_orders_total',
+  help: 'Orders by account and outcome (accepted, rejected by the venue, refused by the risk engine)',
+  labelNames: ['account', 'status'] as const,
+  registers: [registry],
+});
+export const equityUsd = new Gauge({ name: 'aether_equity_usd', help: 'Account equity marked to market, USD', labelNames: ['account'] as const, registers: [registry] });
+export const drawdownRatio = new Gauge({ name: 'aether_drawdown_ratio', help: 'Drawdown from the equity peak', labelNames: ['account'] as const, registers: [registry] });
+export const hedgeRatioGauge = new Gauge({ name: 'aether_hedge_ratio', help: 'Share of equity held in USD', labelNames: ['account'] as const, registers: [registry] });
+export const accountHalted = new Gauge({ name: 'aether_account_halted', help: '1 while the account is HALTED', labelNames: ['account'] as const, registers: [registry] });

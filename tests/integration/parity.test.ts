@@ -6,6 +6,7 @@ import { runBacktest } from '../../lib/cycle/backtest.ts';
 import { baselineProvider } from '../../lib/cycle/signals.ts';
 import type { AccountSettingsSet } from '../../lib/cycle/types.ts';
 import { withAccount } from '../../lib/db/scope.ts';
+import { registry } from '../../lib/http/metrics.ts';
 import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
@@ -124,5 +125,13 @@ describe('backtest and live path parity', () => {
     const btEquity = [...bt.equity].sort((a, b) => a.ts - b.ts || a.account.localeCompare(b.account));
     expect(liveEquity).toHaveLength(btEquity.length);
     liveEquity.forEach((r, i) => expect(r.e, `equity ${i}`).toBeCloseTo(btEquity[i]!.equityUsd, 6));
+
+    // The live path exports the trading series the dashboards and alerts read.
+    const metrics = await registry.metrics();
+    for (const a of accounts) {
+      expect(metrics).toMatch(new RegExp(`aether_orders_total\\{account="${a.slug}",status="accepted"\\} \\d+`));
+      expect(metrics).toMatch(new RegExp(`aether_equity_usd\\{account="${a.slug}"\\} \\d`));
+      expect(metrics).toContain(`aether_account_halted{account="${a.slug}"} 0`);
+    }
   }, 240_000);
 });
