@@ -1,3 +1,4 @@
+import type { DayPnl } from './daily-pnl.ts';
 import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { dailyPnl, equitySnapshots, fills, hedgeHistory, hedgeState, orders } from '../../schema/index.ts';
 import type { Tx } from '../db/client.ts';
@@ -7,15 +8,8 @@ import type { Tx } from '../db/client.ts';
  * account id: row-level security is the guarantee, the filter keeps the plans on the indexes.
  */
 
-export interface DailyPnlRow {
-  day: string;
-  startEquityUsd: number;
-  endEquityUsd: number;
-  pnlUsd: number;
-  pnlPct: number;
-  feesUsd: number;
-  trades: number;
-}
+/** A stored daily_pnl row has the shape the computation produces. */
+export type DailyPnlRow = DayPnl;
 
 export async function dailyPnlRows(tx: Tx, accountId: string, range: { from?: string; to?: string }): Promise<DailyPnlRow[]> {
   const where: SQL[] = [eq(dailyPnl.accountId, accountId)];
