@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../schema/index.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
@@ -97,8 +97,3 @@ export async function listAudit(db: Db, q: AuditQuery): Promise<{ rows: AuditRow
   const page = more ? rows.slice(0, q.limit) : rows;
   return { rows: page, nextBefore: more ? page[page.length - 1]!.id : null };
 }
-
-export const auditHead = async (db: Db): Promise<number> => {
-  const [r] = await db.select({ id: auditLog.id }).from(auditLog).where(gt(auditLog.id, 0)).orderBy(desc(auditLog.id)).limit(1);
-  return r?.id ?? 0;
-};

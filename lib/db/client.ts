@@ -65,11 +65,6 @@ export async function openDatabase({ url, driver, asAppRole = true, max = 10, on
   };
 }
 
-/** Fails with a clear message when the database cannot be reached. */
-export async function pingDatabase(db: Db): Promise<void> {
-  await db.execute(sql`select 1`);
-}
-
 export async function hasTimescale(db: Db): Promise<boolean> {
   const r = await db.execute(sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`);
   return (rowsOf<{ n: number }>(r)[0]?.n ?? 0) > 0;
