@@ -11,7 +11,7 @@ import { marketView } from './market-view.ts';
 import { runOrderPhase } from './order-phase.ts';
 import type { SignalProvider } from './signals.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
-import { engineVenue } from './venue.ts';
+import { engineVenue, type Venue } from './venue.ts';
 
 export interface BacktestAccount {
   id: string;
@@ -60,6 +60,8 @@ interface Runner {
   engine: SimEngine;
   book: AccountBook;
   reasons: Map<string, string>; // client id → why it was sent
+  venue: Venue;
+  journal: Journal;
   lastFillTime: number; // newest fill time booked, and how many fills at that time were
   seenAtLastTime: number;
 }
@@ -72,12 +74,23 @@ interface Runner {
  */
 export async function runBacktest(input: BacktestInput): Promise<BacktestResult> {
   const pairs = Object.keys(input.candles).sort();
-  const candles: Record<string, Candle[]> = Object.fromEntries(pairs.map((p) => [p, input.candles[p]!.map(uniformCandle)]));
+  const from = input.from ?? -Infinity;
+  const to = input.to ?? Infinity;
+  // Warm-up bars older than anything read at every step (the provider's lookback, the market view's
+  // windows) are read at most a few times: they stay as given, only the rest is copied (see uniformCandle).
+  const reach = Math.max(input.signals.lookback, 168, ...input.accounts.map((a) => a.settings.risk.correlationWindow)) + 1;
+  const candles: Record<string, Candle[]> = Object.fromEntries(
+    pairs.map((p) => {
+      const cs = input.candles[p]!;
+      let first = 0;
+      while (first < cs.length && cs[first]!.openTime < from) first++;
+      const copyFrom = Number.isFinite(reach) ? Math.max(0, first - 2 * reach) : 0;
+      return [p, cs.map((c, i) => (i >= copyFrom ? uniformCandle(c) : c))];
+    }),
+  );
   const markets = Object.fromEntries(input.markets.map((m) => [m.symbol, m]));
   for (const p of pairs) if (!markets[p]) throw new Error(`${p} is not a Kraken USD spot market`);
   const clock = new VirtualClock(0);
-  const from = input.from ?? -Infinity;
-  const to = input.to ?? Infinity;
 
   const times = [...new Set(pairs.flatMap((p) => candles[p]!.filter((c) => c.openTime >= from && c.openTime <= to).map((c) => c.openTime)))].sort((a, b) => a - b);
   const history: Record<string, Candle[]> = Object.fromEntries(pairs.map((p) => [p, []]));
@@ -88,14 +101,11 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     while (cursor[p]! < cs.length && cs[cursor[p]!]!.openTime < (times[0] ?? Infinity)) history[p]!.push(cs[cursor[p]!++]!);
   }
 
-  const runners: Runner[] = input.accounts.map((account) => ({
-    account,
-    engine: SimEngine.create({ balances: { USD: account.initialUsd } }, { markets: input.markets, slippage: input.slippage }),
-    book: emptyBook(),
-    reasons: new Map(),
-    lastFillTime: Number.NEGATIVE_INFINITY,
-    seenAtLastTime: 0,
-  }));
+  const runners: Runner[] = input.accounts.map((account) => {
+    const engine = SimEngine.create({ balances: { USD: account.initialUsd } }, { markets: input.markets, slippage: input.slippage });
+    const reasons = new Map<string, string>();
+    return { account, engine, book: emptyBook(), reasons, venue: engineVenue(engine, clock), journal: backtestJournal(reasons), lastFillTime: Number.NEGATIVE_INFINITY, seenAtLastTime: 0 };
+  });
   const trades: TradeRow[] = [];
   const equity: EquityRow[] = [];
   const signals: Record<string, Signal | null> = {};
@@ -121,8 +131,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     // The view depends on the bar and three risk settings only: accounts sharing them share it (read-only).
     const views = new Map<string, MarketView>();
     for (const r of runners) {
-      const venue = engineVenue(r.engine, clock);
-      const journal = backtestJournal(r);
+      const { venue, journal } = r;
       const risk = r.account.settings.risk;
       const viewKey = `${risk.correlationWindow} ${risk.correlationThreshold} ${risk.defaultSlippage}`;
       let view = views.get(viewKey);
@@ -152,10 +161,10 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
 const uniformCandle = (c: Candle): Candle => ({ pair: c.pair, interval: c.interval, openTime: c.openTime, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
 uniformCandle({ pair: '', interval: 0.5, openTime: 0.5, open: 0.5, high: 0.5, low: 0.5, close: 0.5, volume: 0.5 });
 
-function backtestJournal(r: Runner): Journal {
+function backtestJournal(reasons: Map<string, string>): Journal {
   return {
     beforeSubmit: () => 'send',
-    afterSubmit: (intent, order) => void r.reasons.set(order.clientId, `${intent.kind}: ${intent.reason}`),
+    afterSubmit: (intent, order) => void reasons.set(order.clientId, `${intent.kind}: ${intent.reason}`),
     refused: () => undefined,
   };
 }

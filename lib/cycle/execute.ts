@@ -4,7 +4,7 @@ import { reserveApproved } from '../risk/ledger.ts';
 import type { RiskContext } from '../risk/types.ts';
 import type { OrderIntent } from '../strategy/intent.ts';
 import type { Journal } from './types.ts';
-import type { Venue } from './venue.ts';
+import { isPending, type Venue } from './venue.ts';
 
 const PROTECTIVE = new Set(['stop-loss', 'take-profit', 'stop-loss-limit', 'take-profit-limit']);
 
@@ -31,26 +31,36 @@ export async function executeIntents(
   markets: Readonly<Record<string, MarketSpec>>,
 ): Promise<Executed[]> {
   const done: Executed[] = [];
-  let ctx = makeContext(await venue.balances());
+  const first = venue.balances();
+  let ctx = makeContext(isPending(first) ? await first : first);
   for (const intent of intents) {
     const o = intent.order;
     if (o.side === 'sell' && markets[o.pair]) {
       const held = protectiveOrders(await venue.openOrders(), o.pair);
       if (held.length) {
         for (const p of held) await venue.cancel(p.id);
-        ctx = { ...ctx, balances: await venue.balances() };
+        const freed = venue.balances();
+        ctx = { ...ctx, balances: isPending(freed) ? await freed : freed };
       }
     }
     const verdict = checkOrder(intent, ctx);
     if (!verdict.ok) {
-      await journal.refused(intent, verdict);
+      const noted = journal.refused(intent, verdict);
+      if (isPending(noted)) await noted;
       done.push({ intent, result: null, code: verdict.code });
       continue;
     }
-    const plan = await journal.beforeSubmit(intent, verdict.order);
+    const planned = journal.beforeSubmit(intent, verdict.order);
+    const plan = isPending(planned) ? await planned : planned;
     const known = plan === 'lookup' ? await venue.orderByClientId(verdict.order.clientId) : null;
-    const result: SubmitResult = known ? { status: 'accepted', order: known } : await venue.submit(verdict.order);
-    await journal.afterSubmit(intent, verdict.order, result);
+    let result: SubmitResult;
+    if (known) result = { status: 'accepted', order: known };
+    else {
+      const submitted = venue.submit(verdict.order);
+      result = isPending(submitted) ? await submitted : submitted;
+    }
+    const recorded = journal.afterSubmit(intent, verdict.order, result);
+    if (isPending(recorded)) await recorded;
     done.push({ intent: { ...intent, order: verdict.order }, result });
     if (result.status === 'accepted') ctx = reserveApproved(ctx, verdict.order);
   }

@@ -8,8 +8,8 @@ import type { AccountBook } from './book.ts';
 import { executeIntents, type Executed } from './execute.ts';
 import { riskContext } from './order-phase.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
-import { heldQty, valuation } from './valuation.ts';
-import type { Venue } from './venue.ts';
+import { heldQty, marksOf, valuation } from './valuation.ts';
+import { isPending, type Venue } from './venue.ts';
 
 export interface EquitySnapshot {
   ts: number;
@@ -38,14 +38,16 @@ export interface HedgePhaseResult {
 export async function runHedgePhase(i: { accountId: string; settings: AccountSettingsSet; market: MarketView; venue: Venue; book: AccountBook; journal: Journal }): Promise<HedgePhaseResult> {
   const { market, settings, venue } = i;
   const now = market.now;
-  const marks = Object.fromEntries(Object.entries(market.bars).map(([p, c]) => [p, c.close]));
+  const marks = marksOf(market.bars);
   const book: AccountBook = { ...i.book, protection: { ...i.book.protection } };
-  const before = valuation(await venue.balances(), market.markets, marks);
+  const first = venue.balances();
+  const before = valuation(isPending(first) ? await first : first, market.markets, marks);
   book.peakEquity = Math.max(book.peakEquity, before.equity);
   const target = hedgeTarget(book.hedge, { realisedVolAnnual: market.volAnnual, drawdown: drawdownFromPeak(book.peakEquity, before.equity) }, now, settings.hedge);
   book.hedge = { target: target.target, mode: target.mode };
 
-  const balances = await venue.balances();
+  const read = venue.balances();
+  const balances = isPending(read) ? await read : read;
   const allPairs = Object.keys(market.markets).filter((p) => marks[p] !== undefined);
   const held = heldQty(balances, market.markets, allPairs);
   const holdings: HedgeHolding[] = Object.entries(held).map(([pair, qty]) => ({ pair, qty, price: marks[pair]! }));
@@ -67,7 +69,8 @@ export async function runHedgePhase(i: { accountId: string; settings: AccountSet
   const executed = await executeIntents(legs, venue, i.journal, ctxFor, market.markets);
 
   // Re-protect what is left of a position whose stop the hedge sell had to cancel.
-  const after = await venue.balances();
+  const afterRead = venue.balances();
+  const after = isPending(afterRead) ? await afterRead : afterRead;
   const left = heldQty(after, market.markets, allPairs);
   const reprotect: OrderIntent[] = [];
   for (const e of executed) {
@@ -90,7 +93,8 @@ export async function runHedgePhase(i: { accountId: string; settings: AccountSet
   if (reprotect.length) executed.push(...(await executeIntents(reprotect, venue, i.journal, ctxFor, market.markets)));
   for (const pair of Object.keys(book.protection)) if (!(left[pair]! > 0)) delete book.protection[pair];
 
-  const v = valuation(await venue.balances(), market.markets, marks);
+  const lastRead = venue.balances();
+  const v = valuation(isPending(lastRead) ? await lastRead : lastRead, market.markets, marks);
   book.peakEquity = Math.max(book.peakEquity, v.equity);
   return {
     book,

@@ -1,8 +1,9 @@
 import type { MarketSpec } from '../exchange/types.ts';
-import { basketVolAnnual } from '../hedge/inputs.ts';
+import { basketVolAnnual, basketVolOfReturns } from '../hedge/inputs.ts';
 import type { Candle } from '../market/candle.ts';
-import { alignCloses, correlationGroups, correlationMatrix } from '../risk/correlation.ts';
+import { alignCloses, correlationGroups, correlationMatrix, correlationMatrixOfReturns } from '../risk/correlation.ts';
 import type { RiskSettings } from '../risk/settings.ts';
+import { closeLogReturns } from '../strategy/indicators.ts';
 import type { Signal } from '../strategy/signal.ts';
 import type { MarketView } from './types.ts';
 
@@ -31,12 +32,27 @@ export function marketView(
     bars[pair] = last;
     series[pair] = candles;
   }
-  const aligned = alignedTails(series, window);
-  const corrCloses = Object.fromEntries(Object.entries(aligned).map(([p, c]) => [p, tail(c, risk.correlationWindow + 1)]));
-  const { groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold);
-  const risky = Object.keys(aligned).filter((p) => !markets[p]!.stablecoin);
   const interval = Object.values(bars)[0]?.interval ?? 3600;
-  const vol = basketVolAnnual(aligned, Object.fromEntries(risky.map((p) => [p, 1])), volWindow, interval);
+  const isRisky = (p: string): boolean => !markets[p]!.stablecoin;
+  let groupOf: Record<string, number>;
+  let vol: number;
+  const n = commonTail(series, window);
+  if (n > 0) {
+    // Same bars in every tail: log returns straight from the candles, each computed once per backtest.
+    const returns: Record<string, Float64Array> = {};
+    for (const p of Object.keys(series)) {
+      const s = series[p]!;
+      returns[p] = closeLogReturns(s, s.length - n + 1, s.length);
+    }
+    if (Number.isInteger(risk.correlationWindow) && risk.correlationWindow >= 2) checkPositiveCloses(series, Math.min(risk.correlationWindow, n - 1));
+    ({ groupOf } = correlationGroups(correlationMatrixOfReturns(returns, risk.correlationWindow), risk.correlationThreshold));
+    vol = basketVolOfReturns(returns, Object.fromEntries(Object.keys(returns).filter(isRisky).map((p) => [p, 1])), volWindow, interval);
+  } else {
+    const aligned = alignedTails(series, window);
+    const corrCloses = Object.fromEntries(Object.entries(aligned).map(([p, c]) => [p, tail(c, risk.correlationWindow + 1)]));
+    ({ groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold));
+    vol = basketVolAnnual(aligned, Object.fromEntries(Object.keys(aligned).filter(isRisky).map((p) => [p, 1])), volWindow, interval);
+  }
   return {
     now,
     bars,
@@ -55,6 +71,22 @@ export function marketView(
  */
 export function alignedTails(series: Readonly<Record<string, readonly Candle[]>>, window: number): Record<string, number[]> {
   const pairs = Object.keys(series);
+  const n = commonTail(series, window);
+  if (n <= 0) return alignCloses(Object.fromEntries(pairs.map((p) => [p, tail(series[p]!, window)])));
+  const out: Record<string, number[]> = {};
+  for (const p of pairs) {
+    const s = series[p]!;
+    const o = s.length - n;
+    const closes = new Array<number>(n);
+    for (let k = 0; k < n; k++) closes[k] = s[o + k]!.close;
+    out[p] = closes;
+  }
+  return out;
+}
+
+/** The tails' common length when every series' newest `window` candles have the very same strictly ascending open times; 0 otherwise. */
+function commonTail(series: Readonly<Record<string, readonly Candle[]>>, window: number): number {
+  const pairs = Object.keys(series);
   const ref = pairs.length ? series[pairs[0]!]! : [];
   const n = Math.min(ref.length, window);
   const r0 = ref.length - n;
@@ -66,14 +98,18 @@ export function alignedTails(series: Readonly<Record<string, readonly Candle[]>>
     const o = s.length - n;
     for (let k = 0; same && k < n; k++) if (s[o + k]!.openTime !== ref[r0 + k]!.openTime) same = false;
   }
-  if (!same) return alignCloses(Object.fromEntries(pairs.map((p) => [p, tail(series[p]!, window)])));
-  const out: Record<string, number[]> = {};
-  for (const p of pairs) {
+  return same ? n : 0;
+}
+
+/** correlationMatrix's check on the closes its last `count` returns read, pairs in its (sorted) order. */
+function checkPositiveCloses(series: Readonly<Record<string, readonly Candle[]>>, count: number): void {
+  if (count <= 0) return;
+  for (const p of Object.keys(series).sort()) {
     const s = series[p]!;
-    const o = s.length - n;
-    const closes = new Array<number>(n);
-    for (let k = 0; k < n; k++) closes[k] = s[o + k]!.close;
-    out[p] = closes;
+    for (let i = s.length - count; i < s.length; i++) {
+      const a = s[i - 1]!.close;
+      const b = s[i]!.close;
+      if (!(a > 0) || !(b > 0)) throw new RangeError(`closes must be positive, got ${a} → ${b}`);
+    }
   }
-  return out;
 }

@@ -6,8 +6,8 @@ import type { OrderIntent } from '../strategy/intent.ts';
 import type { AccountBook } from './book.ts';
 import { executeIntents, type Executed } from './execute.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
-import { heldQty, valuation } from './valuation.ts';
-import type { Venue } from './venue.ts';
+import { heldQty, marksOf, valuation } from './valuation.ts';
+import { isPending, type Venue } from './venue.ts';
 import type { Balances } from '../exchange/types.ts';
 
 export interface OrderPhaseInput {
@@ -37,8 +37,9 @@ export interface OrderPhaseResult {
 export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResult> {
   const { market, settings, venue } = i;
   const now = market.now;
-  const marks = Object.fromEntries(Object.entries(market.bars).map(([p, c]) => [p, c.close]));
-  const balances = await venue.balances();
+  const marks = marksOf(market.bars);
+  const read = venue.balances();
+  const balances = isPending(read) ? await read : read;
   const { equity } = valuation(balances, market.markets, marks);
   const book: AccountBook = { ...i.book, protection: { ...i.book.protection } };
 

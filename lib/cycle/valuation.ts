@@ -27,3 +27,16 @@ export function valuation(balances: Balances, markets: Readonly<Record<string, M
   const equity = cash + positions + stable;
   return { equity, cash, positionsUsd: positions, stableUsd: stable, hedgeRatio: equity > 0 ? (cash + stable) / equity : 0 };
 }
+
+const marksMemo = new WeakMap<object, Readonly<Record<string, number>>>();
+
+/** Each pair's newest close: the marks a cycle values and risk-checks at. One object per set of bars (read-only), which both phases share. */
+export function marksOf(bars: Readonly<Record<string, { close: number }>>): Readonly<Record<string, number>> {
+  let marks = marksMemo.get(bars);
+  if (!marks) {
+    const m: Record<string, number> = {};
+    for (const p in bars) if (Object.hasOwn(bars, p)) m[p] = bars[p]!.close;
+    marksMemo.set(bars, (marks = m));
+  }
+  return marks;
+}

@@ -20,6 +20,13 @@ export interface Venue {
   fills(since: number): Awaitable<CycleFill[]>;
 }
 
+/**
+ * Whether a venue's (or journal's) answer is still to come. The cycle awaits only those: a
+ * synchronous venue (the backtest's SimEngine) answers without a trip through the microtask queue,
+ * and a Broker's promises are awaited as before.
+ */
+export const isPending = <T>(x: T | PromiseLike<T>): x is PromiseLike<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+
 export const brokerVenue = (broker: Broker): Venue => broker;
 
 export function engineVenue(engine: SimEngine, clock: Clock): Venue {

@@ -145,10 +145,19 @@ export class SimEngine {
   // ---------------------------------------------------------------- reads
 
   balances(): Balances {
+    // Every asset with a balance or a hold, balances' assets first (no intermediate arrays: a backtest reads this several times a bar).
     const out: Balances = {};
-    for (const asset of new Set([...Object.keys(this.state.balances), ...Object.keys(this.state.holds)])) {
-      const total = this.state.balances[asset] ?? 0;
-      const hold = this.state.holds[asset] ?? 0;
+    const { balances, holds } = this.state;
+    for (const asset in balances) {
+      if (!Object.hasOwn(balances, asset)) continue;
+      const total = balances[asset] ?? 0;
+      const hold = holds[asset] ?? 0;
+      out[asset] = { total, hold, free: total - hold };
+    }
+    for (const asset in holds) {
+      if (!Object.hasOwn(holds, asset) || Object.hasOwn(out, asset)) continue;
+      const total = balances[asset] ?? 0;
+      const hold = holds[asset] ?? 0;
       out[asset] = { total, hold, free: total - hold };
     }
     return out;

@@ -27,6 +27,33 @@ export function basketVolAnnual(closesByPair: Readonly<Record<string, readonly n
   return Math.sqrt(ss / (n - 1)) * Math.sqrt((365 * 86_400) / intervalSeconds);
 }
 
+/**
+ * basketVolAnnual from each pair's log returns already computed (`Math.log(close_t / close_{t-1})`,
+ * oldest first, aligned at their ends): the same arithmetic in the same order, so the same value.
+ */
+export function basketVolOfReturns(returnsByPair: Readonly<Record<string, ArrayLike<number>>>, weights: Readonly<Record<string, number>>, window: number, intervalSeconds: number): number {
+  const pairs = Object.keys(weights).filter((p) => weights[p]! > 0 && returnsByPair[p] !== undefined);
+  let total = 0;
+  for (const p of pairs) total += weights[p]!;
+  if (pairs.length === 0 || !(total > 0) || window < 2) return Number.NaN;
+  let n = window;
+  for (const p of pairs) n = Math.min(n, returnsByPair[p]!.length);
+  if (n < 2) return Number.NaN;
+  const r = new Float64Array(n);
+  for (const p of pairs) {
+    const lr = returnsByPair[p]!;
+    const w = weights[p]! / total;
+    const off = lr.length - n;
+    for (let k = 0; k < n; k++) r[k]! += w * lr[off + k]!;
+  }
+  let mean = 0;
+  for (let k = 0; k < n; k++) mean += r[k]!;
+  mean /= n;
+  let ss = 0;
+  for (let k = 0; k < n; k++) ss += (r[k]! - mean) ** 2;
+  return Math.sqrt(ss / (n - 1)) * Math.sqrt((365 * 86_400) / intervalSeconds);
+}
+
 /** Drawdown from the equity peak, fraction in [0, 1]. */
 export function drawdownFromPeak(peakEquity: number, equity: number): number {
   if (!(peakEquity > 0)) return 0;

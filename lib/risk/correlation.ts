@@ -51,12 +51,34 @@ function pearson(x: Float64Array, y: Float64Array, n: number): number {
 }
 
 export function correlationMatrix(closesByPair: Readonly<Record<string, readonly number[]>>, window: number): CorrelationMatrix {
-  if (!Number.isInteger(window) || window < 2) throw new RangeError(`window must be an integer ≥ 2, got ${window}`);
+  checkWindow(window);
   const pairs = Object.keys(closesByPair).sort();
   const returns = pairs.map((p) => {
     const closes = closesByPair[p]!;
     return logReturns(closes, Math.max(0, Math.min(window, closes.length - 1)));
   });
+  return matrixOf(pairs, returns);
+}
+
+/**
+ * correlationMatrix from log returns already computed (`Math.log(close_t / close_{t-1})`, oldest
+ * first, positive closes checked by the caller): each pair's last `window` returns, the same result.
+ */
+export function correlationMatrixOfReturns(returnsByPair: Readonly<Record<string, Float64Array>>, window: number): CorrelationMatrix {
+  checkWindow(window);
+  const pairs = Object.keys(returnsByPair).sort();
+  const returns = pairs.map((p) => {
+    const r = returnsByPair[p]!;
+    return r.subarray(r.length - Math.max(0, Math.min(window, r.length)));
+  });
+  return matrixOf(pairs, returns);
+}
+
+function checkWindow(window: number): void {
+  if (!Number.isInteger(window) || window < 2) throw new RangeError(`window must be an integer ≥ 2, got ${window}`);
+}
+
+function matrixOf(pairs: string[], returns: Float64Array[]): CorrelationMatrix {
   const values = pairs.map(() => new Array<number>(pairs.length).fill(Number.NaN));
   for (let i = 0; i < pairs.length; i++) {
     values[i]![i] = 1;
@@ -85,7 +107,8 @@ export interface CorrelationGroups {
  */
 export function correlationGroups(m: CorrelationMatrix, threshold: number, unknownLinks = true): CorrelationGroups {
   const n = m.pairs.length;
-  const parent = Array.from({ length: n }, (_, i) => i);
+  const parent = new Array<number>(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
   const find = (i: number): number => {
     while (parent[i] !== i) {
       parent[i] = parent[parent[i]!]!;
@@ -104,7 +127,11 @@ export function correlationGroups(m: CorrelationMatrix, threshold: number, unkno
     }
   }
   const byRoot = new Map<number, string[]>();
-  const sorted = m.pairs.map((p, i) => ({ p, i })).sort((a, b) => (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
+  const sorted = m.pairs.map((p, i) => ({ p, i }));
+  // correlationMatrix's pairs come sorted; a stable sort would leave them as they are.
+  let ordered = true;
+  for (let k = 1; ordered && k < n; k++) if (m.pairs[k - 1]! > m.pairs[k]!) ordered = false;
+  if (!ordered) sorted.sort((a, b) => (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
   for (const { p, i } of sorted) {
     const r = find(i);
     const g = byRoot.get(r);

@@ -1,6 +1,6 @@
 import { closeTime, type Candle } from '../market/candle.ts';
 import type { Regime, RegimeEstimate, Signal } from './signal.ts';
-import { atr, ema, logReturnStd, sma } from './indicators.ts';
+import { atr, closeLogReturns, emaPair, sma, stdOfLogReturns } from './indicators.ts';
 
 /**
  * The transparent baseline signal ("baseline-v1"): trend following with a volatility filter.
@@ -52,6 +52,8 @@ export function baselineWarmup(o: Omit<BaselineOptions, 'asOf'>): number {
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
+let scratch = new Float64Array(512);
+
 export function baselineSignal(candles: readonly Candle[], opts: Partial<BaselineOptions> & Pick<BaselineOptions, 'asOf'>): Signal {
   const o: BaselineOptions = { ...defaultBaselineOptions, ...opts };
   if (!(o.fastPeriod < o.slowPeriod)) throw new RangeError(`fastPeriod (${o.fastPeriod}) must be < slowPeriod (${o.slowPeriod})`);
@@ -59,6 +61,8 @@ export function baselineSignal(candles: readonly Candle[], opts: Partial<Baselin
   // Binary search: a backtest passes its whole history and moves asOf bar by bar.
   let lo = 0;
   let hi = candles.length;
+  // The usual case, every candle closed: ascending, so the newest one closing by asOf says it.
+  if (hi > 0 && closeTime(candles[hi - 1]!) <= o.asOf) lo = hi;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (closeTime(candles[mid]!) <= o.asOf) lo = mid + 1;
@@ -75,17 +79,29 @@ export function baselineSignal(candles: readonly Candle[], opts: Partial<Baselin
   if (lastBar.pair !== first.pair || lastBar.interval !== first.interval || lastBar.openTime - first.openTime < (end - 1 - start) * first.interval * 1000)
     throw new RangeError('candles must be one pair and interval, strictly ascending');
   const n = end - start;
-  const closes = new Array<number>(n);
-  for (let i = 0; i < n; i++) closes[i] = candles[start + i]!.close;
   const last = candles[end - 1]!;
   const close = last.close;
 
-  const fast = ema(closes, o.fastPeriod);
-  const slow = ema(closes, o.slowPeriod);
-  const trendMa = sma(closes, o.trendPeriod);
   // Wilder's ATR forgets its seed geometrically ((n-1)/n per bar): ten periods are plenty.
-  const atrPct = atr(candles, o.atrPeriod, end, Math.max(start, end - 10 * o.atrPeriod - 1)) / close;
-  const volatility = logReturnStd(closes, o.volWindow);
+  const atrStart = Math.max(start, end - 10 * o.atrPeriod - 1);
+  let fast: number;
+  let slow: number;
+  let trendMa: number;
+  let atrValue: number;
+  const fused = fusedIndicators(candles, start, end, atrStart, o);
+  if (fused) [fast, slow, trendMa, atrValue] = fused;
+  else {
+    // A scratch buffer (the call is synchronous): a backtest scores every pair at every bar.
+    if (scratch.length < n) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+    const closes = scratch.subarray(0, n);
+    for (let i = 0; i < n; i++) closes[i] = candles[start + i]!.close;
+    [fast, slow] = emaPair(closes, o.fastPeriod, o.slowPeriod);
+    trendMa = sma(closes, o.trendPeriod);
+    atrValue = atr(candles, o.atrPeriod, end, atrStart);
+  }
+  const atrPct = atrValue / close;
+  // logReturnStd(closes, volWindow), from returns computed once per bar pair (the same values).
+  const volatility = n < o.volWindow + 1 || o.volWindow < 2 ? Number.NaN : stdOfLogReturns(closeLogReturns(candles, end - o.volWindow, end));
 
   // A perfectly flat market has no ATR: no trend to speak of.
   const unit = atrPct > 0 ? atrPct : Number.POSITIVE_INFINITY;
@@ -107,6 +123,67 @@ export function baselineSignal(candles: readonly Candle[], opts: Partial<Baselin
     atrPct,
     modelVersion: BASELINE_VERSION,
   };
+}
+
+/**
+ * ema(fast), ema(slow), sma(trend) of the closes of candles [start, end) and atr(candles, atrPeriod,
+ * end, atrStart), in one pass over the candles: four independent recurrences, each of dependent
+ * operations, run side by side — the same arithmetic in the same order per recurrence as those
+ * functions, so the same values. Null when the windows do not nest this way (the caller then calls
+ * the indicators one by one).
+ */
+function fusedIndicators(candles: readonly Candle[], start: number, end: number, atrStart: number, o: BaselineOptions): [number, number, number, number] | null {
+  const n = end - start;
+  const F = o.fastPeriod;
+  const S = o.slowPeriod;
+  const T = o.trendPeriod;
+  const P = o.atrPeriod;
+  const trendFrom = n - T; // the SMA's first close (index into the window)
+  const atrFrom = atrStart + 1 - start; // the ATR's first step
+  if (!(F >= 1 && F < S && T >= 1 && P >= 1) || trendFrom < S || atrFrom < S || end - atrStart < P + 1) return null;
+  const af = 2 / (F + 1);
+  const as = 2 / (S + 1);
+  let f = 0;
+  let s = 0;
+  let i = 0;
+  for (; i < F; i++) {
+    const x = candles[start + i]!.close;
+    f += x;
+    s += x;
+  }
+  f /= F;
+  for (; i < S; i++) {
+    const x = candles[start + i]!.close;
+    f += af * (x - f);
+    s += x;
+  }
+  s /= S;
+  let t = 0;
+  let a = 0;
+  let prevClose = candles[atrStart]!.close;
+  for (; i < n; i++) {
+    const b = candles[start + i]!;
+    const x = b.close;
+    f += af * (x - f);
+    s += as * (x - s);
+    if (i >= trendFrom) t += x;
+    if (i >= atrFrom) {
+      const j = start + i;
+      const h = b.high;
+      const l = b.low;
+      let tr = h - l;
+      const up = h > prevClose ? h - prevClose : prevClose - h;
+      const down = l > prevClose ? l - prevClose : prevClose - l;
+      if (up > tr) tr = up;
+      if (down > tr) tr = down;
+      prevClose = x;
+      if (j <= atrStart + P) {
+        a += tr;
+        if (j === atrStart + P) a /= P;
+      } else a = (a * (P - 1) + tr) / P;
+    }
+  }
+  return [f, s, t / T, a];
 }
 
 /** The label's probability grows with |score| for bull/bear (0.5 → 0.9) and shrinks for sideways; the rest is split evenly. */
