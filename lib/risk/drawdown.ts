@@ -33,8 +33,16 @@ const DAY_MS = 86_400_000;
 
 /** UTC day key of an epoch-ms time. */
 export function utcDayKey(t: number): string {
-  return new Date(Math.floor(t / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const day = Math.floor(t / DAY_MS);
+  // Called several times per account and bar; the day changes once in 24 of them.
+  if (day !== lastDay) {
+    lastDay = day;
+    lastKey = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  }
+  return lastKey;
 }
+let lastDay = Number.NaN;
+let lastKey = '';
 
 /** Epoch ms of the start of the UTC day containing `t`. */
 export function utcDayStart(t: number): number {
