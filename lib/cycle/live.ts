@@ -69,9 +69,12 @@ interface Loaded {
 async function load(ctx: AppContext, slug: string, barTime: number): Promise<Loaded> {
   const account = await findAccount(ctx.db, slug);
   if (!account) throw new UnknownAccountError(`no account ${slug}`);
-  const [trading, risk, hedge] = await withAccount(ctx.db, account.id, (tx) =>
-    Promise.all([latestSettings(tx, account.id, 'trading'), latestSettings(tx, account.id, 'risk'), latestSettings(tx, account.id, 'hedge')]),
-  );
+  // One transaction is one connection: its queries run one after the other.
+  const [trading, risk, hedge] = await withAccount(ctx.db, account.id, async (tx) => [
+    await latestSettings(tx, account.id, 'trading'),
+    await latestSettings(tx, account.id, 'risk'),
+    await latestSettings(tx, account.id, 'hedge'),
+  ] as const);
   const settings: AccountSettingsSet = { trading: trading.value, risk: risk.value, hedge: hedge.value };
   const interval = settings.trading.candleInterval;
   const now = barTime + interval * 1000;

@@ -62,8 +62,9 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
     async (c) => {
       const a = account(c as never);
       const out = await withAccount(ctx.db, a.id, async (tx) => {
-        const entries = await Promise.all(SETTINGS_KINDS.map(async (k) => [k, await latestSettings(tx, a.id, k)] as const));
-        return Object.fromEntries(entries);
+        const out: Record<string, unknown> = {};
+        for (const k of SETTINGS_KINDS) out[k] = await latestSettings(tx, a.id, k); // one connection: in turn
+        return out;
       });
       return c.json(out as unknown as z.infer<typeof allSettings>, 200);
     },
