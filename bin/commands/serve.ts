@@ -13,6 +13,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const config = parseConfig();
+  // The pod mounts one account's Kraken secret: it must not serve another account's orders.
+  if (name.startsWith('order-') && config.AETHER_ACCOUNT && name !== `order-${config.AETHER_ACCOUNT}`) {
+    process.stderr.write(`aether serve ${name}: this pod serves AETHER_ACCOUNT=${config.AETHER_ACCOUNT} (order-${config.AETHER_ACCOUNT})\n`);
+    return 2;
+  }
   const logger = createLogger(config.LOG_LEVEL);
   const stop = onShutdown(logger);
   const services = await openServices(config, { logger, migrate: name === 'api' });
