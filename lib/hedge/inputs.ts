@@ -7,29 +7,21 @@
  * enough history or no weight.
  */
 export function basketVolAnnual(closesByPair: Readonly<Record<string, readonly number[]>>, weights: Readonly<Record<string, number>>, window: number, intervalSeconds: number): number {
-  const pairs = Object.keys(weights).filter((p) => weights[p]! > 0 && closesByPair[p] !== undefined);
-  const total = pairs.reduce((s, p) => s + weights[p]!, 0);
-  if (pairs.length === 0 || !(total > 0) || window < 2) return Number.NaN;
-  const n = Math.min(window, ...pairs.map((p) => closesByPair[p]!.length - 1));
-  if (n < 2) return Number.NaN;
-  const r = new Float64Array(n);
-  for (const p of pairs) {
-    const c = closesByPair[p]!;
-    const w = weights[p]! / total;
-    const off = c.length - n - 1;
-    for (let k = 0; k < n; k++) r[k]! += w * Math.log(c[off + k + 1]! / c[off + k]!);
+  const returns: Record<string, Float64Array> = {};
+  for (const p of Object.keys(weights)) {
+    const c = closesByPair[p];
+    if (c === undefined) continue;
+    const lr = new Float64Array(Math.max(0, Math.min(window, c.length - 1)));
+    const off = c.length - lr.length - 1;
+    for (let k = 0; k < lr.length; k++) lr[k] = Math.log(c[off + k + 1]! / c[off + k]!);
+    returns[p] = lr;
   }
-  let mean = 0;
-  for (let k = 0; k < n; k++) mean += r[k]!;
-  mean /= n;
-  let ss = 0;
-  for (let k = 0; k < n; k++) ss += (r[k]! - mean) ** 2;
-  return Math.sqrt(ss / (n - 1)) * Math.sqrt((365 * 86_400) / intervalSeconds);
+  return basketVolOfReturns(returns, weights, window, intervalSeconds);
 }
 
 /**
- * basketVolAnnual from each pair's log returns already computed (`Math.log(close_t / close_{t-1})`,
- * oldest first, aligned at their ends): the same arithmetic in the same order, so the same value.
+ * The same from each pair's log returns already computed (`Math.log(close_t / close_{t-1})`, oldest
+ * first, aligned at their ends) — the market view passes cached returns.
  */
 export function basketVolOfReturns(returnsByPair: Readonly<Record<string, ArrayLike<number>>>, weights: Readonly<Record<string, number>>, window: number, intervalSeconds: number): number {
   const pairs = Object.keys(weights).filter((p) => weights[p]! > 0 && returnsByPair[p] !== undefined);

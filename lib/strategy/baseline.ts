@@ -169,6 +169,7 @@ function fusedIndicators(candles: readonly Candle[], start: number, end: number,
     if (i >= trendFrom) t += x;
     if (i >= atrFrom) {
       const j = start + i;
+      // trueRange() inlined by hand: this loop is the backtest's hottest.
       const h = b.high;
       const l = b.low;
       let tr = h - l;

@@ -55,6 +55,16 @@ export interface HLC {
   close: number;
 }
 
+/** The true range of a bar: its high-low range widened to the previous close. */
+export function trueRange(high: number, low: number, prevClose: number): number {
+  let tr = high - low;
+  const up = high > prevClose ? high - prevClose : prevClose - high;
+  const down = low > prevClose ? low - prevClose : prevClose - low;
+  if (up > tr) tr = up;
+  if (down > tr) tr = down;
+  return tr;
+}
+
 /** Wilder's average true range over bars [start, end), seeded with the mean of the first `period` true ranges. */
 export function atr(bars: readonly HLC[], period: number, end = bars.length, start = 0): number {
   if (end - start < period + 1) return Number.NaN;
@@ -62,13 +72,7 @@ export function atr(bars: readonly HLC[], period: number, end = bars.length, sta
   let prevClose = bars[start]!.close;
   for (let i = start + 1; i < end; i++) {
     const b = bars[i]!;
-    const h = b.high;
-    const l = b.low;
-    let tr = h - l;
-    const up = h > prevClose ? h - prevClose : prevClose - h;
-    const down = l > prevClose ? l - prevClose : prevClose - l;
-    if (up > tr) tr = up;
-    if (down > tr) tr = down;
+    const tr = trueRange(b.high, b.low, prevClose);
     prevClose = b.close;
     if (i <= start + period) {
       a += tr;
