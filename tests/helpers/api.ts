@@ -11,6 +11,7 @@ import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { createApp } from '../../functions/api/handler.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testContext } from './context.ts';
+import { createLogger } from '../../lib/log.ts';
 
 /** The one error shape every route must answer with. */
 export const errorShape = z.object({ code: z.string().min(1), message: z.string(), requestId: z.string().min(1) }).strict();
@@ -23,6 +24,8 @@ export interface ApiHarness {
   app: AetherApp;
   /** Columns the Drizzle schema declares that the migrated database lacks (before any test patch). */
   schemaDrift: string[];
+  /** Every log line the context wrote (level debug), for redaction checks. */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -40,12 +43,17 @@ export async function missingColumns(db: TestDatabase): Promise<string[]> {
   return declared.filter((c) => !have.has(c));
 }
 
-/** A fresh migrated database, the real PostgreSQL queue backend and the api app over both. */
-export async function startApi(): Promise<ApiHarness> {
+/**
+ * A fresh migrated database, the real PostgreSQL queue backend and the api app over both. The
+ * context logs at debug into `logs`; `overrides` replace parts of it (given the master key in use).
+ */
+export async function startApi(overrides: (masterKey: Buffer) => Partial<AppContext> = () => ({})): Promise<ApiHarness> {
   const testDb = await createTestDatabase();
   const schemaDrift = await missingColumns(testDb);
   const queue = await openQueueClient({ databaseUrl: testDb.url, onError: () => {} });
-  const ctx = testContext(testDb.app.db, queue);
+  const logs: string[] = [];
+  const masterKey = Buffer.alloc(32, 9);
+  const ctx = testContext(testDb.app.db, queue, { masterKey, logger: createLogger('debug', { write: (line: string) => void logs.push(line) }), ...overrides(masterKey) });
   return {
     testDb,
     queue,
@@ -53,6 +61,7 @@ export async function startApi(): Promise<ApiHarness> {
     clock: ctx.clock as VirtualClock,
     app: createApp(ctx),
     schemaDrift,
+    logs,
     async close() {
       await queue.close();
       await testDb.drop();

@@ -2,10 +2,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesSecretStore } from '../../lib/accounts/kubernetes-secrets.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
-import { call, expectError, onboard, rowCounts, type ApiHarness } from '../helpers/api.ts';
+import { call, expectError, onboard, rowCounts, type ApiHarness, startApi } from '../helpers/api.ts';
 import { fakeKubeConfigOptions, startKubernetesFake, type KubernetesFake } from '../helpers/kubernetes-fake.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
-import { auditOf, everyRowAsText, startConfigApi } from './account-config-harness.ts';
+import { auditOf, everyRowAsText } from './account-config-harness.ts';
 
 /** The cluster path of key upload: Kraken keys become Kubernetes Secrets; the database keeps a reference only. */
 const NS = 'aether-test';
@@ -82,7 +82,7 @@ describe('POST /accounts/{account}/keys in the cluster', () => {
   let ids: Record<string, string>;
 
   beforeAll(async () => {
-    h = await startConfigApi(() => ({ secretStore: storeWith(), checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
+    h = await startApi(() => ({ secretStore: storeWith(), checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
     ({ token: admin, accounts: ids } = await onboard(h));
   }, 60_000);
   afterAll(async () => {
@@ -101,7 +101,7 @@ describe('POST /accounts/{account}/keys in the cluster', () => {
   });
 
   it('when the Kubernetes API refuses, the upload fails whole: no row, no audit', async () => {
-    const broken = await startConfigApi(() => ({ secretStore: storeWith('expired-token'), checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
+    const broken = await startApi(() => ({ secretStore: storeWith('expired-token'), checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
     try {
       const { token } = await onboard(broken);
       const before = await rowCounts(broken);

@@ -1,35 +1,5 @@
 import type pg from 'pg';
-import { createApp } from '../../functions/api/handler.ts';
-import type { VirtualClock } from '../../lib/clock.ts';
-import type { AppContext } from '../../lib/context.ts';
-import { createLogger } from '../../lib/log.ts';
-import { openQueueClient } from '../../lib/queue/client.ts';
-import { missingColumns, type ApiHarness } from '../helpers/api.ts';
-import { testContext } from '../helpers/context.ts';
-import { createTestDatabase } from '../helpers/db.ts';
 
-/** An api harness like startApi's, with context overrides and every log line (level debug) captured. */
-export async function startConfigApi(overrides: (masterKey: Buffer) => Partial<AppContext>): Promise<ApiHarness & { logs: string[] }> {
-  const testDb = await createTestDatabase();
-  const schemaDrift = await missingColumns(testDb);
-  const queue = await openQueueClient({ databaseUrl: testDb.url, onError: () => {} });
-  const logs: string[] = [];
-  const masterKey = Buffer.alloc(32, 9);
-  const ctx = testContext(testDb.app.db, queue, { masterKey, logger: createLogger('debug', { write: (s: string) => void logs.push(s) }), ...overrides(masterKey) });
-  return {
-    testDb,
-    queue,
-    ctx,
-    clock: ctx.clock as VirtualClock,
-    app: createApp(ctx),
-    schemaDrift,
-    logs,
-    async close() {
-      await queue.close();
-      await testDb.drop();
-    },
-  };
-}
 
 /**
  * Every row of every table in every non-system schema, as text (`select t::text from … t`: each

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptSecret } from '../../lib/accounts/secrets.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
-import { call, expectError, login, onboard, rowCounts, type ApiHarness } from '../helpers/api.ts';
+import { call, expectError, login, onboard, rowCounts, type ApiHarness, startApi } from '../helpers/api.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
-import { auditOf, everyRowAsText, startConfigApi } from './account-config-harness.ts';
+import { auditOf, everyRowAsText } from './account-config-harness.ts';
 
 /**
  * The account-configuration routes (issue 4, items 5–6) in the embedded runtime: settings, the
@@ -25,7 +25,7 @@ const creds = (k: { key: string; secret: string }) => ({ apiKey: k.key, apiSecre
 
 beforeAll(async () => {
   emu = await startKrakenEmulator({ keys: [GOOD, GOOD_2, REVOKED].map((k) => ({ ...k, tier: 'pro' as const, balances: { USD: 10_000 } })) });
-  h = await startConfigApi(() => ({ checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
+  h = await startApi(() => ({ checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
   const o = await onboard(h);
   ({ token: admin, accounts: ids } = o);
   adminId = o.admin.userId;

@@ -3,7 +3,7 @@ import { createAccount, type Account } from '../../lib/accounts/accounts.ts';
 import { seedAccount } from '../../lib/accounts/settings.ts';
 import { systemClock } from '../../lib/clock.ts';
 import type { Candle } from '../../lib/market/candle.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { repoWindow } from '../helpers/candles.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
@@ -38,8 +38,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   queue = await openQueueClient({ databaseUrl: t.url, onError: () => undefined });
   for (const p of PAIRS) {
-    const all = readCandlesCsv(`data/ohlcv/kraken_${p.replace('/', '')}_1h.csv`, p).filter((c) => c.openTime <= TO);
-    candles[p] = all.slice(all.findIndex((c) => c.openTime >= FROM) - WARMUP);
+    candles[p] = repoWindow(p, FROM, TO, WARMUP);
   }
   const made = await t.app.db.transaction(async (tx) => {
     const out: Account[] = [];

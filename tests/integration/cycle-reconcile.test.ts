@@ -8,7 +8,7 @@ import { parseConfig } from '../../lib/config.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { orderBar } from '../../lib/cycle/live.ts';
 import { withAccount } from '../../lib/db/scope.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { repoCandles } from '../helpers/candles.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { testContext } from '../helpers/context.ts';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   emu = await startKrakenEmulator({ keys: [clean, tampered].map((k) => ({ ...k, tier: 'pro' as const, balances: { USD: 10_000 } })) });
   ctx = testContext(t.app.db, queue, { clock: systemClock, config: { ...parseConfig({ AETHER_HOME: '/nonexistent' }), KRAKEN_API_URL: emu.url } });
   for (const pair of ['BTC/USD', 'ETH/USD', 'SOL/USD']) {
-    const cs = readCandlesCsv(`data/ohlcv/kraken_${pair.replace('/', '')}_1h.csv`, pair).filter((c) => c.openTime <= Date.parse('2022-03-01T00:00:00Z'));
+    const cs = repoCandles(pair).filter((c) => c.openTime <= Date.parse('2022-03-01T00:00:00Z'));
     await upsertCandles(t.app.db, cs.slice(-400), 'csv');
     barTime = cs.at(-1)!.openTime;
   }

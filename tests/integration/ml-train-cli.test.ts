@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../bin/commands/train.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { repoCandles } from '../helpers/candles.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -9,7 +9,7 @@ const saved = { url: process.env.DATABASE_URL };
 beforeAll(async () => {
   t = await createTestDatabase();
   const from = Date.parse('2022-01-01T00:00:00Z');
-  for (const p of ['BTC/USD', 'ETH/USD']) await upsertCandles(t.app.db, readCandlesCsv(`data/ohlcv/kraken_${p.replace('/', '')}_1h.csv`, p).filter((c) => c.openTime >= from && c.openTime < from + 2000 * 3_600_000), 'csv');
+  for (const p of ['BTC/USD', 'ETH/USD']) await upsertCandles(t.app.db, repoCandles(p).filter((c) => c.openTime >= from && c.openTime < from + 2000 * 3_600_000), 'csv');
   process.env.DATABASE_URL = t.url;
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { latestSettings, putSettings, seedAccount } from '../../lib/accounts/set
 import { VirtualClock } from '../../lib/clock.ts';
 import { withAccount } from '../../lib/db/scope.ts';
 import type { Candle } from '../../lib/market/candle.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { repoCandles } from '../helpers/candles.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
 import { forwardLabels } from '../../lib/ml/labels.ts';
 import { loadChampion, trainedModelOf } from '../../lib/ml/registry-store.ts';
@@ -41,7 +41,7 @@ const SMALL: Partial<TrainJobOptions> = {
 beforeAll(async () => {
   t = await createTestDatabase();
   queue = await openQueueClient({ databaseUrl: t.url, onError: () => undefined });
-  for (const p of PAIRS) candles[p] = readCandlesCsv(`data/ohlcv/kraken_${p.replace('/', '')}_1h.csv`, p).filter((c) => c.openTime >= FROM && c.openTime < FROM + BARS * HOUR);
+  for (const p of PAIRS) candles[p] = repoCandles(p).filter((c) => c.openTime >= FROM && c.openTime < FROM + BARS * HOUR);
   for (const p of PAIRS) await upsertCandles(t.app.db, candles[p]!.slice(0, -HELD_BACK), 'csv');
   clock.set(closeOf(candles['BTC/USD']!.at(-HELD_BACK - 1)!));
   account = await t.app.db.transaction(async (tx) => {

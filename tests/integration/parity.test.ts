@@ -9,7 +9,7 @@ import { withAccount } from '../../lib/db/scope.ts';
 import { registry } from '../../lib/http/metrics.ts';
 import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import type { Candle } from '../../lib/market/candle.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { repoWindow } from '../helpers/candles.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
@@ -40,9 +40,7 @@ beforeAll(async () => {
   t = await createTestDatabase();
   queue = await openQueueClient({ databaseUrl: t.url, onError: () => undefined });
   for (const p of PAIRS) {
-    const all = readCandlesCsv(`data/ohlcv/kraken_${p.replace('/', '')}_1h.csv`, p).filter((c) => c.openTime <= TO);
-    const first = all.findIndex((c) => c.openTime >= FROM);
-    candles[p] = all.slice(first - WARMUP);
+    candles[p] = repoWindow(p, FROM, TO, WARMUP);
   }
   accounts = await t.app.db.transaction(async (tx) => {
     const a = await createAccount(tx, { slug: 'p-one', name: 'One', kind: 'other' }, null, systemClock);
