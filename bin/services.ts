@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../lib/clock.ts';
+import { OffsetFileClock, systemClock, type Clock } from '../lib/clock.ts';
 import type { Config } from '../lib/config.ts';
 import type { AppContext } from '../lib/context.ts';
 import { hasTimescale, openDatabase, type Database } from '../lib/db/client.ts';
@@ -53,6 +53,22 @@ function masterKeyFor(config: Config): Buffer {
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }
 
+/** The wall clock: the system's, or — in a replay or benchmark — the system's plus the offset in AETHER_CLOCK_OFFSET_FILE. */
+export function wallClock(config: Config, log: Logger): Clock {
+  const file = config.AETHER_CLOCK_OFFSET_FILE;
+  if (!file) return systemClock;
+  const clock = new OffsetFileClock(file, (f) => {
+    try {
+      const st = statSync(f);
+      return { mtimeMs: st.mtimeMs, text: () => readFileSync(f, 'utf8') };
+    } catch {
+      return null; // not written yet: no offset
+    }
+  });
+  log.warn({ file, now: new Date(clock.now()).toISOString() }, 'AETHER_CLOCK_OFFSET_FILE is set: the wall clock is offset (replay or benchmark, never production)');
+  return clock;
+}
+
 export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const { url, embedded } = await resolveDatabase(config, logger, false);
@@ -74,7 +90,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       db: database.db,
       queue,
       logger,
-      clock: opts.clock ?? systemClock,
+      clock: opts.clock ?? wallClock(config, logger),
       masterKey,
       timescale: await hasTimescale(database.db),
       version: VERSION,

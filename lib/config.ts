@@ -37,6 +37,8 @@ export const envSchema = z
     TLS_CERT: z.string().min(1).optional(),
     TLS_KEY: z.string().min(1).optional(),
     KUBERNETES_NAMESPACE: z.string().min(1).default('aether'),
+    /** Replays and benchmarks only: the wall clock runs ahead of the system clock by the ms in this file. */
+    AETHER_CLOCK_OFFSET_FILE: z.string().min(1).optional(),
     /** Set by Kubernetes in every pod: key uploads then go to Kubernetes Secrets. */
     KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
   })
@@ -114,5 +116,6 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['COINGECKO_API_KEY', '(unset)', 'CoinGecko demo API key (sent as x-cg-demo-api-key).'],
   ['LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.'],
   ['TLS_CERT / TLS_KEY', '(unset)', 'PEM files; when both are set the server speaks HTTPS.'],
+  ['AETHER_CLOCK_OFFSET_FILE', '(unset)', 'Replays and benchmarks only: the wall clock is the system clock plus the milliseconds in this file (re-read when it changes, never backwards). Unset in production.'],
   ['KUBERNETES_NAMESPACE', 'aether', 'Namespace where the api function writes Kraken key Secrets (cluster).'],
 ] as unknown as Array<[keyof Env, string, string]>;

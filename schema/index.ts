@@ -12,4 +12,5 @@ export * from './risk.ts';
 export * from './hedge.ts';
 export * from './sim.ts';
 export * from './audit.ts';
+export * from './cycles.ts';
 export { appRole } from './_shared.ts';

@@ -85,6 +85,17 @@ export type SubmitResult =
   | { status: 'accepted'; order: BrokerOrder }
   | { status: 'rejected'; code: string; reason: string };
 
+/** A change to a resting order in place (Kraken AmendOrder): identifiers and queue priority stay. */
+export interface AmendChange {
+  amount?: number; // new total quantity (base units); never below what has already filled
+  price?: number; // new limit price (limit orders) or trigger price (stop-loss / take-profit orders)
+  price2?: number; // new limit price of a *-limit trigger order
+}
+
+export type AmendResult =
+  | { status: 'amended'; order: BrokerOrder }
+  | { status: 'rejected'; code: string; reason: string };
+
 export interface Broker {
   readonly kind: 'sim' | 'kraken';
   loadMarkets(): Promise<MarketSpec[]>;
@@ -92,6 +103,8 @@ export interface Broker {
   openOrders(): Promise<BrokerOrder[]>;
   submit(order: OrderRequest): Promise<SubmitResult>;
   cancel(orderId: string): Promise<void>;
+  /** Amends a resting order; rejections (not open, funds, minimums) are values, like submit's. */
+  amend(orderId: string, change: AmendChange): Promise<AmendResult>;
   orderByClientId(clientId: string): Promise<BrokerOrder | null>;
   fills(since: number): Promise<Fill[]>;
 }
