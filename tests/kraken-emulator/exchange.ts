@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Candle } from '../../lib/market/candle.ts';
 import { EUR_USD, PAIRS, feeForVolume, findAsset, findPair, type PairDef } from './markets.ts';
 import { buildPricePath, type PricePath } from './prices.ts';
-import { DecayingCounter, RestLimiter, TRADING_TIERS, cancelPenalty, type LockoutPolicy, type Tier } from './ratelimit.ts';
+import { ADD_ORDER_COST, DecayingCounter, RestLimiter, TRADING_TIERS, amendCost, cancelPenalty, type LockoutPolicy, type Tier } from './ratelimit.ts';
 
 /** A Kraken error string, answered as `{"error":[code]}`. */
 export class KrakenError extends Error {
@@ -69,6 +69,7 @@ export interface EmuOrder {
   reason: string | null;
   opentm: number; // ms
   closetm: number | null;
+  amendtm: number | null; // ms of the last AmendOrder: Kraken ages an order for its trading counter from here
   volExec: number;
   cost: number;
   fee: number;
@@ -113,6 +114,14 @@ export interface MarginAttempt {
   method: string;
   params: Params;
   time: number;
+}
+
+/** The fields an AmendOrder changes: total volume, limit/trigger price (price), *-limit price (price2). */
+interface AmendChange {
+  volume?: number;
+  price?: number;
+  price2?: number;
+  postOnly: boolean;
 }
 
 export type MarketEvent = { type: 'advance'; index: number; trades: EmuTrade[] };
@@ -312,6 +321,16 @@ export class KrakenExchange {
     return c;
   }
 
+  /** Adds a transaction's cost to the key's counter for the pair, or refuses it (a refusal adds nothing). */
+  private charge(acc: Account, p: PairDef, cost: number): void {
+    if (!this.tradingCounter(acc, p).tryAdd(cost)) throw new KrakenError('EOrder:Rate limit exceeded');
+  }
+
+  /** The time an order's trading-counter age runs from: its creation or its last amend. */
+  private restingSince(o: EmuOrder): number {
+    return o.amendtm ?? o.opentm;
+  }
+
   /** What an order reserves while it rests: quote for a buy (incl. the taker fee), base for a sell. */
   private holdFor(acc: Account, o: Pick<EmuOrder, 'side' | 'ordertype' | 'volume' | 'price' | 'price2' | 'pair'>, refPrice: number): { asset: string; amount: number } {
     if (o.side === 'sell') return { asset: o.pair.base, amount: o.volume };
@@ -330,6 +349,9 @@ export class KrakenExchange {
     const ordertype = this.str(params, 'ordertype') as EmuOrderType | undefined;
     if (!pairName || !side || !ordertype || params.volume === undefined) throw new KrakenError('EGeneral:Invalid arguments');
     const p = this.pair(pairName);
+    // Kraken applies the fixed count on receipt, "even if the transaction fails validation"; a
+    // validate=true dry run places nothing and is left uncounted here.
+    if (params.validate !== 'true') this.charge(acc, p, ADD_ORDER_COST);
     if (side !== 'buy' && side !== 'sell') throw new KrakenError('EGeneral:Invalid arguments:type');
     if (!ORDER_TYPES.includes(ordertype)) throw new KrakenError('EGeneral:Invalid arguments:ordertype');
 
@@ -397,8 +419,6 @@ export class KrakenExchange {
     const descr = { order: describeOrder(draft), ...(close ? { close: describeClose(close, p) } : {}) };
     if (params.validate === 'true') return { descr };
 
-    if (!this.tradingCounter(acc, p).tryAdd(1)) throw new KrakenError('EOrder:Rate limit exceeded');
-
     const o: EmuOrder = {
       txid: krakenId('O'),
       key: acc.key,
@@ -417,6 +437,7 @@ export class KrakenExchange {
       reason: null,
       opentm: this.now(),
       closetm: null,
+      amendtm: null,
       volExec: 0,
       cost: 0,
       fee: 0,
@@ -432,23 +453,31 @@ export class KrakenExchange {
 
   /** Immediate execution at placement: market orders, marketable limits, already-triggered stops. */
   private onPlaced(o: EmuOrder): void {
-    const p = o.pair;
-    const buy = o.side === 'buy';
-    const bid = this.bid(p);
-    const ask = this.ask(p);
-    const last = this.last(p);
     if (o.ordertype === 'market') {
-      this.fill(o, buy ? ask : bid, false);
+      this.fill(o, o.side === 'buy' ? this.ask(o.pair) : this.bid(o.pair), false);
       return;
     }
-    if (o.ordertype === 'limit') {
-      const marketable = buy ? o.price! >= ask : o.price! <= bid;
-      if (marketable && o.oflags.includes('post')) return this.finish(o, 'canceled', 'Post only order');
-      if (marketable) return void this.fill(o, buy ? ask : bid, false);
-      if (o.timeinforce === 'IOC') this.finish(o, 'canceled', 'Immediate or cancel');
+    if (o.ordertype === 'limit' && this.marketable(o) && o.oflags.includes('post')) return this.finish(o, 'canceled', 'Post only order');
+    this.executeIfMarketable(o);
+    if (o.status === 'open' && o.ordertype === 'limit' && o.timeinforce === 'IOC') this.finish(o, 'canceled', 'Immediate or cancel');
+  }
+
+  /** Would this resting limit (a limit, or a triggered *-limit at price2) take liquidity at the current spread? */
+  private marketable(o: EmuOrder): boolean {
+    const lim = o.ordertype === 'limit' ? o.price! : o.price2!;
+    return o.side === 'buy' ? lim >= this.ask(o.pair) : lim <= this.bid(o.pair);
+  }
+
+  /** A resting order that the current price already reaches executes now (after placement or an amend). */
+  private executeIfMarketable(o: EmuOrder): void {
+    const buy = o.side === 'buy';
+    const taker = buy ? this.ask(o.pair) : this.bid(o.pair);
+    if (o.ordertype === 'limit' || o.triggered) {
+      if (this.marketable(o)) this.fill(o, taker, false);
       return;
     }
-    if (triggerHit(o, last, last)) this.trigger(o, buy ? ask : bid);
+    const last = this.last(o.pair);
+    if (triggerHit(o, last, last)) this.trigger(o, taker);
   }
 
   /** A stop / take-profit fires: a market order executes; a *-limit becomes a limit at price2. */
@@ -560,6 +589,7 @@ export class KrakenExchange {
       reason: null,
       opentm: this.now(),
       closetm: null,
+      amendtm: null,
       volExec: 0,
       cost: 0,
       fee: 0,
@@ -586,11 +616,105 @@ export class KrakenExchange {
     if (id === undefined) throw new KrakenError('EGeneral:Invalid arguments');
     const hits = this.findOpen(acc, id);
     if (hits.length === 0) throw new KrakenError('EOrder:Unknown order');
-    for (const o of hits) {
-      if (!this.tradingCounter(acc, o.pair).tryAdd(cancelPenalty(this.now() - o.opentm))) throw new KrakenError('EOrder:Rate limit exceeded');
-    }
+    this.chargeCancels(acc, hits);
     for (const o of hits) this.finish(o, 'canceled', 'User requested');
     return { count: hits.length };
+  }
+
+  /**
+   * Charges the cancel penalties of `hits` (by age since creation or last amend), per pair, all or
+   * nothing: a refused cancel (one userref can match orders on several pairs) leaves no counter charged.
+   */
+  private chargeCancels(acc: Account, hits: EmuOrder[]): void {
+    const byPair = new Map<PairDef, number>();
+    for (const o of hits) byPair.set(o.pair, (byPair.get(o.pair) ?? 0) + cancelPenalty(this.now() - this.restingSince(o)));
+    const fits = ([p, cost]: [PairDef, number]) => this.tradingCounter(acc, p).level() + cost <= this.tradingCounter(acc, p).max;
+    if (![...byPair].every(fits)) throw new KrakenError('EOrder:Rate limit exceeded');
+    for (const [p, cost] of byPair) this.charge(acc, p, cost);
+  }
+
+  // ---- amend ----
+
+  /**
+   * AmendOrder (Kraken's atomic amend): changes an open order in place, keeping its txid, cl_ord_id
+   * and fills. Returns Kraken's `result`; throws KrakenError for every refusal.
+   */
+  amendOrder(acc: Account, params: Params): { amend_id: string } {
+    const o = this.amendTarget(acc, params);
+    // Fixed +1 plus the decaying count, applied on receipt even if the amend then fails validation.
+    this.charge(acc, o.pair, amendCost(this.now() - this.restingSince(o)));
+    const change = this.parseAmend(o, params);
+    const volume = change.volume ?? o.volume;
+    // "If an amend request will reduce the order quantity below the existing filled quantity, the
+    // remaining quantity will be cancelled."
+    if (change.volume !== undefined && o.volExec > 0 && volume <= o.volExec + EPS) {
+      this.finish(o, 'canceled', 'User requested');
+      return { amend_id: krakenId('T') };
+    }
+    const next = { ...o, volume, price: change.price ?? o.price, price2: change.price2 ?? o.price2 };
+    this.checkAmendable(next, change.postOnly);
+    const hold = this.holdFor(acc, { ...next, volume: volume - o.volExec }, next.price ?? this.last(o.pair));
+    // The order's own reservation is released by the amend, so it counts as available.
+    const available = this.free(acc, hold.asset) + (o.hold?.asset === hold.asset ? o.hold.amount : 0);
+    if (hold.amount > available + EPS) throw new KrakenError('EOrder:Insufficient funds');
+    o.volume = volume;
+    if (next.price !== undefined) o.price = next.price;
+    if (next.price2 !== undefined) o.price2 = next.price2;
+    o.hold = hold;
+    o.amendtm = this.now();
+    this.executeIfMarketable(o); // an amended price the market already reaches executes now
+    return { amend_id: krakenId('T') };
+  }
+
+  /** Exactly one of txid / cl_ord_id, naming an open order of this key. */
+  private amendTarget(acc: Account, params: Params): EmuOrder {
+    const txid = this.str(params, 'txid');
+    const clOrdId = this.str(params, 'cl_ord_id');
+    if ((txid === undefined) === (clOrdId === undefined)) throw new KrakenError('EGeneral:Invalid arguments');
+    const o = txid !== undefined ? this.orders.get(txid) : this.ordersOf(acc.key).find((x) => x.clOrdId === clOrdId && x.status === 'open');
+    // Only open orders can be amended: closed, cancelled and other keys' orders are unknown here.
+    if (!o || o.key !== acc.key || o.status !== 'open') throw new KrakenError('EOrder:Unknown order');
+    return o;
+  }
+
+  /** Reads the amendable fields with AddOrder's precision rules and error strings. */
+  private parseAmend(o: EmuOrder, params: Params): AmendChange {
+    const p = o.pair;
+    // The emulator has no iceberg orders, and display_qty is for iceberg orders only.
+    if (params.display_qty !== undefined) throw new KrakenError('EGeneral:Invalid arguments:display_qty');
+    const priceDec = { max: p.pairDecimals, pair: p, price: true };
+    const volume = this.num(params.order_qty, 'volume', { max: p.lotDecimals, pair: p, price: false });
+    const limit = this.num(params.limit_price, 'limit_price', priceDec);
+    const trigger = this.num(params.trigger_price, 'trigger_price', priceDec);
+    const postOnly = this.str(params, 'post_only');
+    if (postOnly !== undefined && postOnly !== 'true' && postOnly !== 'false') throw new KrakenError('EGeneral:Invalid arguments:post_only');
+    if (volume === undefined && limit === undefined && trigger === undefined) throw new KrakenError('EGeneral:Invalid arguments');
+    if (volume !== undefined && volume <= 0) throw new KrakenError('EGeneral:Invalid arguments:volume');
+    // limit_price only where the type has one; trigger_price only on triggered types not yet triggered.
+    if (limit !== undefined && (limit <= 0 || !(o.ordertype === 'limit' || o.ordertype.endsWith('-limit')))) throw new KrakenError('EGeneral:Invalid arguments:limit_price');
+    if (trigger !== undefined && (trigger <= 0 || o.ordertype === 'limit' || o.ordertype === 'market' || o.triggered)) {
+      throw new KrakenError('EGeneral:Invalid arguments:trigger_price');
+    }
+    const isLimitPrice2 = o.ordertype.endsWith('-limit');
+    return {
+      ...(volume !== undefined ? { volume } : {}),
+      ...(trigger !== undefined ? { price: trigger } : limit !== undefined && !isLimitPrice2 ? { price: limit } : {}),
+      ...(limit !== undefined && isLimitPrice2 ? { price2: limit } : {}),
+      postOnly: postOnly === 'true' || o.oflags.includes('post'),
+    };
+  }
+
+  /** Market state, AddOrder's minimums and post-only, applied to the order as it would be after the amend. */
+  private checkAmendable(next: EmuOrder, postOnly: boolean): void {
+    const p = next.pair;
+    if (this.systemStatus === 'cancel_only' || p.status === 'cancel_only') throw new KrakenError('EService:Market in cancel_only mode');
+    if (next.volume + EPS < Number(p.ordermin)) throw new KrakenError('EOrder:Order minimum not met');
+    const costPrice = next.ordertype.endsWith('-limit') ? next.price2! : next.price!;
+    if (next.volume * costPrice + EPS < Number(p.costmin)) throw new KrakenError('EOrder:Cost minimum not met');
+    const resting = next.ordertype === 'limit' || next.triggered;
+    const postOnlyMarket = this.systemStatus === 'post_only' || p.status === 'post_only';
+    // A post-only amend is refused when its price would take liquidity (exact Kraken text unverified).
+    if ((postOnly || postOnlyMarket) && resting && this.marketable(next)) throw new KrakenError('EOrder:Post only order');
   }
 
   cancelAll(acc: Account): { count: number } {

@@ -16,10 +16,24 @@ export const FaultSpecSchema = z.discriminatedUnion('kind', [
   z.object({ ...match, kind: z.literal('http'), status: z.number().int().min(400).max(599), body: z.string().optional() }),
   z.object({ ...match, kind: z.literal('error'), error: z.string().regex(/^[EW][A-Za-z]+:/) }), // a Kraken error string
   z.object({ ...match, kind: z.literal('accept-then-drop') }), // process it for real, then destroy the socket
+  // Process it for real, then answer only after `ms` (longer than the client's timeout: it gives up, the exchange acted).
+  z.object({ ...match, kind: z.literal('accept-then-delay'), ms: z.number().int().positive() }),
+  // Process it for real, then answer this 5xx instead of the result ("5xx after placing").
+  z.object({ ...match, kind: z.literal('accept-then-http'), status: z.number().int().min(500).max(599), body: z.string().optional() }),
 ]);
 export type FaultSpec = z.infer<typeof FaultSpecSchema>;
+/** Faults that let the request run for real (an order really is placed) and only then spoil the reply. */
+export type ProcessingFault = Extract<FaultSpec, { kind: 'accept-then-drop' | 'accept-then-delay' | 'accept-then-http' }>;
+const PROCESSING_KINDS = new Set<FaultSpec['kind']>(['accept-then-drop', 'accept-then-delay', 'accept-then-http']);
+export const isProcessingFault = (f: FaultSpec): f is ProcessingFault => PROCESSING_KINDS.has(f.kind);
 /** A fault without its match fields, per kind (TypeScript's Omit does not distribute over the union). */
 export type FaultAction = FaultSpec extends infer F ? (F extends FaultSpec ? Omit<F, 'method' | 'key' | 'count' | 'probability' | 'skip'> : never) : never;
+
+const LockoutSchema = z.object({
+  breaches: z.number().int().positive(), // this many breaches within windowMs ...
+  windowMs: z.number().int().positive(),
+  lockoutMs: z.number().int().positive(), // ... lock the key out for this long (emulator time)
+});
 
 const KeySchema = z.object({
   key: z.string().min(1),
@@ -34,6 +48,7 @@ export const ScenarioSchema = z.object({
   startIndex: z.number().int().nonnegative().optional(),
   halfSpread: z.number().nonnegative().max(0.05).optional(),
   maxFillShare: z.number().gt(0).max(1).optional(),
+  lockout: LockoutSchema.optional(),
   keys: z.array(KeySchema).optional(),
   faults: z.array(FaultSpecSchema).default([]),
 });

@@ -6,6 +6,7 @@ import { hourly } from './helpers.ts';
 const op = fc.oneof(
   fc.record({ kind: fc.constantFrom('limit', 'market', 'stop-loss', 'take-profit', 'stop-loss-limit'), side: fc.constantFrom('buy', 'sell'), offset: fc.integer({ min: -15, max: 15 }), volume: fc.integer({ min: 1, max: 400 }), close: fc.boolean() }),
   fc.record({ kind: fc.constant('cancel'), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('amend'), pick: fc.nat(), volume: fc.option(fc.integer({ min: 1, max: 400 })), offset: fc.option(fc.integer({ min: -15, max: 15 })) }),
   fc.record({ kind: fc.constant('advance') }),
 );
 
@@ -13,7 +14,7 @@ const op = fc.oneof(
 const rows = fc.array(fc.tuple(fc.integer({ min: -6, max: 6 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 8 })), { minLength: 40, maxLength: 40 });
 
 describe('accounting invariants under random order flow', () => {
-  it('free balances never go negative, holds match open orders, and fills conserve base and quote', () => {
+  it('free balances never go negative, holds match open orders, and fills conserve base and quote (with amends)', () => {
     fc.assert(
       fc.property(rows, fc.array(op, { minLength: 20, maxLength: 80 }), (moves, ops) => {
         let px = 100;
@@ -35,6 +36,18 @@ describe('accounting invariants under random order flow', () => {
             } else if (o.kind === 'cancel') {
               const open = ex.ordersOf('k').filter((x) => x.status === 'open');
               if (open.length > 0) ex.cancelOrder(acc, { txid: open[o.pick % open.length]!.txid });
+            } else if (o.kind === 'amend') {
+              const open = ex.ordersOf('k').filter((x) => x.status === 'open');
+              const target = open[o.pick % Math.max(1, open.length)];
+              if (target) {
+                const price = String(Math.max(1, Math.round(ex.last(ex.pair('XBTUSD')) + (o.offset ?? 0))));
+                const priceField = target.ordertype === 'limit' ? 'limit_price' : 'trigger_price';
+                ex.amendOrder(acc, {
+                  txid: target.txid,
+                  ...(o.volume !== null ? { order_qty: (o.volume / 100).toFixed(2) } : {}),
+                  ...(o.offset !== null || o.volume === null ? { [priceField]: price } : {}),
+                });
+              }
             } else {
               const ref = Math.round(ex.last(ex.pair('XBTUSD')) + o.offset);
               const price = String(Math.max(1, ref));
@@ -55,6 +68,7 @@ describe('accounting invariants under random order flow', () => {
           for (const o2 of ex.ordersOf('k')) {
             if (o2.status !== 'open') expect(o2.hold).toBeNull();
             if (o2.status === 'closed') expect(o2.volExec).toBeCloseTo(o2.volume, 9);
+            if (o2.status === 'open') expect(o2.volExec).toBeLessThan(o2.volume);
           }
         }
         const trades = ex.tradesOf('k');

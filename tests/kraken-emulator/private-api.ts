@@ -192,6 +192,8 @@ export function privateMethod(ex: KrakenExchange, acc: Account, method: string, 
     }
     case 'AddOrder':
       return ex.addOrder(acc, params);
+    case 'AmendOrder':
+      return ex.amendOrder(acc, params);
     case 'CancelOrder':
       return ex.cancelOrder(acc, params);
     case 'CancelAll':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecayingCounter, REST_TIERS, RestLimiter, TRADING_TIERS, cancelPenalty, restCost, type Tier } from './ratelimit.ts';
+import { ADD_ORDER_COST, DecayingCounter, REST_TIERS, RestLimiter, TRADING_TIERS, amendCost, cancelPenalty, restCost, type Tier } from './ratelimit.ts';
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -30,8 +30,12 @@ describe('REST counter tiers', () => {
     ['Ledgers', 2],
     ['QueryTrades', 2],
     ['ClosedOrders', 2],
+    ['QueryLedgers', 2],
     ['AddOrder', 0],
     ['CancelOrder', 0],
+    // Kraken exempts only "AddOrder, CancelOrder" from the call counter: everything else costs +1
+    ['AmendOrder', 1],
+    ['CancelAll', 1],
   ])('%s costs %d on the REST counter', (method, cost) => {
     expect(restCost(method)).toBe(cost);
   });
@@ -96,6 +100,23 @@ describe('trading counter', () => {
     [300_000, 0],
   ])('cancelling an order aged %d ms costs %d', (age, penalty) => {
     expect(cancelPenalty(age)).toBe(penalty);
+  });
+
+  it.each([
+    [0, 4],
+    [4_999, 4],
+    [5_000, 3],
+    [9_999, 3],
+    [10_000, 2],
+    [14_999, 2],
+    [15_000, 1],
+    [3_600_000, 1],
+  ])('amending an order aged %d ms costs %d (fixed +1, then +3/+2/+1 under 5/10/15 s)', (age, cost) => {
+    expect(amendCost(age)).toBe(cost);
+  });
+
+  it('adding an order costs a fixed +1', () => {
+    expect(ADD_ORDER_COST).toBe(1);
   });
 
   it.each<[Tier, number, number]>([

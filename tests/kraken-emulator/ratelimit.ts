@@ -16,16 +16,32 @@ export const TRADING_TIERS: Record<Tier, { max: number; decayPerSec: number }> =
   pro: { max: 180, decayPerSec: 3.75 },
 };
 
-export const HISTORY_METHODS = new Set(['Ledgers', 'TradesHistory', 'QueryTrades', 'ClosedOrders']);
-/** Order entry and cancellation are limited by the trading counter, not the REST counter. */
-export const TRADING_METHODS = new Set(['AddOrder', 'AddOrderBatch', 'CancelOrder', 'CancelOrderBatch', 'EditOrder', 'AmendOrder']);
+export const HISTORY_METHODS = new Set(['Ledgers', 'QueryLedgers', 'TradesHistory', 'QueryTrades', 'ClosedOrders']);
+/**
+ * Kraken's REST rate-limit page exempts exactly these: "All other API calls increase this counter by 1
+ * (except AddOrder, CancelOrder which operate on a different limiter)". AmendOrder is not on that list,
+ * so it costs +1 here as well as its trading-counter cost: the strict reading of the documentation.
+ */
+export const REST_EXEMPT = new Set(['AddOrder', 'CancelOrder']);
 
 export function restCost(method: string): number {
-  if (TRADING_METHODS.has(method)) return 0;
+  if (REST_EXEMPT.has(method)) return 0;
   return HISTORY_METHODS.has(method) ? 2 : 1;
 }
 
-/** Cancel penalty by order age, as Kraken documents it. */
+/** Trading counter, "Spot Trading Limits": AddOrder's fixed count. */
+export const ADD_ORDER_COST = 1;
+
+/**
+ * AmendOrder's trading-counter cost: a fixed +1 plus a decaying count by the seconds since the order
+ * was created or last amended (+3 under 5 s, +2 under 10 s, +1 under 15 s).
+ */
+export function amendCost(ageMs: number): number {
+  const s = ageMs / 1000;
+  return 1 + (s < 5 ? 3 : s < 10 ? 2 : s < 15 ? 1 : 0);
+}
+
+/** Cancel penalty by the age of the order (since it was created or last amended), as Kraken documents it. */
 export function cancelPenalty(ageMs: number): number {
   const s = ageMs / 1000;
   if (s < 5) return 8;

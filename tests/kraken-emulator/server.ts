@@ -5,7 +5,7 @@ import type { MarketStatus } from '../../lib/exchange/types.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 import { loadRepoCandles } from './csv.ts';
 import { KrakenError, KrakenExchange, type Account, type EmuOrder, type EmuTrade, type KeyInit, type MarginAttempt, type Params, type SystemStatus } from './exchange.ts';
-import { FaultPlan, parseScenario, type FaultSpec, type Scenario } from './faults.ts';
+import { FaultPlan, isProcessingFault, parseScenario, type FaultSpec, type ProcessingFault, type Scenario } from './faults.ts';
 import { findAsset } from './markets.ts';
 import { privateMethod } from './private-api.ts';
 import { publicMethod } from './public-api.ts';
@@ -21,9 +21,27 @@ export interface RecordedRequest {
   params: Params;
   key: string | null;
   time: number; // emulator time (ms)
-  status: number | 'timeout' | 'reset' | 'dropped' | 'pending';
+  /**
+   * The HTTP status answered, or what happened instead: 'timeout' (never answered), 'reset' (socket
+   * destroyed unprocessed), 'dropped' (processed, then the socket destroyed: accept-then-drop),
+   * 'delayed' (processed, answered only after the fault's delay: accept-then-delay), 'pending'. An
+   * accept-then-http reply records its 5xx status with `processed: true`.
+   */
+  status: number | 'timeout' | 'reset' | 'dropped' | 'delayed' | 'pending';
+  /** The Kraken method ran, so its effects (a placed order, a counter charged) are real, whatever the client got. */
+  processed: boolean;
+  /** The Kraken errors the method produced (for a spoiled reply: what the client would have read). */
   errors: string[];
 }
+
+/**
+ * Called for every private request once authentication succeeded: 'received' before the method runs,
+ * 'processed' after it ran and before the reply is written. The server awaits a returned promise, so
+ * a bench can kill a process "in the middle of an order" or hold the reply back.
+ */
+export type PrivateRequestHook = (rec: RecordedRequest, phase: 'received' | 'processed') => void | Promise<void>;
+
+type Payload = { error: string[]; result?: unknown };
 
 export interface EmulatorOptions {
   host?: string;
@@ -36,8 +54,9 @@ export interface EmulatorOptions {
   halfSpread?: number; // default 0.0005 (5 bp either side of the close)
   seed?: number; // PRNG seed for probabilistic faults
   heartbeatMs?: number; // WS heartbeat period, default 1000
-  lockout?: LockoutPolicy;
+  lockout?: LockoutPolicy; // breaches (rate-limit refusals, bad nonces/signatures) → EGeneral:Temporary lockout
   maxFillShare?: number; // partial fills: a resting limit fills at most this share of a candle's volume
+  onPrivateRequest?: PrivateRequestHook;
 }
 
 export interface KrakenEmulator {
@@ -60,6 +79,8 @@ export interface KrakenEmulator {
   addKey(init: KeyInit): void;
   /** AddOrder attempts that carried leverage / margin parameters (refused). */
   marginAttempts(): MarginAttempt[];
+  /** Replaces (or with undefined removes) the private-request hook (see `PrivateRequestHook`). */
+  setPrivateRequestHook(hook: PrivateRequestHook | undefined): void;
   /** online | maintenance (everything but Time/SystemStatus → EService:Unavailable) | cancel_only | post_only. */
   setSystemStatus(s: SystemStatus): void;
   /** Changes one pair's AssetPairs status (by key, altname or wsname), e.g. to cancel_only mid-test. */
@@ -109,12 +130,13 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
   const firstSeries = candles['BTC/USD'] ?? Object.values(candles)[0] ?? []; // the timeline series
   const startIndex = opts.startIndex ?? scenario?.startIndex ?? Math.min(720, Math.max(0, firstSeries.length - 2));
   const maxFillShare = opts.maxFillShare ?? scenario?.maxFillShare;
+  const lockout = opts.lockout ?? scenario?.lockout;
   const ex = new KrakenExchange({
     candles,
     startIndex,
     halfSpread: opts.halfSpread ?? scenario?.halfSpread ?? 0.0005,
     now,
-    ...(opts.lockout ? { lockout: opts.lockout } : {}),
+    ...(lockout ? { lockout } : {}),
     ...(maxFillShare !== undefined ? { maxFillShare } : {}),
   });
   for (const k of [...(opts.keys ?? []), ...(scenario?.keys ?? [])]) ex.addAccount(k);
@@ -122,13 +144,44 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
   if (scenario) plan.add(scenario.faults);
   const requests: RecordedRequest[] = [];
   const held = new Set<ServerResponse>();
+  const delayed = new Set<NodeJS.Timeout>();
   const internalErrors: Error[] = [];
+  let hook = opts.onPrivateRequest;
 
-  const reply = (rec: RecordedRequest, res: ServerResponse, payload: { error: string[]; result?: unknown }) => {
-    rec.status = 200;
-    rec.errors = payload.error;
+  const writeJson = (res: ServerResponse, payload: Payload) => {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(payload));
+  };
+
+  const reply = (rec: RecordedRequest, res: ServerResponse, payload: Payload) => {
+    rec.status = 200;
+    rec.errors = payload.error;
+    writeJson(res, payload);
+  };
+
+  /** The request ran for real; now the fault spoils the reply the client gets. */
+  const spoil = (f: ProcessingFault, rec: RecordedRequest, req: IncomingMessage, res: ServerResponse, payload: Payload) => {
+    rec.errors = payload.error;
+    switch (f.kind) {
+      case 'accept-then-drop': // the client sees a network error
+        rec.status = 'dropped';
+        req.socket.destroy();
+        return;
+      case 'accept-then-http': // "5xx after placing"
+        rec.status = f.status;
+        res.writeHead(f.status, { 'content-type': 'text/plain' }).end(f.body ?? HTTP_TEXT[f.status] ?? 'Error');
+        return;
+      case 'accept-then-delay': {
+        // The real reply, later than the client's timeout; written only if the client still listens.
+        rec.status = 'delayed';
+        const timer = setTimeout(() => {
+          delayed.delete(timer);
+          if (!res.destroyed && !res.writableEnded) writeJson(res, payload);
+        }, f.ms);
+        delayed.add(timer);
+        return;
+      }
+    }
   };
 
   /** Key, then the REST counter (failed calls count too), then signature, then nonce. */
@@ -164,9 +217,29 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
       key: typeof req.headers['api-key'] === 'string' ? req.headers['api-key'] : null,
       time: now(),
       status: 'pending',
+      processed: false,
       errors: [],
     };
     requests.push(rec);
+    try {
+      await serve(rec, req, res, body, url, m);
+    } catch (e) {
+      internalError(rec, res, e);
+    }
+  };
+
+  /** An emulator bug must be loud: kept, printed, and answered 500 with the message. */
+  const internalError = (rec: RecordedRequest, res: ServerResponse, e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    internalErrors.push(err);
+    console.error('kraken-emulator internal error', err);
+    rec.status = 500;
+    if (res.destroyed || res.writableEnded) return;
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`kraken-emulator internal error: ${err.stack ?? err.message}`);
+  };
+
+  const serve = async (rec: RecordedRequest, req: IncomingMessage, res: ServerResponse, body: string, url: URL, m: RegExpExecArray | null) => {
     if (!m) {
       rec.status = 404;
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -202,46 +275,50 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
       default:
         break;
     }
-    let payload: { error: string[]; result?: unknown };
+    const payload = await run(rec, req, url.pathname, body, api);
+    // The dangerous ones: the work is done (an order really is placed), the client does not hear it.
+    if (terminal && isProcessingFault(terminal)) return spoil(terminal, rec, req, res, payload);
+    reply(rec, res, payload);
+  };
+
+  /** Runs a Kraken method call (private: authenticated, with the hook around it); Kraken errors become the payload. */
+  const run = async (rec: RecordedRequest, req: IncomingMessage, path: string, body: string, api: 'public' | 'private'): Promise<Payload> => {
     try {
       // During maintenance only the clock and the status page answer.
       if (ex.systemStatus === 'maintenance' && rec.name !== 'Time' && rec.name !== 'SystemStatus') throw new KrakenError('EService:Unavailable');
       if (api === 'public') {
         if (req.method !== 'GET' && req.method !== 'POST') throw new KrakenError('EGeneral:Invalid arguments');
-        payload = { error: [], result: publicMethod(ex, rec.name, rec.params, now(), ex.systemStatus) };
-      } else {
-        if (req.method !== 'POST') throw new KrakenError('EGeneral:Invalid arguments');
-        const acc = authenticate(rec, req, url.pathname, body, rec.params);
-        payload = { error: [], result: privateMethod(ex, acc, rec.name, rec.params) };
+        rec.processed = true;
+        return { error: [], result: publicMethod(ex, rec.name, rec.params, now(), ex.systemStatus) };
       }
+      if (req.method !== 'POST') throw new KrakenError('EGeneral:Invalid arguments');
+      const acc = authenticate(rec, req, path, body, rec.params);
+      await hook?.(rec, 'received');
+      const payload = callPrivate(rec, acc);
+      await hook?.(rec, 'processed');
+      return payload;
     } catch (e) {
       if (!(e instanceof KrakenError)) throw e;
-      payload = { error: [e.code] };
+      return { error: [e.code] };
     }
-    if (terminal?.kind === 'accept-then-drop') {
-      // The dangerous one: the work is done (an order really is placed), the client never hears.
-      rec.status = 'dropped';
-      rec.errors = payload.error;
-      req.socket.destroy();
-      return;
+  };
+
+  /** The private method itself; a refusal it throws is still a processed call (counters may have moved). */
+  const callPrivate = (rec: RecordedRequest, acc: Account): Payload => {
+    rec.processed = true;
+    try {
+      return { error: [], result: privateMethod(ex, acc, rec.name, rec.params) };
+    } catch (e) {
+      if (!(e instanceof KrakenError)) throw e;
+      return { error: [e.code] };
     }
-    reply(rec, res, payload);
   };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((e: unknown) => {
-        // An emulator bug must be loud: kept, printed, and answered 500 with the message.
-        const err = e instanceof Error ? e : new Error(String(e));
-        internalErrors.push(err);
-        console.error('kraken-emulator internal error', err);
-        const last = requests[requests.length - 1];
-        if (last) last.status = 500;
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`kraken-emulator internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      });
+      void handle(req, res, Buffer.concat(chunks).toString('utf8'));
     });
   });
   const hub = new WsHub(ex, now, opts.heartbeatMs ?? 1000);
@@ -281,6 +358,9 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
     },
     addKey: (init) => void ex.addAccount(init),
     marginAttempts: () => ex.marginAttempts,
+    setPrivateRequestHook: (fn) => {
+      hook = fn;
+    },
     setSystemStatus: (s) => {
       ex.systemStatus = s;
     },
@@ -294,6 +374,8 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
       },
     },
     close: async () => {
+      for (const timer of delayed) clearTimeout(timer);
+      delayed.clear();
       for (const res of held) res.destroy();
       await hub.close();
       server.closeAllConnections();
