@@ -1,9 +1,12 @@
 /**
  * KrakenBroker under injected faults: ≥ 2,000 orders through the real ccxt client against the Kraken
- * emulator, with ≥ 20 % of AddOrder requests faulted (every kind: latency, timeout, reset, HTTP 5xx
- * and 429, EService:Unavailable/Busy, rate limits, invalid nonce, accept-then-drop) plus faults on
- * lookups and cancels. Then one reconciliation against the exchange. Must end with 0 duplicate orders,
- * 0 exchange orders unknown locally, 0 overdrafts, 0 leverage parameters.
+ * emulator (strict nonces, Kraken's counters), with ~25 % of AddOrder requests and ~22 % of every
+ * other private call faulted, every kind on every method: latency, timeout, reset, HTTP 5xx and 429,
+ * EService:Unavailable/Busy, rate limits, invalid nonce, accept-then-drop, accept-then-delay (the
+ * reply after the client's timeout) and accept-then-http (5xx after placing). Each order runs inside
+ * a 45 s job budget (lib/deadline). Then one reconciliation against the exchange. Must end with 0
+ * duplicate orders, 0 blind resends (an AddOrder re-sent without a cl_ord_id lookup in between), 0
+ * exchange orders unknown locally, 0 overdrafts, 0 leverage parameters.
  *
  * Time is a VirtualClock shared by emulator and broker (backoff and limiter waits advance it); only
  * client timeouts are real, kept short. Nonces persist in a fresh PostgreSQL database, dropped after.
@@ -12,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { VirtualClock } from '../lib/clock.ts';
 import { openDatabase } from '../lib/db/client.ts';
+import { withDeadline } from '../lib/deadline.ts';
 import { createKrakenBroker } from '../lib/exchange/kraken-broker.ts';
 import { ExchangeTemporaryError, OrderStateUnknownError } from '../lib/exchange/kraken-errors.ts';
 import { PgNonceStore } from '../lib/exchange/kraken-nonce.ts';
@@ -21,29 +25,40 @@ import { withFreshDatabase } from './support.ts';
 import { generateKey, startKrakenEmulator, type FaultSpec } from '../tests/kraken-emulator/index.ts';
 
 const ORDERS = Number(process.env.BENCH_FAULT_ORDERS ?? 2000);
+const JOB_BUDGET_MS = 45_000;
+const TIMEOUT_MS = 200; // client timeout (real time); accept-then-delay answers after 300 ms
 
-
-// Conditional probabilities: the emulator tries each spec in order, so later ones see what is left.
-const ADD_ORDER_FAULTS: FaultSpec[] = [
-  { method: 'AddOrder', kind: 'latency', ms: 8, probability: 0.05 },
-  { method: 'AddOrder', kind: 'timeout', probability: 0.015 },
-  { method: 'AddOrder', kind: 'reset', probability: 0.025 },
-  { method: 'AddOrder', kind: 'http', status: 500, probability: 0.02 },
-  { method: 'AddOrder', kind: 'http', status: 502, probability: 0.01 },
-  { method: 'AddOrder', kind: 'http', status: 429, probability: 0.015 },
-  { method: 'AddOrder', kind: 'error', error: 'EService:Unavailable', probability: 0.02 },
-  { method: 'AddOrder', kind: 'error', error: 'EService:Busy', probability: 0.015 },
-  { method: 'AddOrder', kind: 'error', error: 'EAPI:Rate limit exceeded', probability: 0.01 },
-  { method: 'AddOrder', kind: 'error', error: 'EOrder:Rate limit exceeded', probability: 0.01 },
-  { method: 'AddOrder', kind: 'error', error: 'EAPI:Invalid nonce', probability: 0.015 },
-  { method: 'AddOrder', kind: 'accept-then-drop', probability: 0.04 },
+type Kind = FaultSpec extends infer F ? (F extends FaultSpec ? Omit<F, 'method' | 'probability' | 'count' | 'skip' | 'key'> : never) : never;
+const EVERY_KIND: Kind[] = [
+  { kind: 'timeout' },
+  { kind: 'reset' },
+  { kind: 'http', status: 500 },
+  { kind: 'http', status: 502 },
+  { kind: 'http', status: 503 },
+  { kind: 'http', status: 429 },
+  { kind: 'error', error: 'EService:Unavailable' },
+  { kind: 'error', error: 'EService:Busy' },
+  { kind: 'error', error: 'EAPI:Rate limit exceeded' },
+  { kind: 'error', error: 'EAPI:Invalid nonce' },
+  { kind: 'accept-then-drop' },
+  { kind: 'accept-then-delay', ms: 300 },
+  { kind: 'accept-then-http', status: 500 },
+  { kind: 'accept-then-http', status: 502 },
 ];
+const TRADING_KINDS: Kind[] = [...EVERY_KIND, { kind: 'error', error: 'EOrder:Rate limit exceeded' }];
+
+/**
+ * `total` of a method's requests faulted, spread evenly over `kinds`. The emulator tries the specs in
+ * order and stops at the first that fires, so each gets a conditional probability.
+ */
+function faultsFor(method: string, total: number, kinds: Kind[]): FaultSpec[] {
+  const each = total / kinds.length;
+  return [{ method, kind: 'latency', ms: 8, probability: 0.05 }, ...kinds.map((k, i) => ({ ...k, method, probability: each / (1 - i * each) }) as FaultSpec)];
+}
+const ADD_ORDER_FAULTS = faultsFor('AddOrder', 0.25, TRADING_KINDS);
 const OTHER_FAULTS: FaultSpec[] = [
-  { method: 'OpenOrders', kind: 'reset', probability: 0.03 },
-  { method: 'ClosedOrders', kind: 'http', status: 503, probability: 0.03 },
-  { method: 'CancelOrder', kind: 'accept-then-drop', probability: 0.1 },
-  { method: 'CancelOrder', kind: 'timeout', probability: 0.02 },
-  { method: 'BalanceEx', kind: 'error', error: 'EService:Busy', probability: 0.05 },
+  ...faultsFor('CancelOrder', 0.22, TRADING_KINDS),
+  ...['OpenOrders', 'ClosedOrders', 'QueryOrders', 'BalanceEx', 'TradesHistory', 'TradeVolume'].flatMap((m) => faultsFor(m, 0.22, EVERY_KIND)),
 ];
 
 await withFreshDatabase(async (url) => {
@@ -64,7 +79,7 @@ await withFreshDatabase(async (url) => {
     clock,
     sleep: async (ms) => clock.advance(Math.ceil(ms)),
     tier: 'pro',
-    timeoutMs: 250,
+    timeoutMs: TIMEOUT_MS,
     lookupSettleMs: 100,
   });
   const started = performance.now();
@@ -76,6 +91,7 @@ await withFreshDatabase(async (url) => {
   const outcomes = { accepted: 0, rejected: 0, unknown: 0, not_placed: 0 };
   const rejectCodes: Record<string, number> = {};
   let overdrafts = 0;
+  let maxOrderMs = 0;
   const startBalances = await broker.balances();
   let freeCache = startBalances;
   const pairs = [
@@ -107,8 +123,9 @@ await withFreshDatabase(async (url) => {
     } else if (roll < 8) req = { clientId, pair: p.symbol, side: 'buy', type: 'limit', amount: p.amount, price: last * 0.6 };
     else req = { clientId, pair: p.symbol, side: 'buy', type: 'limit', amount: p.amount, price: last * 0.999, close: { type: 'take-profit', price: last * 1.5 } };
     local.set(clientId, { clientId, exchangeId: null, status: 'pending', filled: 0, amount: req.amount }); // persisted before sending
+    const started = performance.now();
     try {
-      const r = await broker.submit(req);
+      const r = await withDeadline(JOB_BUDGET_MS, () => broker.submit(req));
       if (r.status === 'accepted') {
         outcomes.accepted++;
         local.set(clientId, { ...local.get(clientId)!, exchangeId: r.order.id, status: r.order.status });
@@ -124,6 +141,8 @@ await withFreshDatabase(async (url) => {
         local.set(clientId, { ...local.get(clientId)!, status: 'unknown' });
       } else if (e instanceof ExchangeTemporaryError) outcomes.not_placed++; // stays pending: reconciliation says not placed
       else throw e;
+    } finally {
+      maxOrderMs = Math.max(maxOrderMs, performance.now() - started);
     }
   };
 
@@ -135,7 +154,7 @@ await withFreshDatabase(async (url) => {
     if ((i / CONCURRENCY) % 2 === 1 && resting.length > 0) {
       const id = resting.shift()!;
       try {
-        await broker.cancel(id);
+        await withDeadline(JOB_BUDGET_MS, () => broker.cancel(id));
       } catch (e) {
         if (!(e instanceof ExchangeTemporaryError)) throw e;
       }
@@ -144,7 +163,7 @@ await withFreshDatabase(async (url) => {
       emu.advance(1);
       checkBalances();
       try {
-        freeCache = await broker.balances();
+        freeCache = await withDeadline(JOB_BUDGET_MS, () => broker.balances());
       } catch (e) {
         if (!(e instanceof ExchangeTemporaryError)) throw e;
       }
@@ -177,6 +196,20 @@ await withFreshDatabase(async (url) => {
   overdrafts += insufficientCancels;
   const leverageParams = emu.requests.filter((r) => ['leverage', 'reduce_only', 'margin'].some((k) => k in r.params)).length + emu.marginAttempts().length;
 
+  // A blind resend: an AddOrder for a cl_ord_id whose previous AddOrder got no answer from Kraken
+  // (timeout, reset, dropped, late, HTTP error), with no cl_ord_id lookup in between. (A resend after
+  // Kraken's own refusal — busy, rate limit, bad nonce — is not blind: Kraken said it did nothing.)
+  let blindResends = 0;
+  const pendingLookup = new Map<string, boolean>(); // cl_ord_id → its last AddOrder was unanswered and not looked up since
+  for (const r of emu.requests) {
+    const cl = typeof r.params.cl_ord_id === 'string' ? r.params.cl_ord_id : null;
+    if (cl === null || r.api !== 'private') continue;
+    if (r.name === 'AddOrder') {
+      if (pendingLookup.get(cl) === true) blindResends++;
+      pendingLookup.set(cl, r.status !== 200);
+    } else if (r.name === 'OpenOrders' || r.name === 'ClosedOrders') pendingLookup.set(cl, false);
+  }
+
   const addOrders = emu.calls('AddOrder').length;
   const fired = emu.faults.fired.filter((f) => f.method === 'AddOrder');
   // Which kind each faulted request got, from the request log (fired[] records only the kind family).
@@ -185,15 +218,22 @@ await withFreshDatabase(async (url) => {
   const tally = (k: string) => void (byKind[k] = (byKind[k] ?? 0) + 1);
   for (const r of emu.requests) {
     if (r.api !== 'private') continue;
-    if (r.status === 'timeout' || r.status === 'reset' || r.status === 'dropped') tally(`${r.name}:${r.status}`);
-    else if (typeof r.status === 'number' && r.status !== 200) tally(`${r.name}:http${r.status}`);
+    if (r.status === 'timeout' || r.status === 'reset' || r.status === 'dropped' || r.status === 'delayed') tally(`${r.name}:${r.status}`);
+    else if (typeof r.status === 'number' && r.status !== 200) tally(`${r.name}:http${r.status}${r.processed ? '-after' : ''}`);
     else if (r.errors.length === 1 && injected.has(r.errors[0]!)) tally(`${r.name}:${r.errors[0]}`);
   }
   for (const f of emu.faults.fired) if (f.kind === 'latency') tally(`${f.method}:latency`);
-  const expectedKinds = ['latency', 'timeout', 'reset', 'http500', 'http502', 'http429', 'EService:Unavailable', 'EService:Busy', 'EAPI:Rate limit exceeded', 'EOrder:Rate limit exceeded', 'EAPI:Invalid nonce', 'dropped'];
-  const missingKinds = expectedKinds.filter((k) => !byKind[`AddOrder:${k}`]);
-  if (missingKinds.length > 0) throw new Error(`fault kinds that never fired on AddOrder: ${missingKinds.join(', ')}`);
+  const expectedKinds = ['latency', 'timeout', 'reset', 'http500', 'http502', 'http503', 'http429', 'EService:Unavailable', 'EService:Busy', 'EAPI:Rate limit exceeded', 'EAPI:Invalid nonce', 'dropped', 'delayed', 'http500-after', 'http502-after'];
+  const missingKinds = [...expectedKinds, 'EOrder:Rate limit exceeded'].filter((k) => !byKind[`AddOrder:${k}`]);
+  for (const m of ['OpenOrders', 'ClosedOrders', 'QueryOrders', 'BalanceEx', 'CancelOrder']) {
+    // lookups and cancels are rarer: most kinds, not necessarily all, fire on them
+    const seen = expectedKinds.filter((k) => byKind[`${m}:${k}`]).length;
+    if (seen < expectedKinds.length / 2) missingKinds.push(`${m} (only ${seen} kinds)`);
+  }
+  if (missingKinds.length > 0) throw new Error(`fault kinds that never fired: ${missingKinds.join(', ')}`);
   const faultRate = fired.length / addOrders;
+  const privateRequests = emu.requests.filter((r) => r.api === 'private');
+  const privateFaultRate = emu.faults.fired.filter((f) => f.kind !== 'latency').length / privateRequests.length;
   const seconds = (performance.now() - started) / 1000;
 
   console.log(`orders submitted ${ORDERS}: ${JSON.stringify(outcomes)}; rejections ${JSON.stringify(rejectCodes)}`);
@@ -201,8 +241,11 @@ await withFreshDatabase(async (url) => {
   console.log(`emulator orders ${emuOrders.length} (${foreign} foreign); reconciliation: matched ${result.matched.length}, updates ${result.updates.length}, unexplained ${result.unexplained.length}`);
   for (const u of result.unexplained.slice(0, 10)) console.log(`  unexplained ${u.kind} ${u.ref}: ${u.detail}`);
   console.log(`balance mismatches after reconciliation ${balanceMismatches}; out-of-order nonces ${nonceViolations}`);
+  console.log(`private calls ${privateRequests.length}, faulted (not counting latency) ${privateFaultRate.toFixed(3)}; slowest order ${(maxOrderMs / 1000).toFixed(2)} s of a ${JOB_BUDGET_MS / 1000} s budget`);
   console.log(`wall time ${seconds.toFixed(1)} s, virtual time ${((clock.now() - t0) / 60_000).toFixed(1)} min`);
   await emu.close();
   await database.close();
-  console.log(`bench faults: orders=${ORDERS} fault_rate=${faultRate.toFixed(3)} duplicates=${duplicates} unknown_after_reconcile=${unknownAfter} overdrafts=${overdrafts} leverage_params=${leverageParams}`);
+  console.log(
+    `bench faults: orders=${ORDERS} fault_rate=${faultRate.toFixed(3)} private_fault_rate=${privateFaultRate.toFixed(3)} duplicates=${duplicates} blind_resends=${blindResends} unknown_after_reconcile=${unknownAfter} overdrafts=${overdrafts} leverage_params=${leverageParams} not_placed=${outcomes.not_placed} unknown=${outcomes.unknown} max_order_ms=${Math.round(maxOrderMs)}`,
+  );
 });

@@ -1,8 +1,10 @@
 /**
  * Order path latency: intent → pending row → KrakenBroker.submit (real ccxt client) → Kraken
  * emulator (no injected latency) → the fill read back (TradesHistory) → order and fill rows
- * persisted in a fresh PostgreSQL database (dropped afterwards), over 1,000 market orders.
- * Target p99 < 50 ms.
+ * persisted in a fresh PostgreSQL database (dropped afterwards), over 1,000 market orders, each
+ * inside a 45 s job budget as the order function runs it. Nonces follow wall time; the persisted
+ * store is read at the first call after an idle spell (here: every order, the clock jumps a minute)
+ * and written in the background. Target p99 < 50 ms.
  *
  * Decisions are spaced one virtual minute apart (emulator and broker share a VirtualClock), so
  * Kraken's counters never make the broker wait: the figure is the platform's own path, not the
@@ -13,6 +15,7 @@ import pg from 'pg';
 import { VirtualClock } from '../lib/clock.ts';
 import { openDatabase } from '../lib/db/client.ts';
 import { withAccount } from '../lib/db/scope.ts';
+import { withDeadline } from '../lib/deadline.ts';
 import { createKrakenBroker } from '../lib/exchange/kraken-broker.ts';
 import { PgNonceStore } from '../lib/exchange/kraken-nonce.ts';
 import { clientId } from '../lib/strategy/clientId.ts';
@@ -67,39 +70,41 @@ await withFreshDatabase(async (url) => {
       expectedEdge: 0.01,
     };
     const t = performance.now();
-    const orderRow = await withAccount(db, accountId, async (tx) =>
-      (
-        await tx
-          .insert(orders)
-          .values({ accountId, clientId: intent.order.clientId, mode: 'live', pair, side: intent.order.side, type: 'market', intent: kind, amount: String(intent.order.amount), status: 'pending', decidedAt: new Date(decisionTime) })
-          .returning({ id: orders.id })
-      )[0]!,
-    );
-    const r = await broker.submit(intent.order);
-    if (r.status !== 'accepted') throw new Error(`order ${i} rejected: ${r.code} ${r.reason}`);
-    const got = (await broker.fills(decisionTime)).filter((f) => f.orderId === r.order.id);
-    if (got.length !== 1) throw new Error(`order ${i}: expected one fill, got ${got.length}`);
-    const f = got[0]!;
-    let pnl = 0;
-    if (f.side === 'buy') {
-      avgCost = (avgCost * position + f.price * f.amount + f.fee) / (position + f.amount);
-      position += f.amount;
-    } else {
-      pnl = (f.price - avgCost) * f.amount - f.fee;
-      position -= f.amount;
-    }
-    // One statement: the order's final state and its fill, atomically.
-    await withAccount(db, accountId, (tx) =>
-      tx.execute(sql`
-        with o as (
-          update orders set exchange_id = ${r.order.id}, status = 'closed', filled = ${String(f.amount)}, avg_price = ${String(f.price)},
-            fee = ${String(f.fee)}, updated_at = ${new Date(clock.now()).toISOString()}
-          where id = ${orderRow.id} returning id
-        )
-        insert into fills (account_id, order_id, trade_id, client_id, pair, side, price, qty, fee, realized_pnl, liquidity, ts)
-        select ${accountId}, o.id, ${f.id}, ${f.clientId}, ${pair}, ${f.side}, ${String(f.price)}, ${String(f.amount)}, ${String(f.fee)},
-          ${pnl.toFixed(8)}, ${f.liquidity}, ${new Date(f.time).toISOString()} from o`),
-    );
+    await withDeadline(45_000, async () => {
+      const orderRow = await withAccount(db, accountId, async (tx) =>
+        (
+          await tx
+            .insert(orders)
+            .values({ accountId, clientId: intent.order.clientId, mode: 'live', pair, side: intent.order.side, type: 'market', intent: kind, amount: String(intent.order.amount), status: 'pending', decidedAt: new Date(decisionTime) })
+            .returning({ id: orders.id })
+        )[0]!,
+      );
+      const r = await broker.submit(intent.order);
+      if (r.status !== 'accepted') throw new Error(`order ${i} rejected: ${r.code} ${r.reason}`);
+      const got = (await broker.fills(decisionTime)).filter((f) => f.orderId === r.order.id);
+      if (got.length !== 1) throw new Error(`order ${i}: expected one fill, got ${got.length}`);
+      const f = got[0]!;
+      let pnl = 0;
+      if (f.side === 'buy') {
+        avgCost = (avgCost * position + f.price * f.amount + f.fee) / (position + f.amount);
+        position += f.amount;
+      } else {
+        pnl = (f.price - avgCost) * f.amount - f.fee;
+        position -= f.amount;
+      }
+      // One statement: the order's final state and its fill, atomically.
+      await withAccount(db, accountId, (tx) =>
+        tx.execute(sql`
+          with o as (
+            update orders set exchange_id = ${r.order.id}, status = 'closed', filled = ${String(f.amount)}, avg_price = ${String(f.price)},
+              fee = ${String(f.fee)}, updated_at = ${new Date(clock.now()).toISOString()}
+            where id = ${orderRow.id} returning id
+          )
+          insert into fills (account_id, order_id, trade_id, client_id, pair, side, price, qty, fee, realized_pnl, liquidity, ts)
+          select ${accountId}, o.id, ${f.id}, ${f.clientId}, ${pair}, ${f.side}, ${String(f.price)}, ${String(f.amount)}, ${String(f.fee)},
+            ${pnl.toFixed(8)}, ${f.liquidity}, ${new Date(f.time).toISOString()} from o`),
+      );
+    });
     if (i >= WARMUP) timings.push(performance.now() - t);
   }
 

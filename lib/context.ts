@@ -18,8 +18,8 @@ export interface AppContext {
   version: string;
   /** Where uploaded Kraken keys go: Kubernetes Secrets (cluster) or encrypted rows (embedded). */
   secretStore: SecretStore;
-  /** Validates keys against Kraken (a Balance call and a validate=true order) before they are stored. */
-  checkCredentials(creds: KrakenCredentials): Promise<CredentialCheck>;
+  /** Validates keys against Kraken (a Balance call and a validate=true order) before they are stored; with the account id its nonces are persisted with the account's. */
+  checkCredentials(creds: KrakenCredentials, accountId?: string): Promise<CredentialCheck>;
 }
 
 export type CredentialCheck = { ok: true } | { ok: false; reason: string };

@@ -1,8 +1,13 @@
 /**
  * A client-side model of Kraken's counters for one API key (DESIGN.md §5), so the platform waits
  * before Kraken would refuse: the per-key REST counter (+1 per call, +2 for history calls, decaying
- * by tier) and a per-pair trading counter (+1 per order, cancel penalty by order age). It also
- * holds a lockout deadline after `EGeneral:Temporary lockout`.
+ * by tier) and a per-pair trading counter (+1 per order, an amend's fixed +1 and its age penalty, the
+ * cancel penalty by order age). It also holds a lockout deadline after `EGeneral:Temporary lockout`.
+ *
+ * One limiter exists per key per process (it lives in the key's shared KrakenBroker, see
+ * `krakenBrokerFor`), so every job that uses the key draws from the same model. It runs on the WALL
+ * clock: its counters decay and its lockout ends with real time. Handed a market (bar) clock it would
+ * never drain — the broker refuses waits it cannot serve instead of sleeping on them.
  */
 import type { Clock } from '../clock.ts';
 
@@ -22,15 +27,24 @@ export const TRADING_LIMITS: Readonly<Record<KrakenTier, { max: number; decayPer
 };
 
 const HISTORY = new Set(['Ledgers', 'QueryLedgers', 'TradesHistory', 'QueryTrades', 'ClosedOrders']);
+/**
+ * Kraken's REST rate-limit page: "All other API calls increase this counter by 1 (except AddOrder,
+ * CancelOrder which operate on a different limiter)". AmendOrder and EditOrder are not exempt, so they
+ * cost +1 on the REST counter as well as their trading-counter cost: the strict reading.
+ */
+const REST_EXEMPT = new Set(['AddOrder', 'AddOrderBatch', 'CancelOrder', 'CancelOrderBatch']);
 const TRADING = new Set(['AddOrder', 'AddOrderBatch', 'CancelOrder', 'CancelOrderBatch', 'EditOrder', 'AmendOrder']);
 
-/** REST counter cost of a private method: order entry is on the trading counter instead. */
+/** REST counter cost of a private method. */
 export function restCost(method: string): number {
-  if (TRADING.has(method)) return 0;
+  if (REST_EXEMPT.has(method)) return 0;
   return HISTORY.has(method) ? 2 : 1;
 }
 
-/** Kraken's documented cancel penalty by the age of the order being cancelled. */
+/** Whether a method is counted on the per-pair trading counter. */
+export const isTradingMethod = (method: string): boolean => TRADING.has(method);
+
+/** Kraken's documented cancel penalty by the age of the order (since placed or last amended). */
 export function cancelPenalty(ageMs: number): number {
   const s = ageMs / 1000;
   if (s < 5) return 8;
@@ -42,7 +56,13 @@ export function cancelPenalty(ageMs: number): number {
   return 0;
 }
 
-/** A leaky bucket on the injected clock. */
+/** AmendOrder's trading-counter cost: +1, plus +3 / +2 / +1 when the order is under 5 / 10 / 15 s old (since placed or last amended). */
+export function amendCost(ageMs: number): number {
+  const s = ageMs / 1000;
+  return 1 + (s < 5 ? 3 : s < 10 ? 2 : s < 15 ? 1 : 0);
+}
+
+/** A leaky bucket on the injected (wall) clock. */
 export class LeakyBucket {
   private value = 0;
   private at: number;
@@ -57,7 +77,7 @@ export class LeakyBucket {
   level(): number {
     const t = this.clock.now();
     this.value = Math.max(0, this.value - (Math.max(0, t - this.at) / 1000) * this.decayPerSec);
-    this.at = t;
+    this.at = Math.max(this.at, t);
     return this.value;
   }
 
@@ -85,11 +105,15 @@ export const DEFAULT_LOCKOUT_MS = 15 * 60_000;
 
 export interface KrakenLimiterOptions {
   tier: KrakenTier;
+  /** The wall clock (never the market clock): decay and lockout end with real time. */
   clock: Clock;
   lockoutMs?: number;
   /** Counter points kept free for drift between our model and Kraken's (default 1). */
   headroom?: number;
 }
+
+/** Why a call has to wait: the lockout, the REST counter or a pair's trading counter. */
+export type LimiterHold = { ms: number; reason: 'lockout' | 'rest' | 'trading' | null };
 
 export class KrakenLimiter {
   readonly rest: LeakyBucket;
@@ -119,12 +143,19 @@ export class KrakenLimiter {
     return b;
   }
 
-  /** How long to wait before this call may go out (0 = now). */
-  waitMs(method: string, trade?: { pair: string; cost: number }): number {
+  /** How long this call must wait before it may go out, and why (ms 0 = now). */
+  hold(method: string, trade?: { pair: string; cost: number }): LimiterHold {
     const lock = Math.max(0, this.lockedUntil - this.clock.now());
+    if (lock > 0) return { ms: lock, reason: 'lockout' };
     const rest = this.rest.waitMs(restCost(method), this.headroom);
     const pair = trade ? this.pairBucket(trade.pair).waitMs(trade.cost, this.headroom) : 0;
-    return Math.max(lock, rest, pair);
+    if (rest === 0 && pair === 0) return { ms: 0, reason: null };
+    return rest >= pair ? { ms: rest, reason: 'rest' } : { ms: pair, reason: 'trading' };
+  }
+
+  /** How long to wait before this call may go out (0 = now). */
+  waitMs(method: string, trade?: { pair: string; cost: number }): number {
+    return this.hold(method, trade).ms;
   }
 
   /** Books a call that is going out now. */
@@ -133,18 +164,27 @@ export class KrakenLimiter {
     if (trade) this.pairBucket(trade.pair).add(trade.cost);
   }
 
-  /** Kraken answered a rate-limit error: our model was behind, treat the counter as full. */
-  rateLimited(method: string, pair?: string): void {
-    if (pair !== undefined && TRADING.has(method)) this.pairBucket(pair).fill();
+  /**
+   * Kraken answered a rate-limit error: our model was behind, treat that counter as full. `EOrder:`
+   * rate limits are the pair's trading counter; `EAPI:` ones the REST counter.
+   */
+  rateLimited(counter: 'rest' | 'trading', pair?: string): void {
+    if (counter === 'trading' && pair !== undefined) this.pairBucket(pair).fill();
     else this.rest.fill();
   }
 
-  /** Kraken locked the key out: no call until the lockout has passed. */
-  lockedOut(): void {
+  /** Kraken locked the key out: no call until the lockout has passed. Returns the new deadline. */
+  lockedOut(): number {
     this.lockedUntil = Math.max(this.lockedUntil, this.clock.now() + this.lockoutMs);
+    return this.lockedUntil;
   }
 
   lockedUntilMs(): number {
     return this.lockedUntil;
+  }
+
+  /** Milliseconds of lockout left (0 when not locked out). */
+  lockoutLeftMs(): number {
+    return Math.max(0, this.lockedUntil - this.clock.now());
   }
 }

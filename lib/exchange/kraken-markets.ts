@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { minimumViolation, roundDown, roundPrice } from './precision.ts';
 import type { RejectCode } from './kraken-errors.ts';
-import type { MarketSpec, OrderRequest, Side } from './types.ts';
+import type { AmendChange, MarketSpec, OrderRequest, OrderType, Side } from './types.ts';
 
 export class MarketIndex {
   private readonly byKey = new Map<string, MarketSpec>();
@@ -95,7 +95,7 @@ function entryAllowed(m: MarketSpec, req: OrderRequest): string | null {
   }
 }
 
-const bad = (code: RejectCode, reason: string): PreparedOrder => ({ ok: false, code, reason });
+const bad = (code: RejectCode, reason: string): { ok: false; code: RejectCode; reason: string } => ({ ok: false, code, reason });
 const positive = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x) && x > 0;
 
 /**
@@ -144,7 +144,9 @@ export function prepareAddOrder(req: OrderRequest, m: MarketSpec): PreparedOrder
   };
   if (price !== null) params.price = price.toFixed(pd);
   if (price2 !== null) params.price2 = price2.toFixed(pd);
-  if (req.postOnly === true) params.oflags = 'post';
+  // Fees always in the quote (USD): Kraken's default is the base currency on sells (`fcib`) and the
+  // quote on buys (`fciq`), and the books, balances and reconciliation assume USD fees.
+  params.oflags = req.postOnly === true ? `post,${FEE_IN_QUOTE}` : FEE_IN_QUOTE;
 
   let close: { price: number; price2: number | null } | null = null;
   if (req.close !== undefined) {
@@ -163,6 +165,81 @@ export function prepareAddOrder(req: OrderRequest, m: MarketSpec): PreparedOrder
     close = { price: cp, price2: cp2 };
   }
   return { ok: true, params, amount, price, price2, close };
+}
+
+/**
+ * The order flag that makes Kraken charge the fee in the quote currency (USD for every Aether pair).
+ * Kraken's AddOrder documents `fcib` (fee in base) as the default when selling and `fciq` (fee in
+ * quote) as the default when buying; Aether sends `fciq` on every order so the fee currency never
+ * depends on the side: fills, balances and PnL are booked with USD fees.
+ */
+export const FEE_IN_QUOTE = 'fciq';
+
+// ---- AmendOrder parameters ----
+
+/** The resting order an amend applies to, as the exchange shows it now. */
+export interface AmendTarget {
+  type: OrderType;
+  side: Side;
+  amount: number;
+  filled: number;
+  price: number | null; // limit price (limit) or trigger price (stop-loss / take-profit and their -limit forms)
+  price2: number | null; // limit price of a *-limit trigger order
+}
+
+export type PreparedAmend =
+  | { ok: true; params: Record<string, string>; target: { amount: number; price: number | null; price2: number | null }; noop: boolean }
+  | { ok: false; code: RejectCode; reason: string };
+
+const isTrigger = (t: OrderType): boolean => t !== 'market' && t !== 'limit';
+
+/**
+ * AmendOrder parameters (`order_qty`, `limit_price`, `trigger_price`; the caller adds `txid`) for
+ * `change` on `order`, rounded to the pair's precision like AddOrder's: the quantity down, a limit
+ * price in the owner's favour, a trigger to the nearest tick. `change.price` is the limit price of a
+ * limit order and the trigger of a stop-loss / take-profit (plain or -limit); `change.price2` the
+ * limit price of a -limit order. `target` is the order as it should look afterwards (to compare
+ * with the exchange after an ambiguous amend); `noop` when it already looks like that.
+ */
+export function prepareAmendOrder(order: AmendTarget, change: AmendChange, m: MarketSpec): PreparedAmend {
+  if (order.type === 'market') return bad('INVALID_ORDER', 'a market order cannot be amended');
+  if (change.amount === undefined && change.price === undefined && change.price2 === undefined) return bad('INVALID_ORDER', 'an amend needs an amount, a price or a price2');
+  if (change.price2 !== undefined && !order.type.endsWith('-limit')) return bad('INVALID_ORDER', `${order.type} has no price2 to amend`);
+  const pd = m.pricePrecision;
+  const params: Record<string, string> = {};
+  let amount = order.amount;
+  let price = order.price;
+  let price2 = order.price2;
+  if (change.amount !== undefined) {
+    if (!positive(change.amount)) return bad('INVALID_ORDER', `amount must be positive, got ${change.amount}`);
+    amount = roundDown(change.amount, m.amountPrecision);
+    if (amount <= order.filled) return bad('INVALID_ORDER', `${m.symbol}: amount ${amount} is not above what has filled (${order.filled})`);
+    params.order_qty = amount.toFixed(m.amountPrecision);
+  }
+  if (change.price !== undefined) {
+    if (!positive(change.price)) return bad('INVALID_ORDER', `price must be positive, got ${change.price}`);
+    price = isTrigger(order.type) ? roundPrice(change.price, pd) : roundPrice(change.price, pd, order.side);
+    if (price <= 0) return bad('BELOW_EXCHANGE_MINIMUM', `${m.symbol}: price rounds to zero at the pair's precision`);
+    params[isTrigger(order.type) ? 'trigger_price' : 'limit_price'] = price.toFixed(pd);
+  }
+  if (change.price2 !== undefined) {
+    if (!positive(change.price2)) return bad('INVALID_ORDER', `price2 must be positive, got ${change.price2}`);
+    price2 = roundPrice(change.price2, pd, order.side);
+    if (price2 <= 0) return bad('BELOW_EXCHANGE_MINIMUM', `${m.symbol}: price2 rounds to zero at the pair's precision`);
+    params.limit_price = price2.toFixed(pd);
+  }
+  if (amount <= 0) return bad('BELOW_EXCHANGE_MINIMUM', `${m.symbol}: amount rounds to zero at the pair's precision`);
+  const costPrice = price2 ?? price;
+  const violation = costPrice === null ? (amount < m.minAmount ? `${m.symbol}: amount ${amount} is below ordermin ${m.minAmount}` : null) : minimumViolation(m, amount, costPrice);
+  if (violation !== null) return bad('BELOW_EXCHANGE_MINIMUM', violation);
+  const target = { amount, price, price2 };
+  return { ok: true, params, target, noop: amendReached(order, target, m) };
+}
+
+/** Whether `order` already shows the amend's target values (to the pair's precision). */
+export function amendReached(order: Pick<AmendTarget, 'amount' | 'price' | 'price2'>, target: { amount: number; price: number | null; price2: number | null }, m: MarketSpec): boolean {
+  const same = (a: number | null, b: number | null, decimals: number) => (a === null || b === null ? a === b : Math.abs(a - b) < 0.5 * 10 ** -decimals);
+  return same(order.amount, target.amount, m.amountPrecision) && same(order.price, target.price, m.pricePrecision) && same(order.price2, target.price2, m.pricePrecision);
 }
 
 /** Fields that would make a Kraken order a margin order; asserted absent before every AddOrder. */

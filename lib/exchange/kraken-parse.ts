@@ -33,6 +33,7 @@ export const openOrdersSchema = z.object({ open: z.record(z.string(), orderInfoS
 export const closedOrdersSchema = z.object({ closed: z.record(z.string(), orderInfoSchema), count: z.number().optional() });
 export const queryOrdersSchema = z.record(z.string(), orderInfoSchema);
 export const addOrderSchema = z.object({ descr: z.object({ order: z.string() }).optional(), txid: z.array(z.string()).min(1).optional() });
+export const amendOrderSchema = z.object({ amend_id: z.string().optional() });
 export const balanceExSchema = z.record(z.string(), z.object({ balance: num, hold_trade: num.optional() }));
 export const balanceSchema = z.record(z.string(), num);
 
@@ -54,6 +55,7 @@ const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop-loss', 'take
 /** A BrokerOrder plus what reconciliation needs: the entry that spawned a conditional close, Kraken's own type. */
 export interface KrakenOrder extends BrokerOrder {
   parentId: string | null; // refid: set on a conditional close created when its entry filled
+  price2: number | null; // limit price of a *-limit trigger order (descr.price2)
   krakenType: string;
   krakenPair: string; // as Kraken named it (altname)
 }
@@ -77,6 +79,7 @@ export function toBrokerOrder(txid: string, o: OrderInfo, markets: MarketIndex):
     fee: o.fee,
     createdAt: Math.round(o.opentm * 1000),
     parentId: o.refid ?? null,
+    price2: type.endsWith('-limit') ? o.descr.price2 : null,
     krakenType: o.descr.ordertype,
     krakenPair: o.descr.pair,
   };

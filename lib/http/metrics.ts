@@ -38,3 +38,41 @@ export const equityUsd = new Gauge({ name: 'aether_equity_usd', help: 'Account e
 export const drawdownRatio = new Gauge({ name: 'aether_drawdown_ratio', help: 'Drawdown from the equity peak', labelNames: ['account'] as const, registers: [registry] });
 export const hedgeRatioGauge = new Gauge({ name: 'aether_hedge_ratio', help: 'Share of equity held in USD', labelNames: ['account'] as const, registers: [registry] });
 export const accountHalted = new Gauge({ name: 'aether_account_halted', help: '1 while the account is HALTED', labelNames: ['account'] as const, registers: [registry] });
+export const cyclesTotal = new Counter({
+  name: 'aether_cycles_total',
+  help: 'Order jobs by account and outcome: done, skipped (a newer bar had closed), halted (reconciliation), failed',
+  labelNames: ['account', 'outcome'] as const,
+  registers: [registry],
+});
+
+// Kraken adapter health, labelled by account slug (lib/exchange/kraken-broker.ts; alerts in k8s/ may watch these).
+export const krakenLockedOut = new Gauge({
+  name: 'aether_kraken_locked_out',
+  help: "1 while the account's Kraken key is in a temporary lockout (EGeneral:Temporary lockout): its calls fail fast until it ends",
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
+export const krakenLockoutsTotal = new Counter({
+  name: 'aether_kraken_lockouts_total',
+  help: 'Temporary lockouts Kraken announced for the account key',
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
+export const krakenLimiterWaitsTotal = new Counter({
+  name: 'aether_kraken_limiter_waits_total',
+  help: "Kraken calls held back by the client-side model of Kraken's counters, by counter (rest, trading, lockout) and outcome (waited; refused: the wait would outlast the job budget or maxWaitMs)",
+  labelNames: ['account', 'counter', 'outcome'] as const,
+  registers: [registry],
+});
+export const krakenLimiterWaitSeconds = new Counter({
+  name: 'aether_kraken_limiter_wait_seconds_total',
+  help: 'Time Kraken calls spent waiting for the client-side limiter',
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
+export const krakenCallFailuresTotal = new Counter({
+  name: 'aether_kraken_call_failures_total',
+  help: 'Failed Kraken private calls by method and class (rejected, UNAVAILABLE, RATE_LIMIT, LOCKOUT, NONCE, NETWORK, DEADLINE); each retry counts',
+  labelNames: ['account', 'method', 'class'] as const,
+  registers: [registry],
+});

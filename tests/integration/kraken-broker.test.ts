@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock, systemClock } from '../../lib/clock.ts';
+import { withDeadline } from '../../lib/deadline.ts';
 import { createKrakenBroker, type KrakenBroker, type KrakenBrokerOptions } from '../../lib/exchange/kraken-broker.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
 import { ExchangeRejectedError } from '../../lib/exchange/kraken-errors.ts';
@@ -76,13 +77,15 @@ afterAll(async () => {
 });
 
 describe('markets', () => {
-  it('are the USD spot pairs with status online; ETH/XBT, the EUR pair and the cancel_only pair are not tradable', async () => {
+  it('are the USD spot pairs with their status (a cancel_only pair included, marked so); ETH/XBT and the EUR pair are not', async () => {
     const { broker } = await harness();
-    const symbols = (await broker.loadMarkets()).map((m) => m.symbol);
+    const markets = await broker.loadMarkets();
+    const symbols = markets.map((m) => m.symbol);
     expect(symbols).toEqual(expect.arrayContaining(['BTC/USD', 'ETH/USD', 'SOL/USD', 'USDC/USD', 'USDT/USD']));
     expect(symbols).not.toContain('ETH/BTC');
     expect(symbols).not.toContain('BTC/EUR');
-    expect(symbols).not.toContain('LTC/USD');
+    expect(markets.find((m) => m.symbol === 'LTC/USD')?.status).toBe('cancel_only');
+    expect(markets.find((m) => m.symbol === 'BTC/USD')?.status).toBe('online');
     const usdc = (await broker.loadMarkets()).find((m) => m.symbol === 'USDC/USD')!;
     expect(usdc.stablecoin).toBe(true);
   });
@@ -137,6 +140,20 @@ describe('order parameters', () => {
     expect(emu.requests.length).toBe(before);
   });
 
+  it('asks for fees in USD on every order (Kraken would charge a sell\'s fee in the base asset)', async () => {
+    const { broker, key } = await harness();
+    const before = emu.balances(key.key);
+    const clientId = randomUUID();
+    expect(await broker.submit({ clientId, pair: 'BTC/USD', side: 'sell', type: 'market', amount: 0.01 })).toMatchObject({ status: 'accepted' });
+    expect(addOrdersWith(clientId)[0]!.params.oflags).toBe('fciq');
+    const after = emu.balances(key.key);
+    expect(before.XXBT!.total - after.XXBT!.total).toBeCloseTo(0.01, 10); // exactly what was sold: the fee came out of the USD
+    const [fill] = emu.trades(key.key).filter((t) => t.ordertxid === ordersWith(key.key, clientId)[0]!.txid);
+    expect(after.ZUSD!.total - before.ZUSD!.total).toBeCloseTo(fill!.cost - fill!.fee, 6);
+    expect(await broker.submit(restingBuy({ postOnly: true }))).toMatchObject({ status: 'accepted' });
+    expect(emu.calls('AddOrder', key.key).at(-1)!.params.oflags).toBe('post,fciq');
+  });
+
   it('maps exchange rejections to stable codes without throwing', async () => {
     const { broker } = await harness({ balances: { USD: 10 } });
     expect(await broker.submit(restingBuy({ amount: 0.01 }))).toMatchObject({ status: 'rejected', code: 'INSUFFICIENT_FUNDS' });
@@ -157,6 +174,11 @@ describe('ambiguous and temporary failures on AddOrder', () => {
     ['EOrder:Rate limit exceeded', { method: 'AddOrder', kind: 'error', error: 'EOrder:Rate limit exceeded' }],
     ['EAPI:Invalid nonce', { method: 'AddOrder', kind: 'error', error: 'EAPI:Invalid nonce' }],
     ['accept-then-drop', { method: 'AddOrder', kind: 'accept-then-drop' }],
+    ['accept-then-delay (reply after the timeout)', { method: 'AddOrder', kind: 'accept-then-delay', ms: 700 }],
+    ['accept-then-http 500 (5xx after placing)', { method: 'AddOrder', kind: 'accept-then-http', status: 500 }],
+    ['accept-then-http 502', { method: 'AddOrder', kind: 'accept-then-http', status: 502 }],
+    ['accept-then-http 504', { method: 'AddOrder', kind: 'accept-then-http', status: 504 }],
+    ['http 503', { method: 'AddOrder', kind: 'http', status: 503 }],
   ];
   let h: Harness;
   beforeAll(async () => {
@@ -195,6 +217,30 @@ describe('ambiguous and temporary failures on AddOrder', () => {
     }
   });
 
+  it.each([
+    ['reply after the timeout', { kind: 'accept-then-delay', ms: 700 }],
+    ['5xx after placing', { kind: 'accept-then-http', status: 502 }],
+  ] as const)('%s: the order is found by cl_ord_id before anything is re-sent', async (_n, fault) => {
+    const req: OrderRequest = { clientId: randomUUID(), pair: 'ETH/USD', side: 'buy', type: 'market', amount: 0.01 };
+    const from = emu.requests.length;
+    emu.faults.add({ method: 'AddOrder', key: h.key.key, ...fault });
+    const r = await h.broker.submit(req);
+    expect(r).toMatchObject({ status: 'accepted', order: { id: ordersWith(h.key.key, req.clientId)[0]!.txid } });
+    expect(addOrdersWith(req.clientId)).toHaveLength(1);
+    const after = emu.requests.slice(from).filter((x) => x.key === h.key.key).map((x) => x.name);
+    expect(after.slice(0, 2)).toEqual(['AddOrder', 'OpenOrders']);
+  });
+
+  it('an HTTP 429 on AddOrder (no answer from Kraken itself) is looked up before a resend too', async () => {
+    const req = restingBuy();
+    emu.faults.add({ method: 'AddOrder', key: h.key.key, kind: 'http', status: 429 });
+    expect(await h.broker.submit(req)).toMatchObject({ status: 'accepted' });
+    const names = emu.requests.filter((x) => x.key === h.key.key).slice(-6).map((x) => x.name);
+    // two lookups a settle time apart found nothing: only then the resend
+    expect(names).toEqual(['AddOrder', 'OpenOrders', 'ClosedOrders', 'OpenOrders', 'ClosedOrders', 'AddOrder']);
+    expect(ordersWith(h.key.key, req.clientId)).toHaveLength(1);
+  });
+
   it('the lookups failing too gives OrderStateUnknownError, not a resend', async () => {
     const req = restingBuy();
     emu.faults.add({ method: 'AddOrder', key: h.key.key, kind: 'accept-then-drop' });
@@ -213,10 +259,10 @@ describe('ambiguous and temporary failures on AddOrder', () => {
     expect(addOrdersWith(req.clientId)).toHaveLength(4);
     const waits = sleeps.slice(mark);
     expect(waits).toHaveLength(3);
-    // equal jitter: retry n waits within [base·2^n / 2, base·2^n] (base 250 ms)
+    // equal jitter: retry n waits within [base·2^n / 2, base·2^n] (base 200 ms)
     waits.forEach((w, n) => {
-      expect(w).toBeGreaterThanOrEqual((250 * 2 ** n) / 2);
-      expect(w).toBeLessThanOrEqual(250 * 2 ** n);
+      expect(w).toBeGreaterThanOrEqual((200 * 2 ** n) / 2);
+      expect(w).toBeLessThanOrEqual(200 * 2 ** n);
     });
     expect(ordersWith(h.key.key, req.clientId)).toHaveLength(1);
   });
@@ -231,14 +277,18 @@ describe('ambiguous and temporary failures on AddOrder', () => {
 });
 
 describe('rate limits', () => {
-  it('a temporary lockout makes the broker wait the lockout out before the next call', async () => {
+  it('a temporary lockout fails fast with LOCKOUT and its retryAfter, sends nothing while it lasts, and ends with the lockout', async () => {
     const { broker, key } = await harness({}, { lockoutMs: 15 * 60_000 });
     emu.faults.add({ method: 'BalanceEx', key: key.key, kind: 'error', error: 'EGeneral:Temporary lockout' });
-    const balances = await broker.balances();
-    expect(balances.USD?.total).toBe(100_000);
-    const calls = emu.calls('BalanceEx', key.key);
-    expect(calls).toHaveLength(2);
-    expect(calls[1]!.time - calls[0]!.time).toBeGreaterThanOrEqual(15 * 60_000);
+    const mark = sleeps.length;
+    await expect(broker.balances()).rejects.toMatchObject({ name: 'ExchangeTemporaryError', code: 'LOCKOUT', retryAfterMs: 15 * 60_000 });
+    const before = emu.calls('BalanceEx', key.key).length;
+    clock.advance(60_000);
+    await expect(broker.openOrders()).rejects.toMatchObject({ code: 'LOCKOUT', retryAfterMs: 14 * 60_000 });
+    expect(emu.privateCalls(key.key)).toBe(before); // nothing went out during the lockout
+    expect(sleeps.slice(mark)).toEqual([]); // and nothing slept on it
+    clock.advance(14 * 60_000);
+    expect((await broker.balances()).USD?.total).toBe(100_000);
     expect(broker.lockedUntil()).toBeLessThanOrEqual(clock.now());
   });
 
@@ -275,12 +325,14 @@ describe('nonces', () => {
   it('stay above the persisted mark after a restart, even when the new process clock is behind', async () => {
     const h = await harness();
     for (let i = 0; i < 5; i++) await h.broker.balances();
+    await h.broker.flushNonces(); // the process is gone: what it recorded is in the store
     const behind = new VirtualClock(clock.now() - 3_600_000);
     const restarted = await h.make({ clock: behind, sleep: async (ms) => behind.advance(Math.ceil(ms)) });
     for (let i = 0; i < 5; i++) await restarted.balances();
     const priv = emu.requests.filter((r) => r.api === 'private' && r.key === h.key.key);
     expect(priv).toHaveLength(10);
     expect(priv.flatMap((r) => r.errors)).toEqual([]);
+    await restarted.flushNonces(); // nonces are recorded in the store in the background
     const row = await db.owner.query<{ last_nonce: string }>('select last_nonce from kraken_nonces where account_id = $1', [h.accountId]);
     expect(BigInt(row.rows[0]!.last_nonce)).toBeGreaterThanOrEqual(BigInt(priv[9]!.params.nonce as string));
   });
@@ -388,6 +440,158 @@ describe('reads, cancel and reconciliation', () => {
         expect.objectContaining({ kind: 'fill', clientId: local[1]!.clientId }),
       ]),
     );
+  });
+});
+
+describe('amend (AmendOrder)', () => {
+  const amendsOf = (txid: string) => emu.calls('AmendOrder').filter((r) => r.params.txid === txid);
+  const emuOrder = (key: string, txid: string) => emu.orders(key).find((o) => o.txid === txid)!;
+  async function resting(h: Harness, req: OrderRequest) {
+    const r = await h.broker.submit(req);
+    if (r.status !== 'accepted') throw new Error(`not accepted: ${r.code} ${r.reason}`);
+    return r.order;
+  }
+
+  it('moves a stop-loss trigger (trigger_price, rounded to the tick) and keeps txid and cl_ord_id', async () => {
+    const h = await harness();
+    const p = btcPrice();
+    const stop = await resting(h, { clientId: randomUUID(), pair: 'BTC/USD', side: 'sell', type: 'stop-loss', amount: 0.01, price: Math.floor(p * 0.8) });
+    const target = Math.floor(p * 0.85) + 0.06;
+    const r = await h.broker.amend(stop.id, { price: target });
+    expect(r).toMatchObject({ status: 'amended', order: { id: stop.id, clientId: stop.clientId, type: 'stop-loss', price: Math.floor(p * 0.85) + 0.1, status: 'open' } });
+    expect(amendsOf(stop.id).map((x) => x.params)).toEqual([expect.objectContaining({ txid: stop.id, trigger_price: `${Math.floor(p * 0.85)}.1` })]);
+    expect(amendsOf(stop.id)[0]!.params.limit_price).toBeUndefined();
+    expect(emuOrder(h.key.key, stop.id)).toMatchObject({ price: Math.floor(p * 0.85) + 0.1, clOrdId: stop.clientId });
+  });
+
+  it('stop-loss-limit: price moves the trigger, price2 the limit', async () => {
+    const h = await harness();
+    const p = btcPrice();
+    const stop = await resting(h, { clientId: randomUUID(), pair: 'BTC/USD', side: 'sell', type: 'stop-loss-limit', amount: 0.01, price: Math.floor(p * 0.8), price2: Math.floor(p * 0.79) });
+    const r = await h.broker.amend(stop.id, { price: Math.floor(p * 0.82), price2: Math.floor(p * 0.81) });
+    expect(r).toMatchObject({ status: 'amended', order: { price: Math.floor(p * 0.82), price2: Math.floor(p * 0.81) } });
+    expect(amendsOf(stop.id)[0]!.params).toMatchObject({ trigger_price: `${Math.floor(p * 0.82)}.0`, limit_price: `${Math.floor(p * 0.81)}.0` });
+  });
+
+  it('reduces and raises the quantity (order_qty, truncated to the lot) and moves a limit price (limit_price)', async () => {
+    const h = await harness();
+    const buy = await resting(h, restingBuy({ amount: 0.004 }));
+    expect(await h.broker.amend(buy.id, { amount: 0.0021234567 })).toMatchObject({ status: 'amended', order: { amount: 0.00212345 } });
+    expect(await h.broker.amend(buy.id, { amount: 0.006 })).toMatchObject({ status: 'amended', order: { amount: 0.006 } });
+    const lower = Math.floor(btcPrice() * 0.45);
+    expect(await h.broker.amend(buy.id, { price: lower + 0.09 })).toMatchObject({ status: 'amended', order: { price: lower, amount: 0.006 } });
+    expect(amendsOf(buy.id).map((x) => x.params)).toEqual([
+      expect.objectContaining({ order_qty: '0.00212345' }),
+      expect.objectContaining({ order_qty: '0.00600000' }),
+      expect.objectContaining({ limit_price: `${lower}.0` }),
+    ]);
+    expect(emuOrder(h.key.key, buy.id)).toMatchObject({ volume: 0.006, price: lower, status: 'open' });
+    expect(ordersWith(h.key.key, buy.clientId!)).toHaveLength(1);
+  });
+
+  it('an amend to what the order already shows sends nothing', async () => {
+    const h = await harness();
+    const buy = await resting(h, restingBuy());
+    expect(await h.broker.amend(buy.id, { amount: buy.amount, price: buy.price! })).toMatchObject({ status: 'amended', order: { id: buy.id } });
+    expect(amendsOf(buy.id)).toHaveLength(0);
+  });
+
+  it('is rejected as values: closed or unknown order → ORDER_NOT_FOUND, funds, minimums', async () => {
+    const h = await harness();
+    const filled = await resting(h, { clientId: randomUUID(), pair: 'ETH/USD', side: 'buy', type: 'market', amount: 0.01 });
+    expect(await h.broker.amend(filled.id, { amount: 0.02 })).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_FOUND' });
+    expect(await h.broker.amend('OXXXXX-XXXXX-XXXXXX', { amount: 0.02 })).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_FOUND' });
+    const buy = await resting(h, restingBuy());
+    await h.broker.cancel(buy.id);
+    expect(await h.broker.amend(buy.id, { price: 100 })).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_FOUND' });
+    const other = await resting(h, restingBuy());
+    expect(await h.broker.amend(other.id, { amount: 50 })).toMatchObject({ status: 'rejected', code: 'INSUFFICIENT_FUNDS' });
+    const before = emu.requests.length;
+    expect(await h.broker.amend(other.id, { amount: 0.0000001 })).toMatchObject({ status: 'rejected', code: 'BELOW_EXCHANGE_MINIMUM' });
+    expect(emu.requests.slice(before).map((r) => r.name)).not.toContain('AmendOrder');
+    expect(emuOrder(h.key.key, other.id)).toMatchObject({ volume: 0.001, status: 'open' });
+  });
+
+  it('an order that closes between the query and the amend is ORDER_NOT_FOUND (Kraken: EOrder:Unknown order)', async () => {
+    const h = await harness();
+    const buy = await resting(h, restingBuy());
+    emu.setPrivateRequestHook((rec, phase) => {
+      if (rec.key === h.key.key && rec.name === 'QueryOrders' && phase === 'processed') emu.exchange.cancelOrder(emu.exchange.account(h.key.key), { txid: buy.id });
+    });
+    try {
+      expect(await h.broker.amend(buy.id, { amount: 0.002 })).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_FOUND' });
+    } finally {
+      emu.setPrivateRequestHook(undefined);
+    }
+    expect(amendsOf(buy.id).flatMap((r) => r.errors)).toEqual(['EOrder:Unknown order']);
+  });
+
+  it.each([
+    ['accept-then-drop', { kind: 'accept-then-drop' }, 1],
+    ['accept-then-delay', { kind: 'accept-then-delay', ms: 700 }, 1],
+    ['accept-then-http 502', { kind: 'accept-then-http', status: 502 }, 1],
+    ['timeout (not processed)', { kind: 'timeout' }, 2],
+    ['reset (not processed)', { kind: 'reset' }, 2],
+    ['http 503 (not processed)', { kind: 'http', status: 503 }, 2],
+    ['EService:Busy', { kind: 'error', error: 'EService:Busy' }, 2],
+  ] as const)('an ambiguous or failed amend (%s) is settled by querying the order, and applied once', async (_n, fault, amends) => {
+    const h = await harness();
+    const buy = await resting(h, restingBuy({ amount: 0.002 }));
+    emu.faults.add({ method: 'AmendOrder', key: h.key.key, ...fault });
+    expect(await h.broker.amend(buy.id, { amount: 0.003 })).toMatchObject({ status: 'amended', order: { id: buy.id, amount: 0.003 } });
+    expect(emuOrder(h.key.key, buy.id)).toMatchObject({ volume: 0.003, status: 'open' });
+    expect(amendsOf(buy.id)).toHaveLength(amends);
+  });
+
+  it('amends are counted on the trading counter: rapid amends of one order never hit EOrder:Rate limit exceeded', async () => {
+    const h = await harness({ tier: 'starter' });
+    const buy = await resting(h, restingBuy({ amount: 0.001 }));
+    for (let i = 0; i < 25; i++) expect(await h.broker.amend(buy.id, { amount: 0.001 + (i % 2 === 0 ? 0.001 : 0) })).toMatchObject({ status: 'amended' });
+    expect(emu.calls('AmendOrder', h.key.key).flatMap((r) => r.errors)).toEqual([]);
+    expect(emu.calls('AmendOrder', h.key.key)).toHaveLength(25);
+  });
+});
+
+describe('20–27 % random faults of every kind on every private call', () => {
+  it('orders still go through, each inside a 45 s budget, with no duplicate and no resend before a lookup', async () => {
+    const h = await harness({ balances: { USD: 1_000_000, BTC: 10, ETH: 100 } });
+    await h.broker.loadMarkets();
+    const each = 0.25 / 14; // ≈ 25 % of calls faulted, spread over the kinds
+    const kinds: FaultSpec[] = [
+      { method: '*', kind: 'timeout' },
+      { method: '*', kind: 'reset' },
+      { method: '*', kind: 'http', status: 500 },
+      { method: '*', kind: 'http', status: 502 },
+      { method: '*', kind: 'http', status: 429 },
+      { method: '*', kind: 'error', error: 'EService:Unavailable' },
+      { method: '*', kind: 'error', error: 'EService:Busy' },
+      { method: '*', kind: 'error', error: 'EAPI:Rate limit exceeded' },
+      { method: '*', kind: 'error', error: 'EOrder:Rate limit exceeded' },
+      { method: '*', kind: 'error', error: 'EAPI:Invalid nonce' },
+      { method: '*', kind: 'accept-then-drop' },
+      { method: '*', kind: 'accept-then-delay', ms: 600 },
+      { method: '*', kind: 'accept-then-http', status: 500 },
+      { method: '*', kind: 'accept-then-http', status: 503 },
+    ];
+    emu.faults.add(kinds.map((k, i) => ({ ...k, key: h.key.key, probability: each / (1 - i * each) })));
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const req: OrderRequest = i % 3 === 0 ? { clientId: randomUUID(), pair: 'ETH/USD', side: 'buy', type: 'market', amount: 0.01 } : restingBuy();
+        ids.push(req.clientId);
+        const started = performance.now();
+        const r = await withDeadline(45_000, () => h.broker.submit(req));
+        expect(r.status).toBe('accepted');
+        expect(performance.now() - started).toBeLessThan(45_000);
+        if (i % 5 === 4) await withDeadline(45_000, () => h.broker.balances());
+      }
+    } finally {
+      emu.faults.clear();
+    }
+    for (const id of ids) expect(ordersWith(h.key.key, id)).toHaveLength(1);
+    const priv = emu.requests.filter((r) => r.key === h.key.key && r.api === 'private');
+    const faulted = priv.filter((r) => r.status !== 200 || r.errors.length > 0).length;
+    expect(faulted / priv.length).toBeGreaterThan(0.12);
   });
 });
 

@@ -71,13 +71,27 @@ describe('backoffMs', () => {
   });
 
   it.each([
-    [0, 125, 250],
-    [1, 250, 500],
-    [2, 500, 1000],
-    [10, 4000, 8000],
+    [0, 100, 200],
+    [1, 200, 400],
+    [2, 400, 800],
+    [10, 1000, 2000],
   ])('UNAVAILABLE retry %i waits between %i and %i ms', (retry, lo, hi) => {
     expect(backoffMs(RETRY_POLICY.UNAVAILABLE, retry, () => 0)).toBe(lo);
     expect(backoffMs(RETRY_POLICY.UNAVAILABLE, retry, () => 0.999999)).toBeCloseTo(hi, 0);
+  });
+});
+
+describe('RETRY_POLICY', () => {
+  it('survives 27 % random faults with overwhelming odds, inside a 45 s budget', () => {
+    for (const cls of ['UNAVAILABLE', 'RATE_LIMIT', 'NONCE', 'NETWORK'] as const) {
+      const p = RETRY_POLICY[cls];
+      expect(0.27 ** p.attempts).toBeLessThan(1e-6);
+      // every backoff of a call at its ceiling fits in half the budget
+      const worst = Array.from({ length: p.attempts - 1 }, (_, n) => Math.min(p.capMs, p.baseMs * 2 ** n)).reduce((s, x) => s + x, 0);
+      expect(worst).toBeLessThan(45_000);
+    }
+    expect(RETRY_POLICY.LOCKOUT.attempts).toBe(1); // fails fast, never sleeps 15 minutes
+    expect(RETRY_POLICY.DEADLINE.attempts).toBe(1);
   });
 });
 

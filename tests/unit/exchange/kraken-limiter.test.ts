@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { VirtualClock } from '../../../lib/clock.ts';
-import { KrakenLimiter, LeakyBucket, REST_LIMITS, cancelPenalty, restCost } from '../../../lib/exchange/kraken-limiter.ts';
+import { KrakenLimiter, LeakyBucket, REST_LIMITS, amendCost, cancelPenalty, restCost } from '../../../lib/exchange/kraken-limiter.ts';
 
 describe('Kraken counter costs', () => {
   it.each([
@@ -11,8 +11,10 @@ describe('Kraken counter costs', () => {
     ['ClosedOrders', 2],
     ['TradesHistory', 2],
     ['Ledgers', 2],
+    ['QueryOrders', 1],
     ['AddOrder', 0],
     ['CancelOrder', 0],
+    ['AmendOrder', 1], // not on Kraken's list of REST-exempt methods
   ])('REST cost of %s is %i', (method, cost) => expect(restCost(method)).toBe(cost));
 
   it.each([
@@ -25,6 +27,15 @@ describe('Kraken counter costs', () => {
     [90_000, 1],
     [300_000, 0],
   ])('cancel penalty at age %i ms is %i', (age, pts) => expect(cancelPenalty(age)).toBe(pts));
+
+  it.each([
+    [0, 4],
+    [4_999, 4],
+    [5_000, 3],
+    [10_000, 2],
+    [15_000, 1],
+    [3_600_000, 1],
+  ])('amend cost at age %i ms is %i', (age, pts) => expect(amendCost(age)).toBe(pts));
 });
 
 describe('LeakyBucket', () => {
@@ -56,21 +67,24 @@ describe('LeakyBucket', () => {
 });
 
 describe('KrakenLimiter', () => {
-  it('holds every call until a lockout has passed', () => {
+  it('holds every call until a lockout has passed, and says it is the lockout', () => {
     const clock = new VirtualClock(1_000);
     const lim = new KrakenLimiter({ tier: 'pro', clock, lockoutMs: 900_000 });
-    lim.lockedOut();
-    expect(lim.waitMs('BalanceEx')).toBe(900_000);
+    expect(lim.lockedOut()).toBe(901_000);
+    expect(lim.hold('BalanceEx')).toEqual({ ms: 900_000, reason: 'lockout' });
+    expect(lim.lockoutLeftMs()).toBe(900_000);
     clock.advance(900_000);
-    expect(lim.waitMs('BalanceEx')).toBe(0);
+    expect(lim.hold('BalanceEx')).toEqual({ ms: 0, reason: null });
+    expect(lim.lockoutLeftMs()).toBe(0);
   });
 
   it('treats a rate-limit answer as a full counter', () => {
     const clock = new VirtualClock(0);
     const lim = new KrakenLimiter({ tier: 'pro', clock });
-    lim.rateLimited('BalanceEx');
-    expect(lim.waitMs('BalanceEx')).toBe(2_000); // 20 + 1 - 19 = 2 points at 1/s
-    lim.rateLimited('AddOrder', 'XXBTZUSD');
+    lim.rateLimited('rest');
+    expect(lim.hold('BalanceEx')).toEqual({ ms: 2_000, reason: 'rest' }); // 20 + 1 - 19 = 2 points at 1/s
+    lim.rateLimited('trading', 'XXBTZUSD');
+    expect(lim.hold('AddOrder', { pair: 'XXBTZUSD', cost: 1 }).reason).toBe('trading');
     expect(lim.waitMs('AddOrder', { pair: 'XXBTZUSD', cost: 1 })).toBeGreaterThan(0);
     expect(lim.waitMs('AddOrder', { pair: 'XETHZUSD', cost: 1 })).toBe(0); // order entry is not on the REST counter
   });
@@ -81,5 +95,22 @@ describe('KrakenLimiter', () => {
     for (let i = 0; i < 59; i++) lim.record('AddOrder', { pair: 'XXBTZUSD', cost: 1 });
     expect(lim.waitMs('AddOrder', { pair: 'XXBTZUSD', cost: 1 })).toBe(1_000);
     expect(lim.waitMs('AddOrder', { pair: 'XETHZUSD', cost: 1 })).toBe(0);
+  });
+
+  it('an amend is on both counters', () => {
+    const clock = new VirtualClock(0);
+    const lim = new KrakenLimiter({ tier: 'pro', clock });
+    for (let i = 0; i < 19; i++) lim.record('BalanceEx');
+    expect(lim.waitMs('AmendOrder', { pair: 'XXBTZUSD', cost: 4 })).toBeGreaterThan(0); // the REST counter is full
+    expect(lim.waitMs('AddOrder', { pair: 'XXBTZUSD', cost: 1 })).toBe(0); // order entry is not
+  });
+
+  it('on a clock that does not move, a wait never shrinks (why the broker refuses to sleep on one)', () => {
+    const frozen = new VirtualClock(5_000);
+    const lim = new KrakenLimiter({ tier: 'starter', clock: frozen });
+    for (let i = 0; i < 14; i++) lim.record('BalanceEx');
+    const w = lim.waitMs('BalanceEx');
+    expect(w).toBeGreaterThan(0);
+    expect(lim.waitMs('BalanceEx')).toBe(w);
   });
 });

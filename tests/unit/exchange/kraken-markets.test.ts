@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MARGIN_PARAMS, MarketIndex, parseTradeVolume, prepareAddOrder, withFeeTier } from '../../../lib/exchange/kraken-markets.ts';
+import { MARGIN_PARAMS, MarketIndex, amendReached, parseTradeVolume, prepareAddOrder, prepareAmendOrder, withFeeTier, type AmendTarget } from '../../../lib/exchange/kraken-markets.ts';
 import type { MarketSpec, OrderRequest } from '../../../lib/exchange/types.ts';
 
 const spec = (over: Partial<MarketSpec> = {}): MarketSpec => ({
@@ -44,7 +44,9 @@ describe('prepareAddOrder: parameters', () => {
     ['stop-loss-limit rounds price2 by side', req({ side: 'sell', type: 'stop-loss-limit', price: 29_000.04, price2: 28_900.01 }), { price: '29000.0', price2: '28900.1' }],
     ['close price is rounded', req({ close: { type: 'stop-loss', price: 28_000.06 } }), { 'close[ordertype]': 'stop-loss', 'close[price]': '28000.1' }],
     ['close limit price2 rounds against the close side', req({ close: { type: 'stop-loss-limit', price: 28_000.04, price2: 27_900.06 } }), { 'close[price]': '28000.0', 'close[price2]': '27900.1' }],
-    ['postOnly sets oflags=post', req({ postOnly: true }), { oflags: 'post' }],
+    ['postOnly sets oflags=post (fees in the quote too)', req({ postOnly: true }), { oflags: 'post,fciq' }],
+    ['a sell asks for fees in the quote (Kraken would default to the base)', req({ side: 'sell' }), { oflags: 'fciq' }],
+    ['a buy asks for fees in the quote explicitly', req(), { oflags: 'fciq' }],
     ['market order sends no price', req({ type: 'market', price: undefined }), { ordertype: 'market', pair: 'XXBTZUSD', cl_ord_id: CID }],
   ])('%s', (_n, r, expected) => {
     const p = prepareAddOrder(r, spec());
@@ -102,5 +104,41 @@ describe('MarketIndex', () => {
     expect(idx.byKraken('XXBTZUSD')?.symbol).toBe('BTC/USD');
     expect(idx.byKraken('XBT/USD')?.symbol).toBe('BTC/USD');
     expect(idx.tradable().map((m) => m.symbol)).toEqual(['BTC/USD']);
+  });
+});
+
+describe('prepareAmendOrder', () => {
+  const resting = (over: Partial<AmendTarget> = {}): AmendTarget => ({ type: 'limit', side: 'buy', amount: 0.01, filled: 0, price: 30_000, price2: null, ...over });
+  it.each([
+    ['limit price, rounded in the owner\'s favour (buy: down)', resting(), { price: 29_500.09 }, { limit_price: '29500.0' }, { price: 29_500 }],
+    ['limit price of a sell rounds up', resting({ side: 'sell' }), { price: 31_000.01 }, { limit_price: '31000.1' }, { price: 31_000.1 }],
+    ['stop-loss: price is the trigger, to the nearest tick', resting({ type: 'stop-loss', side: 'sell', price: 28_000 }), { price: 28_500.06 }, { trigger_price: '28500.1' }, { price: 28_500.1 }],
+    ['take-profit: price is the trigger', resting({ type: 'take-profit', side: 'sell', price: 40_000 }), { price: 41_000 }, { trigger_price: '41000.0' }, { price: 41_000 }],
+    ['stop-loss-limit: price → trigger, price2 → limit', resting({ type: 'stop-loss-limit', side: 'sell', price: 28_000, price2: 27_900 }), { price: 28_200, price2: 28_100.01 }, { trigger_price: '28200.0', limit_price: '28100.1' }, { price: 28_200, price2: 28_100.1 }],
+    ['quantity truncated to the lot decimals', resting(), { amount: 0.0123456789 }, { order_qty: '0.01234567' }, { amount: 0.01234567 }],
+  ])('%s', (_n, order, change, params, target) => {
+    const p = prepareAmendOrder(order, change, spec());
+    if (!p.ok) throw new Error(p.reason);
+    expect(p.params).toEqual(params);
+    expect(p.target).toMatchObject(target);
+    expect(p.noop).toBe(false);
+  });
+
+  it.each([
+    ['a market order', resting({ type: 'market', price: null }), { amount: 0.02 }, 'INVALID_ORDER'],
+    ['nothing to change', resting(), {}, 'INVALID_ORDER'],
+    ['price2 on a plain limit', resting(), { price2: 29_000 }, 'INVALID_ORDER'],
+    ['quantity at or below what filled', resting({ filled: 0.005 }), { amount: 0.005 }, 'INVALID_ORDER'],
+    ['quantity below ordermin', resting(), { amount: 0.00001 }, 'BELOW_EXCHANGE_MINIMUM'],
+    ['cost below costmin at the new price', resting(), { price: 1 }, 'BELOW_EXCHANGE_MINIMUM'],
+    ['negative price', resting(), { price: -1 }, 'INVALID_ORDER'],
+  ])('refuses %s locally', (_n, order, change, code) => {
+    expect(prepareAmendOrder(order, change, spec())).toMatchObject({ ok: false, code });
+  });
+
+  it('an amend to the values the order already has is a no-op; amendReached compares at the pair precision', () => {
+    const p = prepareAmendOrder(resting(), { price: 30_000.04, amount: 0.01 }, spec());
+    expect(p).toMatchObject({ ok: true, noop: true });
+    expect(amendReached({ amount: 0.01, price: 30_000, price2: null }, { amount: 0.01, price: 30_000.1, price2: null }, spec())).toBe(false);
   });
 });
