@@ -28,6 +28,7 @@ const ctx: RiskContext = {
   tradingState: 'ACTIVE',
   balances: { USD: { total: 60_000, hold: 0, free: 60_000 }, BTC: { total: 0.2, hold: 0, free: 0.2 }, ETH: { total: 4, hold: 0, free: 4 } },
   positions: { 'BTC/USD': { qty: 0.2, avgPrice: 45_000, markPrice: 50_000 }, 'ETH/USD': { qty: 4, avgPrice: 2_000, markPrice: 2_500 } },
+  resting: {},
   prices: { 'BTC/USD': 50_000, 'ETH/USD': 2_500, 'SOL/USD': 100 },
   equity: 100_000,
   markets: { 'BTC/USD': spec('BTC/USD', 8, 0.00005), 'ETH/USD': spec('ETH/USD', 8, 0.002), 'SOL/USD': spec('SOL/USD', 6, 0.02) },

@@ -42,7 +42,9 @@ export async function latestSettings<K extends SettingsKind>(tx: Tx, accountId: 
 
 /**
  * Adds a new version (the latest wins) and audits before/after in the same transaction. A concurrent
- * writer of the same version loses on the primary key instead of silently overwriting.
+ * writer of the same version loses on the primary key instead of silently overwriting. Only the
+ * schema is checked here (no I/O inside the transaction): the settings API checks the trading pairs
+ * a change sends against Kraken's USD-spot listing before it calls this.
  */
 export async function putSettings<K extends SettingsKind>(
   tx: Tx,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Candle } from '../market/candle.ts';
 import { baselineSignal, baselineWarmup, defaultBaselineOptions } from '../strategy/baseline.ts';
 import type { Signal } from '../strategy/signal.ts';
@@ -26,3 +27,53 @@ export const baselineProvider: SignalProvider = {
     return closed < warm ? null : baselineSignal(history, { asOf });
   },
 };
+
+const finite = z.number().finite();
+/** What a provider may hand to scoring: a signal whose numbers the strategy can act on (no NaN, no probability outside [0, 1]). */
+const signalSchema = z.object({
+  pair: z.string().min(1),
+  time: z.number().int(),
+  probUp: finite.min(0).max(1),
+  expectedReturn: finite,
+  horizonBars: z.number().int().min(1),
+  regime: z.object({ label: z.enum(['bull', 'bear', 'sideways']), probs: z.record(z.string(), finite) }),
+  volatility: finite.nonnegative(),
+  atrPct: finite.nonnegative(),
+  modelVersion: z.string().min(1),
+});
+
+/** A pair a provider could not score, and why. */
+export interface SignalFailure {
+  provider: string;
+  pair: string;
+  error: string;
+}
+
+/**
+ * `provider` with each pair on its own: when it throws for one pair, or returns a signal that is not
+ * usable (NaN, a probability outside [0, 1], another pair's), that pair gets no signal and the failure
+ * is appended to `failed`, while every other pair is scored as usual — one bad series or model input
+ * never costs the other pairs (and so every account) their signals. A pair without a signal opens
+ * nothing at that bar; its positions keep their stops.
+ */
+export function perPairIsolated(provider: SignalProvider, failed: SignalFailure[]): SignalProvider {
+  return {
+    name: provider.name,
+    lookback: provider.lookback,
+    ...(provider.companions === undefined ? {} : { companions: provider.companions }),
+    signal(history, asOf, others) {
+      const pair = history.at(-1)?.pair ?? '?';
+      try {
+        const s = provider.signal(history, asOf, others);
+        if (s === null) return null;
+        const checked = signalSchema.safeParse(s);
+        if (!checked.success) throw new Error(`unusable signal: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        if (s.pair !== pair) throw new Error(`signal for ${s.pair} returned for ${pair}`);
+        return s;
+      } catch (err) {
+        failed.push({ provider: provider.name, pair, error: (err as Error).message });
+        return null;
+      }
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { SimEngine } from '../exchange/sim-engine.ts';
-import type { Balances, Broker, BrokerOrder, Fill, OrderRequest, SubmitResult } from '../exchange/types.ts';
+import type { AmendChange, AmendResult, Balances, Broker, BrokerOrder, Fill, OrderRequest, SubmitResult } from '../exchange/types.ts';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -16,6 +16,8 @@ export interface Venue {
   openOrders(): Awaitable<BrokerOrder[]>;
   submit(order: OrderRequest): Awaitable<SubmitResult>;
   cancel(orderId: string): Awaitable<unknown>;
+  /** Changes a resting order in place (Kraken AmendOrder); refusals are values, like submit's. */
+  amend(orderId: string, change: AmendChange): Awaitable<AmendResult>;
   orderByClientId(clientId: string): Awaitable<BrokerOrder | null>;
   fills(since: number): Awaitable<CycleFill[]>;
 }
@@ -35,6 +37,7 @@ export function engineVenue(engine: SimEngine, clock: Clock): Venue {
     openOrders: () => engine.openOrders(),
     submit: (o) => engine.submit(o, clock.now()),
     cancel: (id) => engine.cancel(id, clock.now(), 'cancelled by the cycle'),
+    amend: (id, change) => engine.amend(id, change, clock.now()),
     orderByClientId: (cid) => engine.orderByClientId(cid),
     fills: (since) => engine.fills(since),
   };

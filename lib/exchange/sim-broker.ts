@@ -3,7 +3,7 @@ import type { Candle } from '../market/candle.ts';
 import { SimEngine } from './sim-engine.ts';
 import { parseSimState } from './sim-state-schema.ts';
 import type { PriceSource, SimFees, SimFill, SimInitial, SimState, SimStateStore, SlippageConfig } from './sim-types.ts';
-import type { Balances, Broker, BrokerOrder, MarketSpec, OrderRequest, SubmitResult } from './types.ts';
+import type { AmendChange, AmendResult, Balances, Broker, BrokerOrder, MarketSpec, OrderRequest, SubmitResult } from './types.ts';
 
 export interface SimBrokerOptions {
   accountId: string;
@@ -65,6 +65,19 @@ export class SimBroker implements Broker {
   cancel(orderId: string): Promise<void> {
     return this.write(async (e) => {
       e.cancel(orderId, this.opts.clock.now());
+    });
+  }
+
+  /**
+   * Amends an open order in place (Kraken AmendOrder semantics, see SimEngine.amend), after the
+   * pair's newest closed bar has been consumed so that the old terms had their chance on it. A
+   * refusal stores nothing; an accepted amend is persisted like every other write.
+   */
+  amend(orderId: string, change: AmendChange): Promise<AmendResult> {
+    return this.write(async (e) => {
+      const o = e.order(orderId);
+      if (o !== null && o.status === 'open') await this.catchUp(e, o.pair);
+      return e.amend(orderId, change, this.opts.clock.now());
     });
   }
 

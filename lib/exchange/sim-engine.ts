@@ -12,7 +12,7 @@ import {
   type SimState,
   type SlippageConfig,
 } from './sim-types.ts';
-import type { Balances, BrokerOrder, MarketSpec, OrderRequest, OrderType, Side, SubmitResult } from './types.ts';
+import type { AmendChange, AmendResult, Balances, BrokerOrder, MarketSpec, OrderRequest, OrderType, Side, SubmitResult } from './types.ts';
 import { acceptsEntries, acceptsExits, assertUsdSpot } from './universe.ts';
 
 /**
@@ -31,24 +31,27 @@ import { acceptsEntries, acceptsExits, assertUsdSpot } from './universe.ts';
  * - inside one bar: market remainders first, then stops, then take-profits and limits (the
  *   conservative rule: when a bar touches both the stop and the take-profit, the stop fills first);
  *   a stop attached to an entry that fills in this bar may trigger in the same bar, a take-profit not;
- * - orders only match bars that open at or after their creation (no look-ahead).
+ * - orders only match bars that open at or after their creation, or their last amend (no look-ahead).
  *
- * Funds: an open buy holds remaining × (limit, or expected execution price) × (1 + taker fee) of USD,
- * an open sell holds its base; a submit that does not fit next to the existing holds is rejected.
- * No fill ever spends cash another order holds: when the price has run away from a resting buy's
- * reservation, it fills what the cash still covers and the rest is cancelled (INSUFFICIENT_FUNDS).
+ * Funds, as Kraken holds them: an open buy holds remaining × (limit, or expected execution price) ×
+ * (1 + taker fee) of USD, and every open sell holds its own remaining base — stops, take-profits,
+ * attached closes and reduce-only exits alike; none shares another's hold. A submit or an amend that
+ * does not fit next to the existing holds is rejected (INSUFFICIENT_FUNDS), so a second stop, or a
+ * take-profit next to a stop, for coins another order already holds is refused exactly as Kraken
+ * refuses it (spot has no one-cancels-other: the cycle enforces its take-profit itself, and moves a
+ * stop by amending it). Because open sells never hold more than the balance, a sell fill can never
+ * leave another sell without coins. No fill ever spends cash another order holds: when the price has
+ * run away from a resting buy's reservation, it fills what the cash still covers and the rest is
+ * cancelled (INSUFFICIENT_FUNDS).
  *
- * Exits and one-cancels-other: an attached close (`OrderRequest.close`) becomes a live reduce-only
- * order for the amount its entry has filled. A second exit (say the take-profit next to an attached
- * stop) is sent as its own `reduceOnly` order. All reduce-only sells of a pair protect the same
- * position: they share one hold (the largest of the stop, take-profit and plain-exit totals, not
- * their sum), and whenever the position shrinks each of those groups is cut back to what is left,
- * the filled order's siblings first, newest next. A filled stop therefore cancels its take-profit,
- * a half-filled stop halves it. Spot positions are long only: attached closes go on buy entries,
- * reduce-only buys are refused.
+ * Exits: an attached close (`OrderRequest.close`) becomes a live reduce-only order for the amount its
+ * entry has filled, growing with later fills of the entry. Spot positions are long only: attached
+ * closes go on buy entries, reduce-only buys are refused.
+ *
+ * Amends (Kraken AmendOrder): an open order keeps its id, client id, fills and parent link; its
+ * amount (new total), limit or trigger price, or *-limit price change in place, checked like a
+ * submit (precision, minimums, post-only, market status, funds next to the other holds).
  */
-
-type ProtectiveKind = 'stop' | 'tp' | 'exit';
 
 const STOP_TYPES: ReadonlySet<OrderType> = new Set(['stop-loss', 'stop-loss-limit']);
 const TP_TYPES: ReadonlySet<OrderType> = new Set(['take-profit', 'take-profit-limit']);
@@ -307,6 +310,72 @@ export class SimEngine {
   }
 
   /**
+   * Changes an open order in place, as Kraken's AmendOrder does: id, client id, fills and the parent
+   * link of an attached close stay; `price` is the limit of a limit order and the trigger of a
+   * stop-loss / take-profit (not once triggered), `price2` the limit of a *-limit order, `amount` the
+   * new total quantity. An amount at or below what has filled closes the order (the rest is
+   * cancelled). Otherwise the amended order is checked like a submit — rounded to the pair's
+   * precision, against its minimums, post-only and market status, and against the funds the other
+   * open orders leave (raising a buy's amount or limit, or a sell's amount, needs them) — and a
+   * price the market already reaches executes at once. Refusals are values and change nothing.
+   */
+  amend(orderId: string, change: AmendChange, now: number): AmendResult {
+    const o = this.state.orders[orderId];
+    if (o === undefined) return refuseAmend('UNKNOWN_ORDER', `no sim order ${orderId}`);
+    if (o.status !== 'open') return refuseAmend('ORDER_NOT_OPEN', `${orderId} is ${o.status}: only open orders can be amended`);
+    const spec = this.markets.get(o.pair) as MarketSpec;
+    const invalid = validateAmend(o, change);
+    if (invalid !== null) return refuseAmend('INVALID_ORDER', invalid);
+
+    const amount = change.amount === undefined ? o.amount : roundDown(change.amount, spec.amountPrecision);
+    const before = `amount ${o.amount}, price ${o.price ?? '-'}${o.price2 === null ? '' : `, price2 ${o.price2}`}`;
+    if (change.amount !== undefined && o.filled > 0 && amount <= o.filled) {
+      // Kraken: a quantity at or below the filled one cancels the rest; the order is done at what it
+      // filled. That is a cancel, which every market status allows.
+      o.amount = o.filled;
+      this.finish(o, 'closed', now, `amended to amount ${amount} ≤ filled ${o.filled}: closed, the rest cancelled (was ${before})`);
+      this.recomputeHolds();
+      return { status: 'amended', order: this.view(o) };
+    }
+    if (spec.status === 'cancel_only') return refuseAmend('MARKET_NOT_TRADABLE', `${spec.symbol} is cancel_only: orders can only be cancelled`);
+    if (o.side === 'buy' && !acceptsEntries(spec)) return refuseAmend('MARKET_NOT_TRADABLE', `${spec.symbol} is ${spec.status}: only exits`);
+    const price = change.price === undefined ? o.price : this.roundOrderPrice(o.type, change.price, spec, o.side);
+    const price2 = change.price2 === undefined ? o.price2 : roundPrice(change.price2, spec.pricePrecision, o.side);
+    if (!(amount > 0) || (price !== null && !(price > 0)) || (price2 !== null && !(price2 > 0))) {
+      return refuseAmend('BELOW_EXCHANGE_MINIMUM', `${spec.symbol}: the amended order rounds to zero at the pair's precision`);
+    }
+    const below = minimumViolation(spec, amount, (price2 ?? price) as number);
+    if (below !== null) return refuseAmend('BELOW_EXCHANGE_MINIMUM', below);
+    const q = this.state.quotes[o.pair];
+    const restsAsLimit = o.type === 'limit' || (o.triggered && price2 !== null);
+    const limit = o.type === 'limit' ? price : price2;
+    if (o.postOnly && restsAsLimit && q !== undefined && limit !== null && (o.side === 'buy' ? limit >= q.ask : limit <= q.bid)) {
+      return refuseAmend('POST_ONLY_WOULD_TAKE', `post-only ${o.side} amended to ${limit} would take liquidity (bid ${q.bid}, ask ${q.ask})`);
+    }
+
+    const next: SimOrder = { ...o, amount, price, price2 };
+    if (o.side === 'buy') next.holdPrice = this.buyHoldPrice(next, spec, q);
+    const shortfall = this.fundsShortfall(next, spec, o);
+    if (shortfall !== null) return refuseAmend('INSUFFICIENT_FUNDS', shortfall);
+
+    o.amount = amount;
+    o.price = price;
+    o.price2 = price2;
+    o.holdPrice = next.holdPrice;
+    o.amendedAt = now;
+    o.updatedAt = now;
+    o.reason = `amended: ${before} → amount ${amount}, price ${price ?? '-'}${price2 === null ? '' : `, price2 ${price2}`}`;
+    this.dirty = true;
+    this.recomputeHolds();
+    if (q !== undefined) {
+      // A price the market already reaches executes now, as on Kraken.
+      if (!o.triggered) this.executeOnSubmit(o, spec, q, now);
+      else if (price2 !== null && (o.side === 'buy' ? price2 >= q.ask : price2 <= q.bid)) this.takeAtQuote(o, spec, q, now, price2);
+    }
+    return { status: 'amended', order: this.view(o) };
+  }
+
+  /**
    * Matches the pair's open orders against a newly closed bar. A bar at or before the last one
    * consumed for its pair is ignored (bars are consumed once). Returns the fills it produced.
    */
@@ -344,7 +413,7 @@ export class SimEngine {
     let any = false;
     for (let i = 0; i < ids.length; i++) {
       const o = this.state.orders[ids[i] as string] as SimOrder;
-      if (o.pair === candle.pair && o.createdAt <= candle.openTime) {
+      if (o.pair === candle.pair && activeFrom(o) <= candle.openTime) {
         any = true;
         break;
       }
@@ -354,7 +423,7 @@ export class SimEngine {
     const fillsBefore = this.state.fills.length;
     const eligible = ids
       .map((id) => this.state.orders[id] as SimOrder)
-      .filter((o) => o.pair === candle.pair && o.createdAt <= candle.openTime);
+      .filter((o) => o.pair === candle.pair && activeFrom(o) <= candle.openTime);
     const seen = new Set<string>();
     // The conservative order: market remainders, then stops, then take-profits and limits.
     for (const phase of [0, 1, 2] as const) {
@@ -540,7 +609,6 @@ export class SimEngine {
     if (this.remaining(o, spec) <= 0) this.finish(o, 'closed', time, null);
     else if (starved) this.finish(o, 'canceled', time, 'INSUFFICIENT_FUNDS: the rest no longer fits the free USD at the fill price');
     if (o.close !== null) this.attachClose(o, spec, qty, time);
-    if (o.side === 'sell') this.cutBackProtection(o, spec, time);
     this.recomputeHolds();
   }
 
@@ -585,39 +653,6 @@ export class SimEngine {
     this.state.orders[child.id] = child;
     this.state.openOrderIds.push(child.id);
     parent.childId = child.id;
-  }
-
-  /**
-   * After a sell, no group of reduce-only sells (stops, take-profits, plain exits) may exceed what
-   * is left of the position beyond the plain sells; cut each group back, siblings of `filled` first.
-   */
-  private cutBackProtection(filled: SimOrder, spec: MarketSpec, time: number): void {
-    const held = this.state.balances[spec.base] ?? 0;
-    let plain = 0;
-    const groups: Record<ProtectiveKind, SimOrder[]> = { stop: [], tp: [], exit: [] };
-    for (const id of this.state.openOrderIds) {
-      const o = this.state.orders[id] as SimOrder;
-      if (o.pair !== spec.symbol || o.side !== 'sell') continue;
-      const kind = protectiveKind(o);
-      if (kind === null) plain += this.remaining(o, spec);
-      else groups[kind].push(o);
-    }
-    const cap = Math.max(0, held - plain);
-    for (const group of Object.values(groups)) {
-      let excess = roundNearest(group.reduce((s, o) => s + this.remaining(o, spec), 0) - cap, spec.amountPrecision);
-      if (excess <= 0) continue;
-      const order = [...group].sort((a, b) => Number(isSibling(b, filled)) - Number(isSibling(a, filled)) || b.createdAt - a.createdAt || (b.id < a.id ? -1 : 1));
-      for (const o of order) {
-        if (excess <= 0) break;
-        const rem = this.remaining(o, spec);
-        const cut = Math.min(rem, excess);
-        excess = roundNearest(excess - cut, spec.amountPrecision);
-        o.amount = roundNearest(o.amount - cut, spec.amountPrecision);
-        o.updatedAt = time;
-        o.reason = `position reduced by ${filled.id}: cut by ${cut}`;
-        if (this.remaining(o, spec) <= 0) this.finish(o, o.filled > 0 ? 'closed' : 'canceled', time, o.reason);
-      }
-    }
   }
 
   // ---------------------------------------------------------------- helpers
@@ -674,39 +709,35 @@ export class SimEngine {
     return (o.price as number) * (1 + this.slip.halfSpread) * (1 + this.slip.maxImpact);
   }
 
-  /** Why `candidate` cannot be funded next to the open orders, or null. */
-  private fundsShortfall(candidate: SimOrder, spec: MarketSpec): string | null {
+  /** Why `candidate` cannot be funded next to the open orders (less `replaces`, which it would replace), or null. */
+  private fundsShortfall(candidate: SimOrder, spec: MarketSpec, replaces?: SimOrder): string | null {
     const asset = candidate.side === 'buy' ? 'USD' : spec.base;
     const total = this.state.balances[asset] ?? 0;
-    const hold = this.holdsFor(asset, candidate);
+    const hold = this.holdsFor(asset, candidate, replaces);
     // A hair of tolerance so that "spend exactly what is free" is not refused by a rounding artefact.
     if (hold <= total * (1 + 1e-12)) return null;
     return `${candidate.side} ${candidate.amount} ${spec.symbol} needs ${asset} ${roundNearest(hold - (this.state.holds[asset] ?? 0), 8)}, free ${roundNearest(total - (this.state.holds[asset] ?? 0), 8)}`;
   }
 
-  /** What the open orders (plus `extra`) reserve of `asset`. Reduce-only sells of a pair share one hold. */
-  private holdsFor(asset: string, extra?: SimOrder): number {
+  /**
+   * What the open orders reserve of `asset`, with `extra` added and `without` left out (an amend
+   * weighs the amended order in place of the original). Every order holds its own remaining amount.
+   */
+  private holdsFor(asset: string, extra?: SimOrder, without?: SimOrder): number {
     const ids = this.state.openOrderIds;
-    let usd = 0;
-    let sells: Map<string, { plain: number; stop: number; tp: number; exit: number }> | null = null;
+    let sum = 0;
     for (let i = 0; i <= ids.length; i++) {
       const o = i < ids.length ? (this.state.orders[ids[i] as string] as SimOrder) : extra;
       if (o === undefined) break;
+      if (o === without) continue;
       const spec = this.markets.get(o.pair) as MarketSpec;
       if (o.side === 'buy') {
-        if (asset === 'USD') usd += this.remaining(o, spec) * o.holdPrice * (1 + this.takerFee(spec));
-        continue;
+        if (asset === 'USD') sum += this.remaining(o, spec) * o.holdPrice * (1 + this.takerFee(spec));
+      } else if (spec.base === asset) {
+        sum += this.remaining(o, spec);
       }
-      if (spec.base !== asset) continue;
-      sells ??= new Map();
-      let g = sells.get(o.pair);
-      if (g === undefined) sells.set(o.pair, (g = { plain: 0, stop: 0, tp: 0, exit: 0 }));
-      g[protectiveKind(o) ?? 'plain'] += this.remaining(o, spec);
     }
-    if (asset === 'USD') return usd;
-    let base = 0;
-    if (sells !== null) for (const g of sells.values()) base += g.plain + Math.max(g.stop, g.tp, g.exit);
-    return base;
+    return sum;
   }
 
   private recomputeHolds(): void {
@@ -760,16 +791,25 @@ function assertQuote(pair: string, q: Quote): void {
   if (!(q.bid > 0 && q.ask >= q.bid && Number.isFinite(q.ask))) throw new RangeError(`${pair}: invalid quote bid ${q.bid} ask ${q.ask}`);
 }
 
-/** Same entry: the other exit of the filled order's parent, or the filled entry's own attached close. */
-function isSibling(o: SimOrder, filled: SimOrder): boolean {
-  return (filled.parentId !== null && (o.parentId === filled.parentId || o.id === filled.parentId)) || (o.parentId !== null && o.parentId === filled.id);
+const refuseAmend = (code: string, reason: string): AmendResult => ({ status: 'rejected', code, reason });
+
+/** Why `change` cannot apply to `o` at all (whatever the market and funds), or null. */
+function validateAmend(o: SimOrder, change: AmendChange): string | null {
+  const given = (['amount', 'price', 'price2'] as const).filter((k) => change[k] !== undefined);
+  if (given.length === 0) return 'an amend changes amount, price or price2: none given';
+  for (const k of given) {
+    const v = change[k] as number;
+    if (!(Number.isFinite(v) && v > 0)) return `${k} must be a positive number, got ${v}`;
+  }
+  if (o.type === 'market') return 'a market order does not rest: it cannot be amended';
+  if (change.price !== undefined && o.triggered) return `${o.type} ${o.id} has triggered: its trigger price can no longer change`;
+  if (change.price2 !== undefined && !(o.type === 'stop-loss-limit' || o.type === 'take-profit-limit')) return `price2 is the limit of *-limit orders; ${o.type} has none`;
+  return null;
 }
 
-function protectiveKind(o: SimOrder): ProtectiveKind | null {
-  if (!o.reduceOnly && o.parentId === null) return null;
-  if (STOP_TYPES.has(o.type)) return 'stop';
-  if (TP_TYPES.has(o.type)) return 'tp';
-  return 'exit';
+/** The time from which an order may match bars: its creation, or its last amend (no look-ahead). */
+function activeFrom(o: SimOrder): number {
+  return o.amendedAt ?? o.createdAt;
 }
 
 /** 0: executes like a market order now; 1: stop trigger; 2: take-profit trigger or resting limit. */

@@ -37,6 +37,7 @@ const order = z.object({
   holdPrice: nonNeg,
   updatedAt: num,
   reason: z.string().nullable(),
+  amendedAt: num.optional(), // absent in states saved before amends existed, and on orders never amended
 });
 
 const fill = z.object({

@@ -34,7 +34,9 @@ export interface SimOrder extends BrokerOrder {
   triggered: boolean;
   holdPrice: number; // USD per base unit an open buy reserves (fee added on top); 0 for sells
   updatedAt: number;
-  reason: string | null; // why it was cancelled or cut back, when the engine or the caller said
+  reason: string | null; // why it was cancelled, cut back or amended, when the engine or the caller said
+  /** When the order was last amended: from then on it matches only bars opening at or after it. Absent: never amended. */
+  amendedAt?: number;
 }
 
 /** Per-pair virtual position (spot, so never short). */

@@ -124,3 +124,16 @@ export function assertUsdSpot(pair: string, markets: readonly MarketSpec[]): Mar
   if (!isUsdSpot(spec)) throw new NotUsdSpotError(pair, `quote is ${spec.quote}`);
   return spec;
 }
+
+/**
+ * Why `pair` cannot be added to an account's trading universe, judged against a USD-spot listing
+ * (Kraken's, from `marketsFromAssetPairs`), or null when it can: it must be listed, USD-quoted spot,
+ * and accept new positions (`cancel_only` and `reduce_only` markets do not).
+ */
+export function untradableReason(pair: string, markets: readonly MarketSpec[]): string | null {
+  const spec = markets.find((m) => m.symbol === pair);
+  if (spec === undefined) return 'Kraken does not list it as a USD spot pair';
+  if (!isUsdSpot(spec)) return `it is not USD-quoted spot (quote ${spec.quote})`;
+  if (!acceptsEntries(spec)) return `Kraken lists it as ${spec.status}: it takes no new positions`;
+  return null;
+}

@@ -4,8 +4,11 @@ import { marketsFromAssetPairs } from './universe.ts';
 /**
  * A recorded snapshot of Kraken's `GET /0/public/AssetPairs` result for the USD spot pairs Aether
  * trades, in Kraken's own shape (legacy XXBT/XETH/ZUSD codes, fees in percent by 30-day volume tier).
- * It is a SNAPSHOT: decimals, minimums and fee tiers change over time. The live path loads
- * AssetPairs from Kraken; this is for simulation when Kraken is unreachable, for backtests and tests.
+ * It is a SNAPSHOT: decimals, minimums and fee tiers change over time. It is what simulated
+ * accounts and backtests trade on (and what tests use). It is never a stand-in for Kraken's current
+ * listing: a live broker loads AssetPairs itself, and the settings API checks an account's pairs
+ * against AssetPairs fetched from KRAKEN_API_URL (lib/market/kraken-rest.ts `KrakenUsdListing`),
+ * refusing to decide when Kraken cannot be asked.
  * Stablecoin pairs have Kraken's separate stablecoin fee schedule (0.20 % taker and maker).
  */
 export const KRAKEN_USD_ASSET_PAIRS_SNAPSHOT = {

@@ -11,9 +11,10 @@ import type { RiskCode, RiskContext, RiskVerdict } from './types.ts';
  * second in backtests.
  *
  * An order *increases* risk when it buys a non-stablecoin pair (entries, hedge buys); those need an
- * ACTIVE account, a USD-quoted online market, room under the pair and correlated-group caps, and
- * the free USD for amount·price·(1+fee+slippage). Entries also need a stop-loss attached and an
- * expected edge above round-trip costs. Sells of a held long (exits, stop moves, hedge sells) are
+ * ACTIVE account, a USD-quoted online market, room under the pair and correlated-group caps (held
+ * positions and resting buys both count: `RiskContext.resting`), and the free USD for
+ * amount·price·(1+fee+slippage). Entries also need a stop-loss attached and an expected edge above
+ * round-trip costs. Sells of a held long (exits, stop moves, hedge sells) are
  * allowed in every trading state; they are capped at the base balance available.
  */
 export function checkOrder(intent: OrderIntent, ctx: RiskContext): RiskVerdict {
@@ -33,6 +34,7 @@ export function checkOrder(intent: OrderIntent, ctx: RiskContext): RiskVerdict {
       break;
     case 'exit':
     case 'stop-move':
+    case 'protect':
       if (!sell) return refuse('LONG_ONLY', `${intent.kind} on ${o.pair} must sell a held long`);
       break;
     case 'hedge':

@@ -1,12 +1,14 @@
 import type { OrderRequest } from '../exchange/types.ts';
 import { buyCost } from './costs.ts';
+import { buyNotional } from './exposure.ts';
 import type { RiskContext } from './types.ts';
 
 /**
  * The context after an approved order is submitted, so that several intents checked in one cycle
  * cannot together overspend or overshoot a cap. A buy reserves its full cost (fees and slippage
- * included) and counts as exposure at once; a sell reserves its base but keeps the exposure until
- * it fills (the cautious side of both).
+ * included) and counts as exposure at once: a market buy as position (it fills now), any other buy
+ * as a resting order (`resting`, valued like the check values it) until a later cycle sees it fill.
+ * A sell reserves its base but keeps the exposure until it fills (the cautious side of both).
  */
 export function reserveApproved(ctx: RiskContext, order: OrderRequest): RiskContext {
   const spec = ctx.markets[order.pair];
@@ -19,6 +21,10 @@ export function reserveApproved(ctx: RiskContext, order: OrderRequest): RiskCont
     const cost = buyCost(order.amount, price, spec.takerFee, ctx.slippage[order.pair] ?? ctx.settings.defaultSlippage);
     const usd = balances['USD'] ?? { total: 0, hold: 0, free: 0 };
     balances['USD'] = { total: usd.total, hold: usd.hold + cost, free: usd.free - cost };
+    if (order.type !== 'market') {
+      const resting = { ...ctx.resting, [order.pair]: (ctx.resting[order.pair] ?? 0) + buyNotional(order.amount, price, mark) };
+      return { ...ctx, balances, resting };
+    }
     const pos = ctx.positions[order.pair];
     const markPrice = mark !== undefined && mark > price ? mark : price;
     const positions = { ...ctx.positions, [order.pair]: pos ? { ...pos, qty: pos.qty + order.amount } : { qty: order.amount, avgPrice: price, markPrice } };

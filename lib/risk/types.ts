@@ -33,6 +33,14 @@ export interface RiskContext {
   balances: Balances;
   /** Open longs by pair ("BTC/USD"). */
   positions: Readonly<Record<string, RiskPosition>>;
+  /**
+   * USD notional of the account's open (resting) buy orders by pair: each one's unfilled remainder
+   * valued at the higher of its limit and the mark (`restingBuyNotional` builds it from open
+   * orders). The pair and group caps count it next to `positions`, because a resting buy is
+   * exposure already committed: when it fills, the position grows whatever else was approved
+   * meanwhile. `reserveApproved` adds approved non-market buys here.
+   */
+  resting: Readonly<Record<string, number>>;
   /** Mark prices by pair, for pairs without a position (a position's markPrice is used otherwise). */
   prices: Readonly<Record<string, number>>;
   /** Account equity in USD, marked to market. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { defaultBaselineOptions } from './baseline.ts';
 
 const USD_PAIR = /^[A-Z0-9]{1,12}\/USD$/;
 const INTERVALS = [60, 300, 900, 1800, 3600, 14_400, 86_400] as const;
@@ -8,26 +7,6 @@ const int = (name: string, min: number, max: number) =>
   z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`).min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`);
 const num = (name: string, min: number, max: number) =>
   z.number({ error: `${name} must be a number` }).min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`);
-
-const baselineSchema = z
-  .object({
-    fastPeriod: int('baseline.fastPeriod', 2, 500),
-    slowPeriod: int('baseline.slowPeriod', 3, 1000),
-    trendPeriod: int('baseline.trendPeriod', 3, 2000),
-    atrPeriod: int('baseline.atrPeriod', 2, 500),
-    volWindow: int('baseline.volWindow', 5, 2000),
-    maxAtrPct: num('baseline.maxAtrPct', 0.001, 1),
-    gain: num('baseline.gain', 0.01, 20),
-    lookback: int('baseline.lookback', 10, 5000),
-  })
-  .strict()
-  .refine((b) => b.fastPeriod < b.slowPeriod, { message: 'baseline.fastPeriod must be < baseline.slowPeriod', path: ['fastPeriod'] })
-  .refine((b) => b.lookback >= Math.max(b.slowPeriod, b.trendPeriod, b.atrPeriod + 1, b.volWindow + 1), {
-    message: 'baseline.lookback must cover the slowest indicator (slow, trend, ATR and volatility windows)',
-    path: ['lookback'],
-  });
-
-const { horizonBars: _h, ...baselineDefaults } = defaultBaselineOptions;
 
 /** The object without cross-field rules, for callers that need its shape (`.shape`, `.pick`); validate whole settings with tradingSettingsSchema. */
 export const tradingSettingsObject = z
@@ -57,7 +36,10 @@ export const tradingSettingsObject = z
     entryOrderType: z.enum(['market', 'limit']).default('market'),
     /** Limit entries: price above the mark, in basis points, to be filled promptly. */
     limitOffsetBps: num('limitOffsetBps', 0, 200).default(5),
-    baseline: baselineSchema.default(baselineDefaults),
+    // No `baseline` here: `score` computes one baseline signal per pair for every account (the
+    // parameters in lib/strategy/baseline.ts), so per-account indicator settings could never take
+    // effect. Accounts adapt through their thresholds above (and the risk settings' stop/target
+    // multiples). Migration 0006 strips the key from stored rows; `.strict()` refuses it from now on.
   })
   .strict();
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config.ts';
 import { decryptSecret } from '../../lib/accounts/secrets.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
 import { call, expectError, login, onboard, rowCounts, type ApiHarness, startApi } from '../helpers/api.ts';
@@ -25,7 +27,10 @@ const creds = (k: { key: string; secret: string }) => ({ apiKey: k.key, apiSecre
 
 beforeAll(async () => {
   emu = await startKrakenEmulator({ keys: [GOOD, GOOD_2, REVOKED].map((k) => ({ ...k, tier: 'pro' as const, balances: { USD: 10_000 } })) });
-  h = await startApi(() => ({ checkCredentials: (c) => checkKrakenCredentials(emu.url, c) }));
+  h = await startApi(() => ({
+    checkCredentials: (c) => checkKrakenCredentials(emu.url, c),
+    config: { ...parseConfig({ AETHER_HOME: '/nonexistent' }), KRAKEN_API_URL: emu.url }, // the settings API reads Kraken's pair listing here
+  }));
   const o = await onboard(h);
   ({ token: admin, accounts: ids } = o);
   adminId = o.admin.userId;
@@ -114,6 +119,86 @@ describe('PATCH /accounts/{account}/settings/{kind}', () => {
     await writesNothing(async () => {
       expectError(await call(h.app, 'PATCH', '/accounts/company/settings/risk', { token: viewer, json: { riskPerTrade: 0.02 } }), 403, 'FORBIDDEN');
     });
+  });
+});
+
+describe('PATCH …/settings/trading: pairs must be USD spot pairs Kraken lists', () => {
+  const patchPairs = (pairs: unknown, slug = 'director-1') => call(h.app, 'PATCH', `/accounts/${slug}/settings/trading`, { token: admin, json: { pairs } });
+  let listingCalls = 0;
+
+  it.each([
+    [['BTC/USD', 'FOO/USD'], ['FOO/USD (Kraken does not list it as a USD spot pair)']],
+    [['DOGE/USD'], ['DOGE/USD (Kraken does not list it as a USD spot pair)']], // a real Kraken pair this exchange does not list
+    [['LTC/USD', 'ETH/USD', 'NOPE/USD'], ['LTC/USD (Kraken lists it as cancel_only: it takes no new positions)', 'NOPE/USD (Kraken does not list it as a USD spot pair)']],
+  ])('%j → 422 naming the pair, nothing written', async (pairs, named) => {
+    await writesNothing(async () => {
+      const r = await patchPairs(pairs);
+      expectError(r, 422, 'NOT_SPOT_USD');
+      for (const n of named) expect((r.body as { message: string }).message).toContain(n);
+    });
+  });
+
+  it('listed pairs are accepted; Kraken’s listing is read once and cached (wall time)', async () => {
+    const r = await patchPairs(['BTC/USD', 'ADA/USD', 'USDC/USD']);
+    expect(r.status, r.text).toBe(200);
+    expect(r.body).toMatchObject({ version: 2, value: { pairs: ['BTC/USD', 'ADA/USD', 'USDC/USD'] } });
+    listingCalls = emu.calls('AssetPairs').length;
+    expect(listingCalls).toBe(1); // the four requests above shared one AssetPairs call
+  });
+
+  it('a change that sends no pairs, or malformed ones, never asks Kraken', async () => {
+    const r = await call(h.app, 'PATCH', '/accounts/director-1/settings/trading', { token: admin, json: { entryThreshold: 0.65 } });
+    expect(r.status, r.text).toBe(200);
+    await writesNothing(async () => {
+      const bad = await patchPairs(['btc/usd']);
+      expectError(bad, 400, 'INVALID_SETTINGS');
+      expect((bad.body as { message: string }).message).toContain('pairs');
+    });
+    expect(emu.calls('AssetPairs').length).toBe(listingCalls);
+  });
+
+  it('Kraken unreachable once the cache is stale → 503 naming the dependency, nothing written (no fallback list)', async () => {
+    h.clock.advance(3_600_000);
+    emu.faults.add({ method: 'AssetPairs', kind: 'http', status: 503, count: 1 });
+    await writesNothing(async () => {
+      const r = await patchPairs(['BTC/USD']);
+      expectError(r, 503, 'MARKETS_UNAVAILABLE');
+      expect((r.body as { message: string }).message).toMatch(/AssetPairs at http:\/\/127\.0\.0\.1:\d+\) could not be read/);
+    });
+    expect((await patchPairs(['BTC/USD'])).status).toBe(200); // answered again: asked again, not cached as failed
+  });
+});
+
+describe('trading.baseline is gone (scoring computes one baseline signal per pair for all accounts)', () => {
+  it('a change that sends baseline settings → 400 naming the key, nothing written', async () => {
+    await writesNothing(async () => {
+      const r = await call(h.app, 'PATCH', '/accounts/director-2/settings/trading', { token: admin, json: { baseline: { fastPeriod: 10 } } });
+      expectError(r, 400, 'INVALID_SETTINGS');
+      expect((r.body as { message: string }).message).toContain('baseline');
+    });
+  });
+
+  it('migration 0007 strips the key from stored rows so they parse again, and changes nothing else', async () => {
+    const journal = JSON.parse(readFileSync(new URL('../../schema/migrations/meta/_journal.json', import.meta.url), 'utf8')) as { entries: Array<{ tag: string }> };
+    expect(journal.entries.map((e) => e.tag)).toContain('0007_strip_trading_baseline');
+    const id = ids['director-2']!;
+    const all = async () => (await h.testDb.owner.query(`select account_id, kind, version, value::text as v from settings order by 1, 2, 3`)).rows;
+    const { rows } = await h.testDb.owner.query(`select value from settings where account_id = $1 and kind = 'trading' order by version desc limit 1`, [id]);
+    const current = rows[0].value as Record<string, unknown>;
+    const before = await all();
+    // A row as the old code wrote it: with per-account baseline parameters.
+    const old = { ...current, baseline: { fastPeriod: 12, slowPeriod: 48, trendPeriod: 200, atrPeriod: 14, volWindow: 48, maxAtrPct: 0.05, gain: 1.5, lookback: 320 } };
+    await h.testDb.owner.query(`insert into settings (account_id, kind, version, value) values ($1, 'trading', 99, $2)`, [id, old]);
+    expect((await call(h.app, 'GET', '/accounts/director-2/settings', { token: admin })).status).toBe(500); // it no longer parses
+
+    for (const stmt of readFileSync(new URL('../../schema/migrations/0007_strip_trading_baseline.sql', import.meta.url), 'utf8').split('--> statement-breakpoint')) {
+      await h.testDb.owner.query(stmt);
+    }
+    const r = await call(h.app, 'GET', '/accounts/director-2/settings', { token: admin });
+    expect(r.status, r.text).toBe(200);
+    expect((r.body as Record<string, Versioned>).trading).toEqual({ version: 99, value: current });
+    const after = (await all()).filter((x) => !(x.account_id === id && x.kind === 'trading' && x.version === 99));
+    expect(after).toEqual(before);
   });
 });
 

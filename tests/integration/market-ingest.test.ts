@@ -36,21 +36,21 @@ describe('ingestClosedCandles (the tick step) against the emulator and the real 
 
   it('first run stores every closed bar Kraken has; a repeat stores nothing; new closes come in as they happen', async () => {
     const db = t.app.db;
-    const first = await ingestClosedCandles(db, kraken, ['BTC/USD', 'ETH/USD'], 3600, far);
+    const first = (await ingestClosedCandles(db, kraken, ['BTC/USD', 'ETH/USD'], 3600, far)).ingested;
     expect(first.map((r) => [r.pair, r.newCandles, r.lastOpenTime, r.truncated])).toEqual([
       ['BTC/USD', 719, open('BTC/USD', START - 1), false],
       ['ETH/USD', 719, open('ETH/USD', START - 1), false],
     ]);
-    const again = await ingestClosedCandles(db, kraken, ['BTC/USD', 'ETH/USD'], 3600, far);
+    const again = (await ingestClosedCandles(db, kraken, ['BTC/USD', 'ETH/USD'], 3600, far)).ingested;
     expect(again.map((r) => [r.newCandles, r.lastOpenTime])).toEqual([
       [0, open('BTC/USD', START - 1)],
       [0, open('ETH/USD', START - 1)],
     ]);
 
     emu.advance(2); // bars 800 and 801 close
-    const early = await ingestClosedCandles(db, kraken, ['BTC/USD'], 3600, open('BTC/USD', START + 1) + H - 1);
+    const early = (await ingestClosedCandles(db, kraken, ['BTC/USD'], 3600, open('BTC/USD', START + 1) + H - 1)).ingested;
     expect(early[0]).toMatchObject({ newCandles: 1, lastOpenTime: open('BTC/USD', START) }); // 801 not closed by `now` yet
-    const later = await ingestClosedCandles(db, kraken, ['BTC/USD'], 3600, far);
+    const later = (await ingestClosedCandles(db, kraken, ['BTC/USD'], 3600, far)).ingested;
     expect(later[0]).toMatchObject({ newCandles: 1, lastOpenTime: open('BTC/USD', START + 1) });
     const stored = await loadCandles(db, 'BTC/USD', 3600, { from: open('BTC/USD', START - 2) });
     expect(stored.map((c) => c.openTime)).toEqual([START - 2, START - 1, START, START + 1].map((i) => open('BTC/USD', i)));
@@ -60,11 +60,45 @@ describe('ingestClosedCandles (the tick step) against the emulator and the real 
   it('a stored bar older than Kraken’s window: the hole is flagged on the first new bar and reported as truncated', async () => {
     const db = t.app.db;
     await upsertCandles(db, [{ ...repo['SOL/USD']![0]!, openTime: open('BTC/USD', 10) }], 'coingecko');
-    const [r] = await ingestClosedCandles(db, kraken, ['SOL/USD'], 3600, far);
+    const [r] = (await ingestClosedCandles(db, kraken, ['SOL/USD'], 3600, far)).ingested;
     expect(r).toMatchObject({ pair: 'SOL/USD', truncated: true, newCandles: 719 }); // Kraken's window, less the open bar
     const firstNew = (await loadCandles(db, 'SOL/USD', 3600, { from: open('BTC/USD', 11), limit: 10_000 }))[0]!;
     expect(firstNew.flags).toEqual([`gap_before:${(firstNew.openTime - open('BTC/USD', 10)) / H - 1}`]);
     expect(r!.issues).toContainEqual({ kind: 'gap', openTime: firstNew.openTime, missing: (firstNew.openTime - open('BTC/USD', 10)) / H - 1 });
+  });
+});
+
+describe('one bad pair never stops the others', () => {
+  const far = Date.UTC(2030, 0, 1);
+
+  it('a pair Kraken does not list, or whose request fails, is reported; every other pair is ingested', async () => {
+    const db = t.app.db;
+    const ohlcBefore = emu.calls('OHLC').length;
+    // FOO/USD: no Kraken name at all (its AssetPairs listing has none) → no OHLC request.
+    // DOGE/USD: a known Kraken name this exchange does not list → Kraken's own error.
+    const r = await ingestClosedCandles(db, kraken, ['DOGE/USD', 'ETH/USD', 'FOO/USD', 'XRP/USD'], 3600, far);
+    expect(r.ingested.map((x) => x.pair)).toEqual(['ETH/USD', 'XRP/USD']);
+    expect(r.ingested.every((x) => x.lastOpenTime !== null)).toBe(true);
+    expect(r.failed).toEqual([
+      { pair: 'DOGE/USD', unknown: false, error: expect.stringMatching(/EQuery:Unknown asset pair/) },
+      { pair: 'FOO/USD', unknown: true, error: 'FOO/USD is not a USD spot pair Kraken lists (AssetPairs)' },
+    ]);
+    expect(emu.calls('OHLC').length - ohlcBefore).toBe(3); // DOGE, ETH, XRP: FOO never asked for
+    expect(emu.calls('OHLC').map((c) => c.params.pair)).not.toContain('FOOUSD');
+
+    emu.faults.add({ method: 'OHLC', kind: 'http', status: 502, count: 1 });
+    const next = await ingestClosedCandles(db, kraken, ['ETH/USD', 'XRP/USD'], 3600, far);
+    expect(next.failed).toEqual([{ pair: 'ETH/USD', unknown: false, error: expect.stringMatching(/HTTP 502/) }]);
+    expect(next.ingested.map((x) => x.pair)).toEqual(['XRP/USD']);
+  });
+
+  it('usdMarkets() reads Kraken’s AssetPairs: the USD spot pairs it lists now', async () => {
+    const client = new KrakenRestClient({ baseUrl: emu.url, timeoutMs: 2000 });
+    const pairsCalls = emu.calls('AssetPairs').length;
+    const markets = await client.usdMarkets();
+    expect(markets.map((m) => m.symbol)).toContain('LTC/USD');
+    expect(markets.every((m) => m.quote === 'USD')).toBe(true);
+    expect(emu.calls('AssetPairs').length).toBe(pairsCalls + 1);
   });
 });
 

@@ -9,9 +9,12 @@ import { latestSettings, putSettings, settingsSchemas, SETTINGS_KINDS, type Sett
 import { appendAudit } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
 import { withAccount } from '../../../lib/db/scope.ts';
+import { untradableReason } from '../../../lib/exchange/universe.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireAccountAccess, type AuthedEnv } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
+import { KrakenRestClient, KrakenUsdListing, MarketListingUnavailableError } from '../../../lib/market/kraken-rest.ts';
+import { tradingSettingsObject } from '../../../lib/strategy/settings.ts';
 import { accountParam, body, json } from './schemas.ts';
 
 const versioned = z.object({ version: z.number().int(), value: z.record(z.string(), z.unknown()) });
@@ -44,10 +47,30 @@ const tradingStateSchema = z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALT
 const account = (c: Context<AuthedEnv>): Account => c.get('account')!;
 const zodMessage = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
 
+/**
+ * Pairs an account may trade are the USD spot pairs Kraken lists now, read from Kraken's own
+ * AssetPairs (KRAKEN_API_URL), cached for an hour of wall time. Checked only for pairs a change
+ * sends (other changes never wait on Kraken), before the settings transaction opens. When Kraken
+ * cannot be asked the change is refused (503) rather than judged against a stale or recorded list:
+ * accepting a pair Kraken does not serve is what once made every account's `tick` fail.
+ */
+async function checkListedPairs(pairs: readonly string[], listing: KrakenUsdListing): Promise<void> {
+  const markets = await listing.markets().catch((err: unknown) => {
+    if (err instanceof MarketListingUnavailableError) throw new HttpError(503, 'MARKETS_UNAVAILABLE', `${err.message}; the pairs cannot be checked, nothing was changed`);
+    throw err;
+  });
+  const bad = pairs.flatMap((p) => {
+    const why = untradableReason(p, markets);
+    return why === null ? [] : [`${p} (${why})`];
+  });
+  if (bad.length) throw new HttpError(422, 'NOT_SPOT_USD', `not a tradable Kraken USD spot pair: ${bad.join(', ')}; nothing was changed`);
+}
+
 /** Per-account configuration: settings (versioned), the simulation switch, Kraken keys, the hedge override. */
 export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
   const viewer = [authenticate(ctx), requireAccountAccess(ctx, 'viewer')];
   const admin = [authenticate(ctx), requireAccountAccess(ctx, 'admin')];
+  const listing = new KrakenUsdListing(new KrakenRestClient({ baseUrl: ctx.config.KRAKEN_API_URL }), ctx.clock);
 
   app.openapi(
     createRoute({
@@ -85,12 +108,19 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         401: errorResponses[401],
         403: errorResponses[403],
         404: json(errorSchema, 'No such account'),
+        422: json(errorSchema, 'A pair that is not a tradable Kraken USD spot market'),
+        503: json(errorSchema, "Kraken's market listing could not be read to check the pairs"),
       },
     }),
     async (c) => {
       const { kind } = c.req.valid('param');
       const patch = c.req.valid('json');
       const a = account(c as never);
+      if (kind === 'trading' && 'pairs' in patch) {
+        // Well-formed pairs are checked against Kraken; malformed ones fail the schema below with a 400.
+        const pairs = tradingSettingsObject.shape.pairs.safeParse(patch.pairs);
+        if (pairs.success) await checkListedPairs(pairs.data, listing);
+      }
       const result = await withAccount(ctx.db, a.id, async (tx) => {
         const current = await latestSettings(tx, a.id, kind);
         const merged = settingsSchemas[kind].safeParse({ ...current.value, ...patch });
@@ -128,7 +158,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
           if (err instanceof MissingCredentialsError) throw new HttpError(409, 'NO_KEYS', err.message);
           throw err;
         });
-        const check = await ctx.checkCredentials(creds);
+        const check = await ctx.checkCredentials(creds, a.id);
         if (!check.ok) throw new HttpError(409, 'KEYS_REFUSED', `Kraken refused the stored keys: ${check.reason}`);
       }
       const result = await withAccount(ctx.db, a.id, async (tx) => {
@@ -178,7 +208,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
     async (c) => {
       const creds = c.req.valid('json');
       const a = account(c as never);
-      const check = await ctx.checkCredentials(creds);
+      const check = await ctx.checkCredentials(creds, a.id);
       if (!check.ok) throw new HttpError(422, 'KEYS_REFUSED', `Kraken refused the key: ${check.reason}`);
       const saved = await withAccount(ctx.db, a.id, (tx) => saveCredentials(tx, a, creds, ctx.secretStore, c.get('user')!.id, ctx.clock));
       return c.json({ ...saved, createdAt: saved.createdAt.toISOString() }, 201);

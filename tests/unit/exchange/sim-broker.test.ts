@@ -85,16 +85,20 @@ describe('SimBroker', () => {
   it('survives a restart: a new instance on the same store continues where the old one stopped', async () => {
     const { broker, prices, make, clock } = setup();
     prices.quotes.set('BTC/USD', { bid: 50_000, ask: 50_000, last: 50_000, time: H });
-    await broker.submit(buy('entry', 1, { close: { type: 'stop-loss', price: 48_000 } }));
-    await broker.submit({ clientId: 'tp', pair: 'BTC/USD', side: 'sell', type: 'take-profit', amount: 1, price: 52_000, reduceOnly: true });
+    await broker.submit(buy('entry', 1.5, { close: { type: 'stop-loss', price: 48_000 } }));
+    const stop = (await broker.openOrders())[0]!;
+    // Kraken holds: the stop covers every coin, so a take-profit needs the stop cut down first.
+    expect(await broker.submit({ clientId: 'tp0', pair: 'BTC/USD', side: 'sell', type: 'take-profit', amount: 0.75, price: 52_000, reduceOnly: true })).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    expect(await broker.amend(stop.id, { amount: 0.75 })).toMatchObject({ status: 'amended', order: { id: stop.id, amount: 0.75 } });
+    await broker.submit({ clientId: 'tp', pair: 'BTC/USD', side: 'sell', type: 'take-profit', amount: 0.75, price: 52_000, reduceOnly: true });
 
     const restarted = make();
-    expect((await restarted.openOrders()).map((o) => o.type)).toEqual(['stop-loss', 'take-profit']);
+    expect((await restarted.openOrders()).map((o) => [o.type, o.amount])).toEqual([['stop-loss', 0.75], ['take-profit', 0.75]]);
     clock.set(2 * H);
     const fills = await restarted.onCandle(candle(1, 50_000, 53_000, 47_000, 50_000));
-    expect(fills.map((f) => f.price)).toEqual([48_000]); // the stop first
+    expect(fills.map((f) => f.price)).toEqual([48_000, 52_000]); // the stop first
     expect(await make().openOrders()).toEqual([]);
-    expect((await make().orderByClientId('tp'))?.status).toBe('canceled');
+    expect((await make().orderByClientId('tp'))?.status).toBe('closed');
   });
 
   it('is idempotent by clientId across instances', async () => {
@@ -128,6 +132,34 @@ describe('SimBroker', () => {
     expect(await broker.submit(buy('big', 100))).toMatchObject({ status: 'rejected', code: 'INSUFFICIENT_FUNDS' });
     expect(await broker.submit(buy('tiny', 0.00001))).toMatchObject({ status: 'rejected', code: 'BELOW_EXCHANGE_MINIMUM' });
     expect(store.saves).toBe(0);
+  });
+
+  it('amend is persisted like every other write; a refused amend stores nothing', async () => {
+    const { broker, prices, make, store, clock } = setup();
+    prices.quotes.set('BTC/USD', { bid: 50_000, ask: 50_000, last: 50_000, time: H });
+    const r = await broker.submit(buy('l', 1, { type: 'limit', price: 40_000 }));
+    if (r.status !== 'accepted') throw new Error(r.reason);
+    const saves = store.saves;
+    expect(await broker.amend(r.order.id, { amount: 5 })).toMatchObject({ status: 'rejected', code: 'INSUFFICIENT_FUNDS' });
+    expect(store.saves).toBe(saves);
+    clock.set(H + 60_000);
+    expect(await broker.amend(r.order.id, { price: 42_000, amount: 1.5 })).toMatchObject({ status: 'amended', order: { id: r.order.id, clientId: 'l', price: 42_000, amount: 1.5 } });
+    expect(store.saves).toBe(saves + 1);
+    const again = make();
+    expect(await again.orderByClientId('l')).toMatchObject({ price: 42_000, amount: 1.5 });
+    expect((await again.balances()).USD?.hold).toBeCloseTo(1.5 * 42_000 * 1.0026, 6);
+    expect(store.rows.get('company')).toContain('"amendedAt":3660000');
+  });
+
+  it('amend consumes the newest closed candle first: an order that bar filled is no longer open', async () => {
+    const { broker, prices, clock } = setup();
+    prices.quotes.set('BTC/USD', { bid: 50_000, ask: 50_000, last: 50_000, time: H });
+    const r = await broker.submit(buy('limit', 1, { type: 'limit', price: 49_000 }));
+    if (r.status !== 'accepted') throw new Error(r.reason);
+    prices.candles.set('BTC/USD', candle(1, 50_000, 50_000, 48_500, 49_500));
+    clock.set(2 * H);
+    expect(await broker.amend(r.order.id, { price: 48_000 })).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_OPEN' });
+    expect((await broker.fills(0)).map((f) => f.price)).toEqual([49_000]);
   });
 
   it('cancel releases the hold and persists; an unknown id is an error', async () => {

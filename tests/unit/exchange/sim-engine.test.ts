@@ -134,31 +134,29 @@ describe('partial fills', () => {
 });
 
 describe('stop-loss / take-profit inside one candle', () => {
-  // Position 1 BTC at 50 000 with a stop at 48 000 and a take-profit at 52 000.
+  // 2 BTC at 50 000: a stop at 48 000 for one, a take-profit at 52 000 for the other (each holds its own coin).
   function protectedPosition(): SimEngine {
-    const e = at(50_000, { btc: 1 });
+    const e = at(50_000, { btc: 2 });
     expect(e.submit(order({ clientId: 'sl', side: 'sell', type: 'stop-loss', amount: 1, price: 48_000, reduceOnly: true }), H).status).toBe('accepted');
     expect(e.submit(order({ clientId: 'tp', side: 'sell', type: 'take-profit', amount: 1, price: 52_000, reduceOnly: true }), H).status).toBe('accepted');
+    expect(e.balances().BTC).toEqual({ total: 2, hold: 2, free: 0 });
     return e;
   }
 
   it.each([
-    ['both touched → the stop fills first, the take-profit is cancelled', bar(1, 50_000, 53_000, 47_000, 50_000), 'sl', 48_000],
-    ['both touched, closing high → still the stop', bar(1, 50_000, 53_000, 47_000, 52_900), 'sl', 48_000],
-    ['only the take-profit touched', bar(1, 50_000, 52_500, 49_000, 52_000), 'tp', 52_000],
-    ['only the stop touched', bar(1, 50_000, 51_000, 47_900, 48_000), 'sl', 48_000],
-    ['opens above the take-profit → fills at the open', bar(1, 52_400, 52_600, 52_100, 52_500), 'tp', 52_400],
-  ])('%s', (_label, candle, winner, price) => {
+    ['both touched → the stop fills first (the conservative order), then the take-profit', bar(1, 50_000, 53_000, 47_000, 50_000), [['sl', 48_000], ['tp', 52_000]]],
+    ['both touched, closing high → still the stop first', bar(1, 50_000, 53_000, 47_000, 52_900), [['sl', 48_000], ['tp', 52_000]]],
+    ['only the take-profit touched', bar(1, 50_000, 52_500, 49_000, 52_000), [['tp', 52_000]]],
+    ['only the stop touched', bar(1, 50_000, 51_000, 47_900, 48_000), [['sl', 48_000]]],
+    ['opens above the take-profit → fills at the open', bar(1, 52_400, 52_600, 52_100, 52_500), [['tp', 52_400]]],
+  ] as const)('%s', (_label, candle, want) => {
     const e = protectedPosition();
     e.processBar(candle);
-    const fills = e.fills();
-    expect(fills).toHaveLength(1);
-    expect(fills[0]?.clientId).toBe(winner);
-    expect(fills[0]?.price).toBe(price);
-    const loser = winner === 'sl' ? 'tp' : 'sl';
-    expect(e.orderByClientId(loser)?.status).toBe('canceled');
-    expect(e.openOrders()).toEqual([]);
-    expect(e.balances().BTC).toEqual({ total: 0, hold: 0, free: 0 });
+    expect(e.fills().map((f) => [f.clientId, f.price])).toEqual(want);
+    const filled = new Set<string>(want.map(([id]) => id));
+    for (const id of ['sl', 'tp']) expect(e.orderByClientId(id)?.status).toBe(filled.has(id) ? 'closed' : 'open');
+    const left = 2 - want.length;
+    expect(e.balances().BTC).toEqual({ total: left, hold: left, free: 0 });
   });
 
   it.each([
@@ -176,15 +174,40 @@ describe('stop-loss / take-profit inside one candle', () => {
     e.processBar(bar(1, 50_000, 51_000, 49_000, 50_500));
     expect(e.openOrders().map((o) => o.clientId)).toEqual(['sl', 'tp']);
   });
+});
 
-  it('a half-filled stop halves its take-profit', () => {
-    const e = at(50_000, { btc: 1, config: { slippage: { ...FLAT, maxVolumeShare: 0.1 } } });
-    e.submit(order({ clientId: 'sl', side: 'sell', type: 'stop-loss', amount: 1, price: 48_000, reduceOnly: true }), H);
-    e.submit(order({ clientId: 'tp', side: 'sell', type: 'take-profit', amount: 1, price: 52_000, reduceOnly: true }), H);
-    e.processBar(bar(1, 50_000, 50_000, 47_500, 48_000, 4)); // 0.4 BTC of liquidity
-    expect(e.orderByClientId('sl')).toMatchObject({ status: 'open', filled: 0.4 });
-    expect(e.orderByClientId('tp')).toMatchObject({ status: 'open', amount: 0.6 });
-    expect(e.balances().BTC).toEqual({ total: 0.6, hold: 0.6, free: 0 });
+describe('every open order holds its own quantity (as on Kraken)', () => {
+  it.each([
+    ['a second stop-loss', { type: 'stop-loss', price: 47_000 }],
+    ['a take-profit next to the stop', { type: 'take-profit', price: 52_000 }],
+    ['a reduce-only market exit', { type: 'market' }],
+    ['a plain limit sell', { type: 'limit', price: 60_000, reduceOnly: false }],
+  ] as const)('%s for coins a stop already holds is refused (INSUFFICIENT_FUNDS) and changes nothing', (_label, req) => {
+    const e = at(50_000, { btc: 1 });
+    expect(e.submit(order({ clientId: 'sl', side: 'sell', type: 'stop-loss', amount: 1, price: 48_000, reduceOnly: true }), H).status).toBe('accepted');
+    const before = e.snapshot();
+    expect(e.submit(order({ side: 'sell', amount: 0.5, reduceOnly: true, ...req }), H)).toMatchObject({ status: 'rejected', code: 'INSUFFICIENT_FUNDS' });
+    expect(e.snapshot()).toEqual(before);
+  });
+
+  it('sells of one pair add up: a stop and a take-profit may split the position, not both cover it', () => {
+    const e = at(50_000, { btc: 1 });
+    expect(e.submit(order({ side: 'sell', type: 'stop-loss', amount: 0.6, price: 48_000, reduceOnly: true }), H).status).toBe('accepted');
+    expect(e.submit(order({ side: 'sell', type: 'take-profit', amount: 0.4, price: 52_000, reduceOnly: true }), H).status).toBe('accepted');
+    expect(e.balances().BTC).toEqual({ total: 1, hold: 1, free: 0 });
+    expect(e.submit(order({ side: 'sell', type: 'take-profit', amount: 0.0001, price: 53_000, reduceOnly: true }), H)).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+  });
+
+  it("an attached stop holds what its entry bought: a take-profit for the same coins is refused (spot has no one-cancels-other)", () => {
+    const e = at(50_000);
+    e.submit(order({ clientId: 'entry', side: 'buy', type: 'market', amount: 1, close: { type: 'stop-loss', price: 48_000 } }), H);
+    expect(e.balances().BTC).toEqual({ total: 1, hold: 1, free: 0 });
+    expect(e.submit(order({ clientId: 'tp', side: 'sell', type: 'take-profit', amount: 1, price: 52_000, reduceOnly: true }), H)).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    // Cancelling the stop frees them; the exit then sells everything.
+    const stop = e.openOrders().find((o) => o.type === 'stop-loss')!;
+    e.cancel(stop.id, H);
+    expect(e.submit(order({ clientId: 'exit', side: 'sell', type: 'market', amount: 1, reduceOnly: true }), H).status).toBe('accepted');
+    expect(e.balances().BTC?.total).toBe(0);
   });
 });
 
@@ -215,15 +238,6 @@ describe('attached conditional close', () => {
     const kinds = e.fills().map((f) => `${f.side}@${f.price}`);
     expect(kinds).toEqual(['buy@49000', 'buy@49000', 'sell@47000']);
     expect(e.openOrders()).toMatchObject([{ type: 'take-profit', amount: 1 }]);
-  });
-
-  it('SL attached + TP as a separate reduce-only order: the TP filling cancels the SL', () => {
-    const e = at(50_000);
-    e.submit(order({ clientId: 'entry', side: 'buy', type: 'market', amount: 1, close: { type: 'stop-loss', price: 48_000 } }), H);
-    expect(e.submit(order({ clientId: 'tp', side: 'sell', type: 'take-profit', amount: 1, price: 52_000, reduceOnly: true }), H).status).toBe('accepted');
-    e.processBar(bar(1, 50_000, 52_100, 49_500, 52_000));
-    expect(e.fills().map((f) => f.clientId)).toEqual(['entry', 'tp']);
-    expect(e.openOrders()).toEqual([]);
   });
 
   it('a stop-loss-limit that gaps below its limit rests as a limit instead of filling', () => {
@@ -351,15 +365,17 @@ describe('balances and holds', () => {
     expect(() => e.cancel('SIM-O9999999', H)).toThrow(/unknown sim order/);
   });
 
-  it('an open sell holds the base; a plain sell cannot use coins a stop protects', () => {
+  it('an open sell holds the base; no other sell, reduce-only or not, can use coins a stop protects', () => {
     const e = at(50_000, { btc: 1 });
-    e.submit(order({ side: 'sell', type: 'stop-loss', amount: 1, price: 45_000, reduceOnly: true }), H);
+    const stop = e.submit(order({ side: 'sell', type: 'stop-loss', amount: 1, price: 45_000, reduceOnly: true }), H);
     expect(e.balances().BTC).toEqual({ total: 1, hold: 1, free: 0 });
     expect(e.submit(order({ side: 'sell', type: 'limit', amount: 0.5, price: 60_000 }), H)).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
-    // A reduce-only exit shares the position's hold, and filling it retires the stop.
-    expect(e.submit(order({ side: 'sell', type: 'market', amount: 1, reduceOnly: true }), H).status).toBe('accepted');
-    expect(e.openOrders()).toEqual([]);
-    expect(e.balances().BTC?.total).toBe(0);
+    expect(e.submit(order({ side: 'sell', type: 'market', amount: 1, reduceOnly: true }), H)).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    // Amending the stop down frees what an exit needs.
+    if (stop.status !== 'accepted') throw new Error('rejected');
+    expect(e.amend(stop.order.id, { amount: 0.4 }, H)).toMatchObject({ status: 'amended', order: { amount: 0.4 } });
+    expect(e.submit(order({ side: 'sell', type: 'market', amount: 0.6, reduceOnly: true }), H).status).toBe('accepted');
+    expect(e.balances().BTC).toEqual({ total: 0.4, hold: 0.4, free: 0 });
   });
 
   it('a reduce-only buy is refused (spot positions are long only)', () => {
@@ -473,7 +489,8 @@ describe('persistence across a restart', () => {
   const steps: Step[] = [
     (e) => e.processBar(bar(0, 50_000, 50_200, 49_800, 50_000, 8)),
     (e) => void e.submit({ clientId: 'e1', pair: 'BTC/USD', side: 'buy', type: 'market', amount: 1.5, close: { type: 'stop-loss', price: 47_000 } }, H),
-    (e) => void e.submit({ clientId: 't1', pair: 'BTC/USD', side: 'sell', type: 'take-profit', amount: 1.5, price: 53_000, reduceOnly: true }, H),
+    (e) => void e.submit({ clientId: 't1', pair: 'BTC/USD', side: 'sell', type: 'take-profit', amount: 1.5, price: 53_000, reduceOnly: true }, H), // refused: the stop holds the coins
+    (e) => void e.amend('SIM-O0000002', { price: 47_500 }, H), // the attached stop, moved up
     (e) => void e.submit({ clientId: 'l1', pair: 'ETH/USD', side: 'buy', type: 'limit', amount: 2, price: 2_900 }, H),
     (e) => e.processBar(bar(1, 50_000, 51_000, 49_000, 50_500, 8)),
     (e) => e.processBar(bar(1, 3_000, 3_050, 2_850, 2_950, 50, 'ETH/USD')),
@@ -519,5 +536,149 @@ describe('fills(since)', () => {
     }
     const restored = SimEngine.restore(JSON.parse(JSON.stringify(e.snapshot())), { markets: [BTC, ETH], slippage: FLAT });
     expect(restored.fills(2 * H)).toEqual(e.fills(2 * H));
+  });
+});
+
+describe('amend (Kraken AmendOrder)', () => {
+  const accepted = (r: ReturnType<SimEngine['submit']>) => {
+    if (r.status !== 'accepted') throw new Error(`rejected: ${r.reason}`);
+    return r.order;
+  };
+
+  it('a limit buy moves in place: same id and client id, the hold follows the new price, the reason is recorded', () => {
+    const e = at(50_000, { usd: 10_000 });
+    const o = accepted(e.submit(order({ clientId: 'lb', side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }), H));
+    const r = e.amend(o.id, { price: 45_000.07 }, H + 1);
+    expect(r).toMatchObject({ status: 'amended', order: { id: o.id, clientId: 'lb', price: 45_000, amount: 0.1, status: 'open' } });
+    expect(e.balances().USD?.hold).toBeCloseTo(0.1 * 45_000 * 1.0026, 6);
+    expect(e.orderDetail(o.id)).toMatchObject({ amendedAt: H + 1, reason: expect.stringContaining('price 40000 → amount 0.1, price 45000') });
+    expect(e.orderByClientId('lb')?.id).toBe(o.id);
+  });
+
+  it.each([
+    ['a buy raised beyond the free USD', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, { amount: 0.3 }, 'INSUFFICIENT_FUNDS'],
+    ['a buy limit raised beyond the free USD', { side: 'buy', type: 'limit', amount: 0.2, price: 40_000 }, { price: 49_900 }, 'INSUFFICIENT_FUNDS'],
+    ['a sell raised beyond the coins held', { side: 'sell', type: 'stop-loss', amount: 1, price: 45_000 }, { amount: 1.5 }, 'INSUFFICIENT_FUNDS'],
+    ['an amount under ordermin', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, { amount: 0.00004 }, 'BELOW_EXCHANGE_MINIMUM'],
+    ['a price that rounds to zero', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, { price: 0.01 }, 'BELOW_EXCHANGE_MINIMUM'],
+    ['a price under costmin', { side: 'buy', type: 'limit', amount: 0.0001, price: 40_000 }, { price: 4_000 }, 'BELOW_EXCHANGE_MINIMUM'],
+    ['nothing to change', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, {}, 'INVALID_ORDER'],
+    ['a negative amount', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, { amount: -1 }, 'INVALID_ORDER'],
+    ['price2 on a plain limit', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, { price2: 39_000 }, 'INVALID_ORDER'],
+    ['price2 on a plain stop-loss', { side: 'sell', type: 'stop-loss', amount: 1, price: 45_000 }, { price2: 44_000 }, 'INVALID_ORDER'],
+    ['a post-only limit moved to take', { side: 'buy', type: 'limit', amount: 0.1, price: 40_000, postOnly: true }, { price: 50_100 }, 'POST_ONLY_WOULD_TAKE'],
+  ] as const)('%s → %4$s, nothing changes', (_label, req, change, code) => {
+    const e = at(50_000, { usd: 10_000, btc: 1 });
+    const o = accepted(e.submit(order(req), H));
+    const before = e.snapshot();
+    expect(e.amend(o.id, change, H)).toMatchObject({ status: 'rejected', code });
+    expect(e.snapshot()).toEqual(before);
+  });
+
+  it('only open orders: unknown, filled and cancelled ones are refused; a market order does not rest', () => {
+    const e = at(50_000, { usd: 1e8, config: { slippage: { ...FLAT, maxVolumeShare: 0.1 } } });
+    expect(e.amend('SIM-O9999999', { price: 1 }, H)).toMatchObject({ status: 'rejected', code: 'UNKNOWN_ORDER' });
+    const filled = accepted(e.submit(order({ side: 'buy', type: 'market', amount: 1 }), H));
+    expect(e.amend(filled.id, { amount: 2 }, H)).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_OPEN' });
+    const l = accepted(e.submit(order({ side: 'buy', type: 'limit', amount: 1, price: 40_000 }), H));
+    e.cancel(l.id, H);
+    expect(e.amend(l.id, { price: 41_000 }, H)).toMatchObject({ status: 'rejected', code: 'ORDER_NOT_OPEN' });
+    const big = accepted(e.submit(order({ side: 'buy', type: 'market', amount: 500 }), H)); // 100 fills, the rest rests
+    expect(e.order(big.id)?.status).toBe('open');
+    expect(e.amend(big.id, { amount: 200 }, H)).toMatchObject({ status: 'rejected', code: 'INVALID_ORDER' });
+  });
+
+  it('an amount at or below what has filled closes the order and releases the rest of its hold', () => {
+    const e = engine({ usd: 1e6, config: { slippage: { ...FLAT, maxVolumeShare: 0.5 } } });
+    e.processBar(flatBar(0, 50_000, 4));
+    const o = accepted(e.submit(order({ side: 'buy', type: 'limit', amount: 3, price: 49_000 }), H));
+    e.processBar(bar(1, 49_500, 49_500, 48_000, 48_500, 4)); // 2 of 3 fill
+    expect(e.amend(o.id, { amount: 1.5 }, 2 * H)).toMatchObject({ status: 'amended', order: { status: 'closed', filled: 2, amount: 2 } });
+    expect(e.balances().USD?.hold).toBe(0);
+    expect(e.orderDetail(o.id)?.reason).toMatch(/≤ filled 2: closed/);
+  });
+
+  it('a partly filled order raised or lowered above its fill keeps its fills', () => {
+    const e = engine({ usd: 1e6, config: { slippage: { ...FLAT, maxVolumeShare: 0.5 } } });
+    e.processBar(flatBar(0, 50_000, 4));
+    const o = accepted(e.submit(order({ side: 'buy', type: 'limit', amount: 3, price: 49_000 }), H));
+    e.processBar(bar(1, 49_500, 49_500, 48_000, 48_500, 4));
+    expect(e.amend(o.id, { amount: 2.5 }, 2 * H)).toMatchObject({ status: 'amended', order: { status: 'open', filled: 2, amount: 2.5 } });
+    expect(e.balances().USD?.hold).toBeCloseTo(0.5 * 49_000 * 1.0026, 6);
+  });
+
+  it('rounds like a submit: amount down to the lot, a buy limit down to the tick, a trigger to the nearest tick', () => {
+    const e = at(50_000, { usd: 1e6, btc: 1 });
+    const l = accepted(e.submit(order({ side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }), H));
+    expect(e.amend(l.id, { amount: 0.123456789, price: 40_000.17 }, H)).toMatchObject({ order: { amount: 0.12345678, price: 40_000.1 } });
+    const s = accepted(e.submit(order({ side: 'sell', type: 'stop-loss', amount: 0.5, price: 45_000 }), H));
+    expect(e.amend(s.id, { price: 46_000.06 }, H)).toMatchObject({ order: { price: 46_000.1 } });
+  });
+
+  it('a moved stop triggers at its new level, not its old one; a triggered stop keeps its trigger', () => {
+    const e = at(50_000, { btc: 1 });
+    const s = accepted(e.submit(order({ clientId: 'sl', side: 'sell', type: 'stop-loss', amount: 1, price: 45_000, reduceOnly: true }), H));
+    expect(e.amend(s.id, { price: 48_000 }, H).status).toBe('amended');
+    e.processBar(bar(1, 50_000, 50_500, 47_500, 48_500));
+    expect(e.fills().map((f) => [f.clientId, f.price])).toEqual([['sl', 48_000]]);
+
+    const slow = at(50_000, { btc: 100, config: { slippage: { ...FLAT, maxVolumeShare: 0.01 } } });
+    const big = accepted(slow.submit(order({ side: 'sell', type: 'stop-loss', amount: 50, price: 49_000 }), H));
+    slow.processBar(bar(1, 50_000, 50_000, 48_000, 48_500, 1_000)); // triggers, 10 of 50 fill
+    expect(slow.order(big.id)).toMatchObject({ status: 'open', filled: 10 });
+    expect(slow.amend(big.id, { price: 47_000 }, 2 * H)).toMatchObject({ status: 'rejected', code: 'INVALID_ORDER' });
+    expect(slow.amend(big.id, { amount: 20 }, 2 * H)).toMatchObject({ status: 'amended', order: { amount: 20, filled: 10 } });
+  });
+
+  it('a stop-loss-limit: price moves the trigger, price2 the limit', () => {
+    const e = at(50_000, { btc: 1 });
+    const o = accepted(e.submit(order({ side: 'sell', type: 'stop-loss-limit', amount: 1, price: 48_000, price2: 47_800 }), H));
+    expect(e.amend(o.id, { price: 48_500, price2: 48_300 }, H).status).toBe('amended');
+    expect(e.orderDetail(o.id)).toMatchObject({ price: 48_500, price2: 48_300 });
+  });
+
+  it('a price the market already reaches executes at once: a limit moved through the ask, a stop moved through the last price', () => {
+    const e = at(50_000, { usd: 1e6, btc: 1 });
+    const l = accepted(e.submit(order({ clientId: 'lb', side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }), H));
+    expect(e.amend(l.id, { price: 50_100 }, H)).toMatchObject({ status: 'amended', order: { status: 'closed', filled: 0.1 } });
+    expect(e.fills().at(-1)).toMatchObject({ clientId: 'lb', liquidity: 'taker' });
+    const s = accepted(e.submit(order({ clientId: 'sl', side: 'sell', type: 'stop-loss', amount: 1, price: 45_000 }), H));
+    expect(e.amend(s.id, { price: 50_000 }, H)).toMatchObject({ status: 'amended', order: { status: 'closed', filled: 1 } });
+  });
+
+  it('no look-ahead: an order amended during a bar matches from the next bar on', () => {
+    const e = at(50_000);
+    const l = accepted(e.submit(order({ side: 'buy', type: 'limit', amount: 1, price: 40_000 }), H));
+    e.amend(l.id, { price: 49_000 }, H + 10 * 60_000);
+    e.processBar(bar(1, 50_000, 50_000, 48_000, 49_500)); // opened before the amend
+    expect(e.fills()).toEqual([]);
+    e.processBar(bar(2, 49_500, 49_500, 48_500, 49_000));
+    expect(e.fills()).toMatchObject([{ price: 49_000 }]);
+  });
+
+  it('an attached stop amended keeps its parent link and grows from its amended size as the entry fills more', () => {
+    const e = engine({ usd: 1e6, config: { slippage: { ...FLAT, maxVolumeShare: 0.1 } } });
+    e.processBar(flatBar(0, 50_000, 10)); // 1 BTC per bar
+    const entry = accepted(e.submit(order({ clientId: 'entry', side: 'buy', type: 'market', amount: 1.5, close: { type: 'stop-loss', price: 45_000 } }), H));
+    const child = e.openOrders().find((o) => o.type === 'stop-loss')!;
+    expect(e.amend(child.id, { price: 47_000, amount: 0.8 }, H)).toMatchObject({ status: 'amended', order: { id: child.id, price: 47_000, amount: 0.8 } });
+    expect(e.orderDetail(child.id)).toMatchObject({ parentId: entry.id, reduceOnly: true });
+    expect(e.orderDetail(entry.id)?.childId).toBe(child.id);
+    e.processBar(flatBar(1, 50_000, 10)); // the entry's last 0.5 fills
+    expect(e.order(child.id)).toMatchObject({ amount: 1.3, price: 47_000 });
+    expect(e.balances().BTC).toMatchObject({ total: 1.5, hold: 1.3, free: expect.closeTo(0.2, 12) });
+  });
+
+  it.each([
+    ['cancel_only', 'sell', 'MARKET_NOT_TRADABLE'],
+    ['reduce_only', 'buy', 'MARKET_NOT_TRADABLE'],
+    ['reduce_only', 'sell', null],
+  ] as const)('on a %s market a %s amend: %s', (status, side, code) => {
+    const e = at(50_000, { usd: 1e6, btc: 1 });
+    const o = accepted(e.submit(order({ side, type: 'limit', amount: 0.5, price: side === 'buy' ? 40_000 : 60_000 }), H));
+    const restricted = SimEngine.restore(e.snapshot(), { markets: [{ ...BTC, status }, ETH], slippage: FLAT });
+    const r = restricted.amend(o.id, { price: side === 'buy' ? 41_000 : 61_000 }, H);
+    if (code === null) expect(r.status).toBe('amended');
+    else expect(r).toMatchObject({ status: 'rejected', code });
   });
 });

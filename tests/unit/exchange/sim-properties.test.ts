@@ -39,7 +39,14 @@ const submitAction = fc.record({
   reuseClientId: fc.boolean(),
 });
 const cancelAction = fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() });
-const action = fc.oneof({ arbitrary: barAction, weight: 6 }, { arbitrary: submitAction, weight: 6 }, { arbitrary: cancelAction, weight: 1 });
+/** An amend of some open order: a new total (a share of it, up to twice), a price moved by a share, or both. */
+const amendAction = fc.record({
+  kind: fc.constant('amend' as const),
+  pick: fc.nat(),
+  amount: fc.option(fc.double({ min: 0.05, max: 2, noNaN: true })),
+  price: fc.option(fc.double({ min: -0.05, max: 0.05, noNaN: true })),
+});
+const action = fc.oneof({ arbitrary: barAction, weight: 6 }, { arbitrary: submitAction, weight: 6 }, { arbitrary: cancelAction, weight: 1 }, { arbitrary: amendAction, weight: 2 });
 
 type Action = typeof action extends fc.Arbitrary<infer A> ? A : never;
 
@@ -85,6 +92,8 @@ function run(actions: Action[]): SimEngine {
         postOnly: a.postOnly && a.type === 'limit',
         close: a.close === null ? undefined : { type: a.close.type, price: p * (a.close.type === 'stop-loss' ? 1 - a.close.offset : 1 + a.close.offset) },
       }, now);
+    } else if (a.kind === 'amend') {
+      amendSome(e, a, now);
     } else {
       const open = e.openOrders();
       const o = open[a.pick % Math.max(1, open.length)];
@@ -94,6 +103,32 @@ function run(actions: Action[]): SimEngine {
   }
   return e;
 }
+
+/**
+ * Amends the picked open order and checks what an amend promises: a refusal changes nothing; an
+ * accepted one keeps the order's id, client id, fills and parent link and applies the change.
+ */
+function amendSome(e: SimEngine, a: { pick: number; amount: number | null; price: number | null }, now: number): void {
+  const open = e.openOrders();
+  const o = open[a.pick % Math.max(1, open.length)];
+  if (o === undefined) return;
+  const detail = e.orderDetail(o.id)!;
+  const change = {
+    ...(a.amount === null ? {} : { amount: o.amount * a.amount }),
+    ...(a.price === null || o.price === null || detail.triggered ? {} : { price: o.price * (1 + a.price) }),
+  };
+  const before = e.snapshot();
+  const r = e.amend(o.id, change, now);
+  if (r.status === 'rejected') {
+    check(JSON.stringify(e.snapshot()) === JSON.stringify(before), `a refused amend (${r.code}) changed nothing`);
+    return;
+  }
+  amends.accepted++;
+  const after = e.orderDetail(o.id)!;
+  check(after.id === o.id && after.clientId === o.clientId && after.parentId === detail.parentId, 'an amend keeps id, client id and parent link');
+  check(after.filled >= detail.filled, 'an amend keeps the fills');
+}
+const amends = { accepted: 0 };
 
 function flatBar(pair: string, i: number, p: number): Candle {
   return { pair, interval: 3600, openTime: i * H, open: p, high: p, low: p, close: p, volume: 100 };
@@ -135,6 +170,14 @@ function checkInvariants(e: SimEngine): void {
     check(o.filled === roundNearest(filled, 8), `order ${o.id} filled ${o.filled} = Σ its fills ${filled}`);
     check(o.filled < o.amount, `open order ${o.id} is not fully filled`);
   }
+  // Kraken's holds: every open sell holds its own remainder, none shares another's; together they never exceed the coins.
+  for (const spec of MARKETS) {
+    const sells = e.openOrders().filter((o) => o.pair === spec.symbol && o.side === 'sell');
+    const held = sells.reduce((s, o) => s + roundNearest(o.amount - o.filled, spec.amountPrecision), 0);
+    const b = bal[spec.base] ?? { total: 0, hold: 0, free: 0 };
+    check(near(b.hold, held), `${spec.base} hold ${b.hold} = Σ open sells' remainders ${held}`);
+    check(held <= b.total + 1e-9, `open ${spec.base} sells ${held} ≤ held ${b.total}`);
+  }
 }
 
 describe('SimEngine properties', () => {
@@ -154,15 +197,19 @@ describe('SimEngine properties', () => {
     );
     // The generator really reaches the interesting paths (otherwise the property proves little).
     for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(10);
+    expect(amends.accepted).toBeGreaterThan(10);
   });
 
-  it('exits never cover more than the position: a filled stop or take-profit cuts its siblings back', () => {
+  it('exits hold like Kraken: a sell for coins another open order holds is refused, and an amend is the way to move or resize a stop', () => {
     const step = fc.oneof(
-      fc.record({ kind: fc.constant('entry' as const), value: fc.double({ min: 50, max: 4_000, noNaN: true }), sl: fc.double({ min: 0.005, max: 0.05, noNaN: true }), tp: fc.option(fc.double({ min: 0.005, max: 0.05, noNaN: true }), { freq: 4 }) }),
-      fc.record({ kind: fc.constant('exit' as const), share: fc.double({ min: 0.05, max: 1, noNaN: true }) }),
+      fc.record({ kind: fc.constant('entry' as const), value: fc.double({ min: 50, max: 4_000, noNaN: true }), sl: fc.double({ min: 0.005, max: 0.05, noNaN: true }) }),
+      // A second protective order (stop or take-profit) or an exit for a share of the position: refused when it needs held coins.
+      fc.record({ kind: fc.constant('sell' as const), type: fc.constantFrom('stop-loss' as const, 'take-profit' as const, 'market' as const), share: fc.double({ min: 0.05, max: 1, noNaN: true }), offset: fc.double({ min: 0.005, max: 0.05, noNaN: true }) }),
+      // Move (and maybe resize) a resting stop, the way the cycle protects without a gap.
+      fc.record({ kind: fc.constant('move' as const), pick: fc.nat(), up: fc.double({ min: -0.02, max: 0.03, noNaN: true }), share: fc.option(fc.double({ min: 0.1, max: 1.5, noNaN: true })) }),
       barAction.map((b) => ({ ...b, pair: 0 })),
     );
-    let cuts = 0;
+    const seen = { refused: 0, accepted: 0, moved: 0 };
     fc.assert(
       fc.property(fc.array(step, { minLength: 5, maxLength: 60, size: 'max' }), (steps) => {
         const spec = MARKETS[0] as (typeof MARKETS)[number];
@@ -173,14 +220,30 @@ describe('SimEngine properties', () => {
         e.processBar(flatBar(spec.symbol, 0, px));
         for (const s of steps) {
           if (s.kind === 'entry') {
-            const amount = s.value / px;
-            const r = e.submit({ clientId: `e${n++}`, pair: spec.symbol, side: 'buy', type: 'market', amount, close: { type: 'stop-loss', price: px * (1 - s.sl) } }, now);
-            if (r.status === 'accepted' && s.tp !== null) {
-              e.submit({ clientId: `t${n++}`, pair: spec.symbol, side: 'sell', type: 'take-profit', amount: r.order.filled, price: px * (1 + s.tp), reduceOnly: true }, now);
-            }
-          } else if (s.kind === 'exit') {
-            const held = e.balances().BTC?.total ?? 0;
-            if (held * s.share * px > 1) e.submit({ clientId: `x${n++}`, pair: spec.symbol, side: 'sell', type: 'market', amount: held * s.share, reduceOnly: true }, now);
+            e.submit({ clientId: `e${n++}`, pair: spec.symbol, side: 'buy', type: 'market', amount: s.value / px, close: { type: 'stop-loss', price: px * (1 - s.sl) } }, now);
+          } else if (s.kind === 'sell') {
+            const b = e.balances().BTC ?? { total: 0, hold: 0, free: 0 };
+            const amount = roundNearest(b.total * s.share, spec.amountPrecision);
+            if (amount * px < 1 || amount < spec.minAmount) continue;
+            const price = s.type === 'market' ? undefined : px * (s.type === 'stop-loss' ? 1 - s.offset : 1 + s.offset);
+            const r = e.submit({ clientId: `s${n++}`, pair: spec.symbol, side: 'sell', type: s.type, amount, price, reduceOnly: true }, now);
+            // Exactly Kraken's rule: accepted if and only if the free coins cover it.
+            check((r.status === 'accepted') === (amount <= b.free + 1e-9), `sell ${amount} with ${b.free} free: ${r.status}${r.status === 'rejected' ? ` ${r.code}` : ''}`);
+            if (r.status === 'rejected') check(r.code === 'INSUFFICIENT_FUNDS', `refused for funds, got ${r.code}`);
+            seen[r.status === 'accepted' ? 'accepted' : 'refused']++;
+          } else if (s.kind === 'move') {
+            const stops = e.openOrders().filter((o) => o.type === 'stop-loss');
+            const o = stops[s.pick % Math.max(1, stops.length)];
+            if (o === undefined || e.orderDetail(o.id)!.triggered) continue;
+            const free = e.balances().BTC?.free ?? 0;
+            const rest = o.amount - o.filled;
+            const change = { price: Math.min(px * 0.999, (o.price as number) * (1 + s.up)), ...(s.share === null ? {} : { amount: o.filled + rest * s.share }) };
+            const r = e.amend(o.id, change, now);
+            const grows = s.share !== null && rest * s.share - rest > free + 1e-9;
+            if (r.status === 'amended') {
+              seen.moved++;
+              check(!grows, `an amend growing a stop by ${rest * (s.share ?? 1) - rest} beyond ${free} free was accepted`);
+            } else check(grows || r.code === 'BELOW_EXCHANGE_MINIMUM', `a stop move within the free coins was refused: ${r.code} ${r.reason}`);
           } else {
             const open = px * (1 + s.gap);
             const close = open * (1 + s.move);
@@ -189,17 +252,11 @@ describe('SimEngine properties', () => {
             now += H;
           }
           checkInvariants(e);
-          const held = e.balances().BTC?.total ?? 0;
-          for (const kind of ['stop-loss', 'take-profit', 'market']) {
-            const covered = e.openOrders().filter((o) => o.side === 'sell' && o.type === kind).reduce((t, o) => t + o.amount - o.filled, 0);
-            check(covered <= held + 1e-9, `open ${kind} sells ${covered} ≤ held ${held}`);
-          }
         }
-        cuts += Object.values(e.snapshot().orders).filter((o) => o.reason?.startsWith('position reduced') === true).length;
       }),
       { numRuns: 200 },
     );
-    expect(cuts).toBeGreaterThan(10);
+    for (const [k, v] of Object.entries(seen)) expect(v, k).toBeGreaterThan(10);
   });
 
   it('restoring a JSON snapshot at any point gives the same end state as never restarting', () => {
@@ -217,6 +274,11 @@ describe('SimEngine properties', () => {
             price2: s.type.endsWith('-limit') ? p * (1 + s.offset) * (1 + s.offset2) : undefined,
             reduceOnly: s.reduceOnly,
           }, H));
+          // Some of them amended in place (the amend time must survive the restart too).
+          if (k % 2 === 1) steps.push((e) => {
+            const o = e.orderByClientId(`r${k}`);
+            if (o?.status === 'open' && o.type !== 'market') void e.amend(o.id, { amount: o.amount * 0.9, ...(o.price === null ? {} : { price: o.price * 0.99 }) }, H + 1);
+          });
           const b = bars[k % bars.length] as (typeof bars)[number];
           const open = p * (1 + b.gap);
           const close = open * (1 + b.move);

@@ -22,6 +22,8 @@ const contextArb = fc
     state: fc.constantFrom<TradingStateName>('ACTIVE', 'ACTIVE', 'ACTIVE', 'REDUCING', 'HALTED'),
     prices: fc.tuple(price, price, price, uniform(0.98, 1.02)),
     shares: fc.tuple(share, share, share, share),
+    /** Resting (open) buy orders per pair, as a share of equity: committed exposure next to the held one. */
+    restingShares: fc.tuple(share, share, share, share),
     baseFree: fc.tuple(uniform(0, 1), uniform(0, 1), uniform(0, 1), uniform(0, 1)),
     pairCap: uniform(0.01, 0.5),
     groupExtra: uniform(0, 0.5),
@@ -32,6 +34,7 @@ const contextArb = fc
   .map((r): RiskContext => {
     const prices: Record<string, number> = {};
     const positions: RiskContext['positions'] = {};
+    const resting: Record<string, number> = {};
     const freeUsd = r.freeShare * r.equity;
     const balances: RiskContext['balances'] = { USD: { total: freeUsd, hold: 0, free: freeUsd } };
     PAIRS.forEach((p, i) => {
@@ -40,12 +43,14 @@ const contextArb = fc
       const free = q * r.baseFree[i]!;
       balances[BASE[p]!] = { total: q, hold: q - free, free };
       if (q > 0) (positions as Record<string, RiskContext['positions'][string]>)[p] = { qty: q, avgPrice: prices[p]!, markPrice: prices[p]! };
+      if (r.restingShares[i]! > 0) resting[p] = r.restingShares[i]! * r.equity;
     });
     return {
       settings: settings({ maxPairExposure: r.pairCap, maxGroupExposure: Math.min(1, r.pairCap + r.groupExtra), reduceToFit: r.reduceToFit }),
       tradingState: r.state,
       balances,
       positions,
+      resting,
       prices,
       equity: r.equity,
       markets: MARKETS,
@@ -95,7 +100,7 @@ function toIntent(r: IntentShape, ctx: RiskContext): OrderIntent {
 }
 
 /** Re-derives every limit from the inputs, independently of check.ts's bookkeeping. */
-const seen = { riskyBuys: 0, reduced: 0, sells: 0 };
+const seen = { riskyBuys: 0, reduced: 0, sells: 0, withResting: 0 };
 
 function assertWithinLimits(i: OrderIntent, c: RiskContext): void {
   const v = checkOrder(i, c);
@@ -129,14 +134,17 @@ function assertWithinLimits(i: OrderIntent, c: RiskContext): void {
   expect(c.tradingState).toBe('ACTIVE');
   seen.riskyBuys++;
   const expPrice = Math.max(mark, ref);
-  const pos = c.positions[o.pair];
-  const pairNow = pos ? pos.qty * pos.markPrice : 0;
+  // Held + resting + new never exceeds a cap (resting buys are committed exposure).
+  const committed = (p: string) => (c.positions[p] ? c.positions[p]!.qty * c.positions[p]!.markPrice : 0) + (c.resting[p] ?? 0);
+  const pairNow = committed(o.pair);
   expect(pairNow + o.amount * expPrice).toBeLessThanOrEqual(c.settings.maxPairExposure * c.equity);
   let groupNow = 0;
-  for (const p of Object.keys(c.positions)) {
-    if (p === o.pair || (c.groupOf[p] !== undefined && c.groupOf[p] === c.groupOf[o.pair])) groupNow += c.positions[p]!.qty * c.positions[p]!.markPrice;
+  for (const p of new Set([...Object.keys(c.positions), ...Object.keys(c.resting)])) {
+    if (c.markets[p]!.stablecoin) continue;
+    if (p === o.pair || (c.groupOf[p] !== undefined && c.groupOf[p] === c.groupOf[o.pair])) groupNow += committed(p);
   }
   expect(groupNow + o.amount * expPrice).toBeLessThanOrEqual(c.settings.maxGroupExposure * c.equity);
+  if (c.resting[o.pair] !== undefined || Object.keys(c.resting).some((p) => c.groupOf[p] === c.groupOf[o.pair])) seen.withResting++;
   if (i.kind === 'entry') expect(o.close?.price).toBeLessThan(ref);
 }
 
@@ -152,6 +160,7 @@ describe('checkOrder properties', () => {
     expect(seen.riskyBuys).toBeGreaterThan(30);
     expect(seen.reduced).toBeGreaterThan(20);
     expect(seen.sells).toBeGreaterThan(50);
+    expect(seen.withResting).toBeGreaterThan(20);
   });
 
   it('a sequence of approvals, each reserved, stays within the starting free USD and caps', () => {
@@ -159,6 +168,9 @@ describe('checkOrder properties', () => {
       fc.property(contextArb, fc.array(intentArb, { minLength: 1, maxLength: 12 }), (c0, rs) => {
         let c = c0;
         let spent = 0;
+        // Committed exposure per pair, tallied here from the starting context and the approvals alone.
+        const committed: Record<string, number> = {};
+        for (const p of PAIRS) committed[p] = (c0.positions[p] ? c0.positions[p]!.qty * c0.positions[p]!.markPrice : 0) + (c0.resting[p] ?? 0);
         for (const r of rs) {
           const i = toIntent(r, c);
           assertWithinLimits(i, c);
@@ -168,6 +180,10 @@ describe('checkOrder properties', () => {
             const spec = c.markets[v.order.pair]!;
             const ref = v.order.type === 'market' ? c.prices[v.order.pair]! : v.order.price!;
             spent += buyCost(v.order.amount, ref, spec.takerFee, c.slippage[v.order.pair] ?? c.settings.defaultSlippage);
+            const before = committed[v.order.pair]!;
+            committed[v.order.pair] = before + v.order.amount * Math.max(ref, c.prices[v.order.pair]!);
+            // A buy that adds exposure leaves the pair within its cap, resting and earlier approvals included.
+            if (!spec.stablecoin) expect(committed[v.order.pair]!).toBeLessThanOrEqual(c0.settings.maxPairExposure * c0.equity * (1 + 1e-9) + 1e-9);
           }
           c = reserveApproved(c, v.order);
         }

@@ -111,3 +111,47 @@ describe('checkOrder approvals', () => {
     expect(b.ok && b.order.amount).toBeLessThan(5);
   });
 });
+
+describe('exposure counts resting buy orders (R-3)', () => {
+  // Pair cap 25k, group cap 50k (BTC and ETH one group); the fixture holds 10k of BTC.
+  const noReduce = settings({ reduceToFit: false });
+  it.each([
+    // held 10k + resting 15k = the whole 25k pair cap: nothing more
+    ['resting buys fill the pair cap', entry('BTC/USD', 0.01), { resting: { 'BTC/USD': 15_000 } }, 'EXCEEDS_PAIR_EXPOSURE'],
+    // held 10k + resting 10k + 0.2 BTC (10k) = 30k > 25k
+    ['held + resting + new over the pair cap', entry('BTC/USD', 0.2), { settings: noReduce, resting: { 'BTC/USD': 10_000 } }, 'EXCEEDS_PAIR_EXPOSURE'],
+    // BTC 10k held + ETH 24k resting + 8 ETH (20k) = 54k > 50k, while ETH alone (44k) fits a 45 % pair cap
+    ['a resting buy on a correlated pair counts for the group', entry('ETH/USD', 8), { settings: settings({ reduceToFit: false, maxPairExposure: 0.45 }), resting: { 'ETH/USD': 24_000 } }, 'EXCEEDS_CORRELATED_EXPOSURE'],
+    ['resting buys alone (nothing held) fill the pair cap', entry('SOL/USD', 10), { resting: { 'SOL/USD': 25_000 } }, 'EXCEEDS_PAIR_EXPOSURE'],
+  ] as Case[])('%s', (_name, i, over, code) => {
+    expect(checkOrder(i, ctx(over))).toMatchObject({ ok: false, code });
+  });
+
+  it.each([
+    // 25k − 10k held − 5k resting = 10k → 0.2 BTC
+    ['reduced to what held + resting leave', entry('BTC/USD', 0.4), { resting: { 'BTC/USD': 5_000 } }, 0.2],
+    // resting on an uncorrelated pair takes no room from BTC
+    ['a resting buy in another group takes no room', entry('BTC/USD', 0.3), { resting: { 'SOL/USD': 20_000 } }, 0.3],
+    // a resting stablecoin buy (the hedge) is cash, not exposure
+    ['a resting stablecoin buy is not exposure', entry('BTC/USD', 0.3), { resting: { 'USDC/USD': 50_000 }, groupOf: { 'BTC/USD': 0, 'ETH/USD': 0, 'USDC/USD': 0 } }, 0.3],
+  ] as Array<[string, OrderIntent, Partial<RiskContext>, number]>)('%s', (_name, i, over, amount) => {
+    expect(checkOrder(i, ctx(over))).toMatchObject({ ok: true, order: { amount } });
+  });
+
+  it('an approved limit buy reserves exposure as resting for later checks in the same cycle; a market buy as position', () => {
+    let c = ctx();
+    const limit = checkOrder(entry('BTC/USD', 0.2, {}, { type: 'limit', price: 49_000 }), c);
+    expect(limit).toMatchObject({ ok: true, order: { amount: 0.2 } });
+    if (!limit.ok) return;
+    c = reserveApproved(c, limit.order);
+    expect(c.resting['BTC/USD']).toBeCloseTo(0.2 * 50_000, 9); // valued at the mark, above its limit
+    expect(c.positions['BTC/USD']!.qty).toBe(0.2); // not a position until it fills
+    // 25k − 10k held − 10k resting = 5k → 0.1 BTC of a second entry
+    expect(checkOrder(entry('BTC/USD', 0.4), c)).toMatchObject({ ok: true, order: { amount: 0.1 }, adjusted: expect.stringContaining('EXCEEDS_PAIR_EXPOSURE') });
+    const market = checkOrder(entry('SOL/USD', 10), c);
+    if (!market.ok) throw new Error(market.detail);
+    const after = reserveApproved(c, market.order);
+    expect(after.positions['SOL/USD']).toMatchObject({ qty: 10 });
+    expect(after.resting['SOL/USD']).toBeUndefined();
+  });
+});

@@ -56,6 +56,7 @@ export function ctx(over: Partial<RiskContext> = {}): RiskContext {
       ETH: { total: 0, hold: 0, free: 0 },
     },
     positions: { 'BTC/USD': { qty: 0.2, avgPrice: 45_000, markPrice: 50_000 } },
+    resting: {},
     prices: PRICES,
     equity: 100_000,
     markets: MARKETS,

@@ -51,6 +51,7 @@ describe('decide', () => {
       tradingState: 'ACTIVE',
       balances: { USD: { total: 100_000, hold: 0, free: 100_000 } },
       positions: {},
+      resting: {},
       prices: { 'BTC/USD': 50_000 },
       equity: 100_000,
       markets: MARKETS,
@@ -64,7 +65,7 @@ describe('decide', () => {
     const [i] = decide(input({ trading: { ...trading, entryOrderType: 'limit', limitOffsetBps: 10 } }));
     expect(i!.order).toMatchObject({ type: 'limit', price: expect.closeTo(50_050, 9) });
     // The risk engine sends it at the tick, not a tick lower.
-    const v = checkOrder(i!, { settings: risk, tradingState: 'ACTIVE', balances: { USD: { total: 1e5, hold: 0, free: 1e5 } }, positions: {}, prices: { 'BTC/USD': 50_000 }, equity: 1e5, markets: MARKETS, groupOf: {}, slippage: {} });
+    const v = checkOrder(i!, { settings: risk, tradingState: 'ACTIVE', balances: { USD: { total: 1e5, hold: 0, free: 1e5 } }, positions: {}, resting: {}, prices: { 'BTC/USD': 50_000 }, equity: 1e5, markets: MARKETS, groupOf: {}, slippage: {} });
     expect(v).toMatchObject({ ok: true, order: { price: 50_050 } });
     expect(i!.order.close!.price).toBeCloseTo(50_050 * 0.98, 9);
   });

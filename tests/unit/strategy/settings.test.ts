@@ -11,8 +11,8 @@ describe('tradingSettingsSchema', () => {
       candleInterval: 3600,
       maxOpenPositions: 3,
       entryOrderType: 'market',
-      baseline: { fastPeriod: 12, slowPeriod: 48, trendPeriod: 200, lookback: 320 },
     });
+    expect(tradingSettingsSchema.parse({})).not.toHaveProperty('baseline');
   });
 
   it.each([
@@ -23,8 +23,8 @@ describe('tradingSettingsSchema', () => {
     ['entry threshold under 0.5', { entryThreshold: 0.4 }, 'entryThreshold must be ≥ 0.5'],
     ['an odd candle interval', { candleInterval: 7200 }, 'candleInterval must be one of'],
     ['zero max positions', { maxOpenPositions: 0 }, 'maxOpenPositions must be ≥ 1'],
-    ['fast EMA not faster than slow', { baseline: { fastPeriod: 50, slowPeriod: 48, trendPeriod: 200, atrPeriod: 14, volWindow: 48, maxAtrPct: 0.05, gain: 1.5, lookback: 320 } }, 'fastPeriod must be < baseline.slowPeriod'],
-    ['lookback shorter than the trend MA', { baseline: { fastPeriod: 12, slowPeriod: 48, trendPeriod: 200, atrPeriod: 14, volWindow: 48, maxAtrPct: 0.05, gain: 1.5, lookback: 100 } }, 'lookback must cover'],
+    // Scoring computes one baseline signal per pair for all accounts: per-account parameters could never apply.
+    ['per-account baseline parameters', { baseline: { fastPeriod: 12, slowPeriod: 48, trendPeriod: 200, atrPeriod: 14, volWindow: 48, maxAtrPct: 0.05, gain: 1.5, lookback: 320 } }, 'Unrecognized key: "baseline"'],
     ['unknown field', { entryThreshhold: 0.7 }, 'Unrecognized key'],
   ])('rejects %s', (_name, input, message) => {
     const r = tradingSettingsSchema.safeParse(input);
