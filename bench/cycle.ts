@@ -1,43 +1,71 @@
 /**
- * One trading cycle through the queues, as deployed: `score` → `order-<account>` × N → `hedge` × N,
- * each a real job function (createJobFunction) consumed by the real dispatcher (startDispatcher +
- * inProcessInvoker), on PostgreSQL with the persisted SimBroker. Two sizes: 3 accounts × 3 pairs and
- * 100 accounts × 10 pairs. Candles: the repository's real Kraken 1h BTC/ETH/SOL; the other USD pairs
- * (the repository has no data for them) are those series rescaled to each pair's price level,
- * USDC/USD flat at its peg — inserted into the store as `tick` would. One bar runs first as warm-up
- * (JIT, connection pools, first positions); the figure is the next bar, from the `score` enqueue to
- * the last hedge job's `completed` event.
+ * One trading cycle through the queues, as the embedded runtime runs it: a `score` job, which enqueues
+ * one `order` job per account on the one `order` queue; the dispatcher (startDispatcher) invokes
+ * `order-<account>` of each job in-process through the embedded gateway (createGateway: order functions
+ * built on first use), on PostgreSQL with the persisted SimBroker. The hedge is a phase of the order
+ * job (no hedge jobs). Two sizes: 3 accounts × 3 pairs and 100 accounts × 10 pairs.
+ *
+ * Candles: the repository's real Kraken 1h BTC/ETH/SOL; the other USD pairs (the repository has no
+ * data for them) are those series rescaled to each pair's price level, USDC/USD flat at its peg —
+ * inserted into the store as `tick` would. One bar runs first as warm-up (JIT, connection pools,
+ * order apps, first positions); the figure is the next bar, from the `score` enqueue to the last
+ * order job's `completed` event. The wall clock is the system's plus an offset that puts "now" just
+ * after each bar's close, as live (order jobs act only on the newest closed bar).
  *
  * Services: PostgreSQL from TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres,
- * else an embedded PostgreSQL (bench/support.ts); a fresh database per size, dropped at the end. Queues:
- * BullMQ on Redis when REDIS_URL is set, else BullMQ on PostgreSQL (the runtime's choice).
+ * else an embedded PostgreSQL (bench/support.ts); a fresh database per size, dropped at the end.
+ * Queues: BullMQ on Redis when REDIS_URL is set, else BullMQ on PostgreSQL (the runtime's choice), in
+ * a namespace of their own (removed at the end). BENCH_ORDER_CONCURRENCY overrides the dispatcher's
+ * order-queue concurrency (default: the runtime's). BENCH_CPU_PROFILE=<file> writes a CPU profile
+ * (.cpuprofile: Chrome DevTools, speedscope) of the large case's measured cycle only.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import type { Job, Worker } from 'bullmq';
 import pg from 'pg';
 import { createAccount, type Account } from '../lib/accounts/accounts.ts';
 import { latestSettings, putSettings, seedAccount } from '../lib/accounts/settings.ts';
-import { systemClock } from '../lib/clock.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { openDatabase, type Database } from '../lib/db/client.ts';
 import { withAccount } from '../lib/db/scope.ts';
 import type { Candle } from '../lib/market/candle.ts';
 import { readCandlesCsv } from '../lib/market/csv.ts';
 import { upsertCandles } from '../lib/market/store.ts';
 import { openQueueClient, type QueueClient } from '../lib/queue/client.ts';
-import { inProcessInvoker, startDispatcher } from '../lib/queue/dispatcher.ts';
+import { DEFAULT_CONCURRENCY, inProcessInvoker, startDispatcher } from '../lib/queue/dispatcher.ts';
 import { jobId } from '../lib/queue/jobs.ts';
-import { createApp as hedgeApp } from '../functions/hedge/handler.ts';
-import { createApp as orderApp } from '../functions/order/handler.ts';
-import { createApp as scoreApp } from '../functions/score/handler.ts';
+import { createGateway } from '../bin/gateway.ts';
 import { testContext } from '../tests/helpers/context.ts';
 import { withFreshDatabase } from './support.ts';
 
 const HOUR = 3_600_000;
 const WARMUP_BARS = 420;
 const FIRST_BAR = Date.parse('2022-05-05T00:00:00Z'); // warm-up cycle; the measured one is the next bar
-const TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = 120_000;
 const LARGE_ACCOUNTS = 100;
+const TARGET_REDIS_MS = 5000;
+const ORDER_CONCURRENCY = process.env.BENCH_ORDER_CONCURRENCY ? Number(process.env.BENCH_ORDER_CONCURRENCY) : DEFAULT_CONCURRENCY.order;
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
+
+/** Runs `fn` under the V8 CPU profiler and writes the profile to `file` (nothing when `file` is unset). */
+async function profiled<T>(file: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!file) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`    CPU profile of the measured cycle: ${file}`);
+  }
+}
 
 /** Ten Kraken USD pairs: the three real series and seven derived from them (pair → [source, price scale]). */
 const PAIRS: Record<string, [string, number]> = {
@@ -72,14 +100,19 @@ function loadCandles(): Record<string, Candle[]> {
 }
 const round = (x: number): number => Number(x.toPrecision(8));
 
-async function spareConnections(admin: string): Promise<number> {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    const r = await c.query(`select current_setting('max_connections')::int - (select count(*) from pg_stat_activity)::int as n`);
-    return r.rows[0].n as number;
-  } finally {
-    await c.end();
+/** System time plus an offset the bench moves forward (an hour per bar); it never goes backwards. */
+class BenchWallClock implements Clock {
+  private offset: number | null = null; // none yet: the system's time
+  private last = -Infinity;
+  /** From now on, `now()` reads `t` (the first jump may go back to the data's years) and runs on at real speed. */
+  jumpTo(t: number): void {
+    const offset = t - Date.now();
+    if (this.offset === null) this.last = -Infinity;
+    this.offset = this.offset === null ? offset : Math.max(this.offset, offset);
+  }
+  now(): number {
+    this.last = Math.max(this.last, Date.now() + (this.offset ?? 0));
+    return this.last;
   }
 }
 
@@ -90,28 +123,28 @@ interface Figures {
   fills: number;
 }
 
-async function runCase(databaseUrl: string, accountsN: number, pairs: string[], candles: Record<string, Candle[]>): Promise<Figures> {
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+
+async function runCase(databaseUrl: string, accountsN: number, pairs: string[], candles: Record<string, Candle[]>, profile?: string): Promise<Figures> {
   let db: Database | null = null;
   let queue: QueueClient | null = null;
   let workers: Worker[] = [];
-  const tag = randomBytes(3).toString('hex'); // queue names unique to this run on a shared Redis
-  const cleanups: Array<() => Promise<void>> = [];
+  const namespace = `bench_${randomBytes(4).toString('hex')}`; // the fixed queue names, in a namespace of this run
   try {
     // The drop at the end terminates this database's sessions: an idle connection closing then is expected.
     db = await openDatabase({
       url: databaseUrl,
       driver: 'pg',
-      max: 10,
       onIdleError: (err: Error & { code?: string }) => {
         if (err.code !== '57P01') console.error(`database pool: ${err.message}`);
       },
     });
-    queue = await openQueueClient({ redisUrl: process.env.REDIS_URL || undefined, databaseUrl, onError: (err) => console.error(`queue connection error: ${err.message}`) });
+    queue = await openQueueClient({ redisUrl: process.env.REDIS_URL || undefined, databaseUrl, namespace, onError: (err) => console.error(`queue connection error: ${err.message}`) });
 
     const accounts: Account[] = [];
     for (let i = 0; i < accountsN; i++) {
       const a = await db.db.transaction(async (tx) => {
-        const acc = await createAccount(tx, { slug: `b${tag}-${i}`, name: `Bench ${i}`, kind: 'other' }, null, systemClock);
+        const acc = await createAccount(tx, { slug: `b${namespace.slice(6)}-${i}`, name: `Bench ${i}`, kind: 'other' }, null, systemClock);
         await seedAccount(tx, acc.id, null, systemClock);
         return acc;
       });
@@ -123,52 +156,51 @@ async function runCase(databaseUrl: string, accountsN: number, pairs: string[], 
     }
     for (const p of pairs) await upsertCandles(db.db, candles[p]!.filter((c) => c.openTime < FIRST_BAR), 'csv');
 
-    // `score` and `hedge` are fixed queue names: on a shared Redis a job id left by an earlier run would swallow this one's.
-    const bars = [FIRST_BAR, FIRST_BAR + HOUR];
-    const q = queue;
-    const forget = async () => {
-      for (const b of bars) {
-        await q.queue('score').remove(jobId('score', b));
-        for (const a of accounts) await q.queue('hedge').remove(jobId('hedge', a.slug, b));
-      }
-    };
-    await forget();
-    cleanups.push(async () => {
-      await forget();
-      for (const a of accounts) await q.queue(`order-${a.slug}`).obliterate({ force: true });
-    });
-    const ctx = testContext(db.db, queue, { clock: systemClock });
-    const apps = { score: scoreApp(ctx), hedge: hedgeApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    workers = startDispatcher(queue, Object.keys(apps), inProcessInvoker(apps), ctx.logger);
-    const hedgeWorker = workers[1]!;
+    const clock = new BenchWallClock();
+    const ctx = testContext(db.db, queue, { clock });
+    // As `aether start`: fixed functions up front, order-<account> built when its first job asks.
+    const gateway = createGateway(['score'], ctx);
+    workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(gateway.resolve), ctx.logger, { concurrency: { score: 1, order: ORDER_CONCURRENCY } });
+    const orderWorker = workers[1]!;
     const failures: string[] = [];
-    const completed = { score: 0, order: 0, hedge: 0 };
+    const completed = { score: 0, order: 0 };
     for (const w of workers) {
       w.on('failed', (job: Job | undefined, err: Error) => failures.push(`${job?.queueName} ${job?.id}: ${err.message}`));
-      w.on('completed', (job: Job) => void completed[job.queueName.startsWith('order-') ? 'order' : (job.queueName as 'score' | 'hedge')]++);
+      w.on('completed', (job: Job) => void completed[job.queueName as 'score' | 'order']++);
     }
 
-    const cycle = async (barTime: number): Promise<number> => {
+    const cycle = async (barTime: number): Promise<{ ms: number; jobs: Job[] }> => {
       for (const p of pairs) await upsertCandles(db!.db, candles[p]!.filter((c) => c.openTime === barTime), 'csv');
-      const want = new Set(accounts.map((a) => jobId('hedge', a.slug, barTime)));
+      clock.jumpTo(barTime + HOUR + 5_000); // five seconds after the bar closed, as `tick` would run
+      const want = new Set(accounts.map((a) => jobId('order', a.slug, barTime)));
+      const jobs: Job[] = [];
       const done = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`cycle ${new Date(barTime).toISOString()} not done in ${TIMEOUT_MS} ms: ${want.size} hedge jobs left (${JSON.stringify(completed)} done); failures: ${failures.slice(0, 3).join(' | ')}`)), TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`cycle ${new Date(barTime).toISOString()} not done in ${TIMEOUT_MS} ms: ${want.size} order jobs left (${JSON.stringify(completed)} done); failures: ${failures.slice(0, 3).join(' | ')}`)),
+          TIMEOUT_MS,
+        );
         const onDone = (job: Job) => {
-          if (!want.delete(job.id ?? '') || want.size) return;
+          if (!want.delete(job.id ?? '')) return;
+          jobs.push(job);
+          if (want.size) return;
           clearTimeout(timer);
-          hedgeWorker.off('completed', onDone);
+          orderWorker.off('completed', onDone);
           resolve();
         };
-        hedgeWorker.on('completed', onDone);
+        orderWorker.on('completed', onDone);
       });
       const t0 = performance.now();
       await queue!.enqueue('score', { barTime, pairs }, { jobId: jobId('score', barTime) });
       await done;
-      return performance.now() - t0;
+      return { ms: performance.now() - t0, jobs };
     };
 
     const warm = await cycle(FIRST_BAR);
-    const ms = await cycle(FIRST_BAR + HOUR);
+    const measured = await profiled(profile, () => cycle(FIRST_BAR + HOUR));
+    const score = await queue.queue('score').getJob(jobId('score', FIRST_BAR + HOUR));
+    const run = measured.jobs.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)).sort((a, b) => a - b);
+    const firstStart = Math.min(...measured.jobs.map((j) => j.processedOn ?? Infinity));
+    const lastEnd = Math.max(...measured.jobs.map((j) => j.finishedOn ?? 0));
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
     const counts = await (async () => {
@@ -181,11 +213,26 @@ async function runCase(databaseUrl: string, accountsN: number, pairs: string[], 
       }
     })();
     if (failures.length) console.log(`  ${failures.length} job attempts failed, e.g. ${failures[0]}`);
-    console.log(`  ${accountsN} accounts × ${pairs.length} pairs: warm-up cycle ${warm.toFixed(0)} ms, measured cycle ${ms.toFixed(0)} ms (${counts.orders} orders, ${counts.fills} fills in all)`);
-    return { ms, backend: queue.backend, ...counts };
+    // What the measured cycle's order jobs did (their answers): traded (orders sent) or skipped, and why.
+    const outcomes = new Map<string, number>();
+    let sent = 0;
+    for (const j of measured.jobs) {
+      const r = (j.returnvalue ?? {}) as { skipped?: string; state?: string; sent?: number };
+      const k = r.skipped ? `skipped (${r.skipped})` : (r.state ?? 'answered');
+      outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+      sent += r.sent ?? 0;
+    }
+    console.log(
+      `  ${accountsN} accounts × ${pairs.length} pairs: warm-up cycle ${warm.ms.toFixed(0)} ms, measured cycle ${measured.ms.toFixed(0)} ms (${counts.orders} orders, ${counts.fills} fills in all)`,
+    );
+    console.log(`    measured order jobs: ${[...outcomes].map(([k, n]) => `${n} ${k}`).join(', ')}; ${sent} orders sent`);
+    console.log(
+      `    score job ${score?.finishedOn && score.processedOn ? score.finishedOn - score.processedOn : '?'} ms; order jobs (concurrency ${ORDER_CONCURRENCY}): first start → last done ${lastEnd - firstStart} ms, each p50 ${percentile(run, 50)} ms / p99 ${percentile(run, 99)} ms / max ${run.at(-1)} ms`,
+    );
+    return { ms: measured.ms, backend: queue.backend, ...counts };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
-    for (const c of cleanups) await c();
+    if (queue?.backend === 'redis') for (const name of ['score', 'order']) await queue.queue(name).obliterate({ force: true });
     await queue?.close();
     // BullMQ-on-PostgreSQL workers end their LISTEN connections after close() resolves: let them go before the drop.
     await new Promise((r) => setTimeout(r, 500));
@@ -194,25 +241,19 @@ async function runCase(databaseUrl: string, accountsN: number, pairs: string[], 
 }
 
 /** Each size on its own fresh database (bench/support.ts: created, migrated, dropped afterwards). */
-const onFreshDatabase = (accountsN: number, pairs: string[], candles: Record<string, Candle[]>): Promise<Figures> =>
-  withFreshDatabase((url) => runCase(url, accountsN, pairs, candles));
+const onFreshDatabase = (accountsN: number, pairs: string[], candles: Record<string, Candle[]>, profile?: string): Promise<Figures> =>
+  withFreshDatabase((url) => runCase(url, accountsN, pairs, candles, profile));
 
 async function main(): Promise<string> {
   const candles = loadCandles();
   const all = Object.keys(PAIRS);
   const backend = process.env.REDIS_URL ? 'BullMQ on Redis (REDIS_URL)' : 'BullMQ on PostgreSQL';
-  console.log(`cycle bench: score → order-<account> × N → hedge × N, queues: ${backend}`);
+  console.log(`cycle bench: score → order (one queue; order-<account> per job, hedge inside) × N, queues: ${backend}`);
   const small = await onFreshDatabase(3, all.slice(0, 3), candles);
-  // BullMQ on PostgreSQL holds a connection per queue worker plus its LISTEN, and one per producer
-  // queue: 100 order queues need ~3 × 102 connections, more than a default server's
-  // max_connections (100) — measured: it stalls on "too many clients". Say so instead of hanging.
-  const spare = small.backend === 'postgres' ? await withFreshDatabase((url) => spareConnections(url), { migrate: false }) : Infinity;
-  const need = 3 * (LARGE_ACCOUNTS + 2) + 10;
-  let large: Figures | null = null;
-  if (spare >= need) large = await onFreshDatabase(LARGE_ACCOUNTS, all, candles);
-  else console.log(`  ${LARGE_ACCOUNTS} accounts × ${all.length} pairs: not run on BullMQ on PostgreSQL — needs ~${need} connections (a worker connection and its LISTEN per queue, plus each producer), the server has ${spare} spare; set REDIS_URL`);
-  console.log(`targets: small < 1000 ms ${small.ms < 1000 ? 'met' : 'MISSED'}, large < 10000 ms ${large === null ? 'NOT MEASURED' : large.ms < 10_000 ? 'met' : 'MISSED'}`);
-  return `bench cycle: small_ms=${small.ms.toFixed(0)} large_ms=${large ? large.ms.toFixed(0) : 'na'} large_accounts=${LARGE_ACCOUNTS} large_pairs=${all.length} queue=${small.backend}`;
+  const large = await onFreshDatabase(LARGE_ACCOUNTS, all, candles, CPU_PROFILE);
+  const target = small.backend === 'redis' ? `large ≤ ${TARGET_REDIS_MS} ms ${large.ms <= TARGET_REDIS_MS ? 'met' : 'MISSED'}` : `large runnable: met (target ≤ ${TARGET_REDIS_MS} ms is for Redis)`;
+  console.log(`targets: small < 1000 ms ${small.ms < 1000 ? 'met' : 'MISSED'}, ${target}`);
+  return `bench cycle: small_ms=${small.ms.toFixed(0)} large_ms=${large.ms.toFixed(0)} large_accounts=${LARGE_ACCOUNTS} large_pairs=${all.length} queue=${small.backend} order_concurrency=${ORDER_CONCURRENCY}`;
 }
 
 console.log(await main());

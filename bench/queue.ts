@@ -1,7 +1,8 @@
 /**
  * Queue latency, enqueue → function done, on both backends: BullMQ on Redis and BullMQ on
  * PostgreSQL. A real in-process job function (createJobFunction: request ids, zod validation, the
- * error shape) is consumed by the real dispatcher (startDispatcher + inProcessInvoker). Jobs run one
+ * error shape) is consumed by the real dispatcher (startDispatcher + inProcessInvoker): `order` jobs
+ * `{ account, barTime }` on the one `order` queue, invoked on `order-<account>`. Jobs run one
  * at a time (closed loop: the next is enqueued once the previous completed), so the figures are the
  * latency an idle worker adds, not queueing behind a backlog. Per job: t0 just before `enqueue`,
  * the handler's start and finish, and the worker's `completed` event. 50 warm-up jobs are not counted.
@@ -70,7 +71,9 @@ function summarise(label: string, samples: Sample[]): { p50: number; p99: number
 }
 
 async function measure(client: QueueClient, databaseUrl: string): Promise<Sample[]> {
-  const queue = `order-bench${randomBytes(4).toString('hex')}`;
+  const queue = 'order'; // each client has a namespace of its own (see main)
+  const account = 'bench';
+  const fnName = `order-${account}`;
   const log = createLogger('silent');
   let db: Database | null = null;
   let workers: Worker[] = [];
@@ -79,7 +82,7 @@ async function measure(client: QueueClient, databaseUrl: string): Promise<Sample
     const ctx = testContext(db.db, client, { logger: log, version: 'bench' });
     // The handler records when it runs; the bench loop waits on it.
     const marks = new Map<string, { started: number; done: number }>();
-    const fn = createJobFunction(queue, 'order', ctx, async (payload, meta) => {
+    const fn = createJobFunction(fnName, 'order', ctx, async (payload, meta) => {
       const started = performance.now();
       const mark = { started, done: 0 };
       marks.set(meta.jobId, mark);
@@ -87,7 +90,7 @@ async function measure(client: QueueClient, databaseUrl: string): Promise<Sample
       mark.done = performance.now();
       return result;
     });
-    workers = startDispatcher(client, [queue], inProcessInvoker({ [queue]: fn }), log);
+    workers = startDispatcher(client, [queue], inProcessInvoker({ [fnName]: fn }), log, 4);
     const worker = workers[0]!;
     await worker.waitUntilReady();
     let pending: { id: string; resolve: (at: number) => void; reject: (err: Error) => void } | null = null;
@@ -103,7 +106,7 @@ async function measure(client: QueueClient, databaseUrl: string): Promise<Sample
       const id = `bench-${i}`;
       const completedAt = new Promise<number>((resolve, reject) => (pending = { id, resolve, reject }));
       const t0 = performance.now();
-      await client.enqueue(queue, { barTime: i }, { jobId: id });
+      await client.enqueue(queue, { account, barTime: i }, { jobId: id });
       const completed = await completedAt;
       const mark = marks.get(id);
       if (!mark) throw new Error(`job ${id} completed without running the function`);
@@ -129,11 +132,12 @@ async function main(): Promise<string> {
   try {
     const onError = (err: Error): void => console.error(`queue connection error: ${err.message}`);
 
-    const redis = await openQueueClient({ redisUrl, databaseUrl, onError });
+    const namespace = (): string => `bench_${randomBytes(4).toString('hex')}`; // off the real queues' keys
+    const redis = await openQueueClient({ redisUrl, databaseUrl, namespace: namespace(), onError });
     clients.push(redis);
     const redisFigures = summarise(`BullMQ on Redis (${redisUrl.replace(/\/\/[^@/]*@/, '//***@')})`, await measure(redis, databaseUrl));
 
-    const postgres = await openQueueClient({ databaseUrl, onError });
+    const postgres = await openQueueClient({ databaseUrl, namespace: namespace(), onError });
     clients.push(postgres);
     const pgFigures = summarise('BullMQ on PostgreSQL', await measure(postgres, databaseUrl));
 
@@ -142,7 +146,7 @@ async function main(): Promise<string> {
     // server crash can lose the last ~0.6 s of queue writes; no corruption). Not the runtime default.
     // A database-level setting (this throw-away database only), picked up by the new client's sessions.
     await adminQuery(databaseUrl, `alter database ${name} set synchronous_commit = off`);
-    const postgresAsync = await openQueueClient({ databaseUrl, onError });
+    const postgresAsync = await openQueueClient({ databaseUrl, namespace: namespace(), onError });
     clients.push(postgresAsync);
     summarise('BullMQ on PostgreSQL, synchronous_commit=off (comparison only)', await measure(postgresAsync, databaseUrl));
 

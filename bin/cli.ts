@@ -6,6 +6,7 @@ const USAGE = `usage: aether <command> [options]
   start                      run everything in one process (embedded PostgreSQL unless DATABASE_URL)
   serve <function>           serve one function on PORT (a cluster pod); needs DATABASE_URL
   dispatch                   run the queue dispatcher against GATEWAY_URL (cluster)
+  stack account <slug>       print what the cluster needs for a new account (order-<slug>, its Secret)
   migrate                    apply the database migrations
   audit verify               walk the audit hash chain; exits 1 naming the first bad row
   accounts list|create       list accounts / create one (--slug --name --kind)
@@ -16,7 +17,7 @@ const USAGE = `usage: aether <command> [options]
   bench <name>               run bench/<name>.ts (queue, …)
 `;
 
-const commands = new Set(['start', 'serve', 'dispatch', 'migrate', 'audit', 'accounts', 'users', 'config', 'kraken-emulator', 'evaluate', 'bench', 'backtest', 'backfill', 'train']);
+const commands = new Set(['start', 'serve', 'dispatch', 'stack', 'migrate', 'audit', 'accounts', 'users', 'config', 'kraken-emulator', 'evaluate', 'bench', 'backtest', 'backfill', 'train']);
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

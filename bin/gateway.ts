@@ -1,33 +1,107 @@
-import { Hono } from 'hono';
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
 import { createApp as api } from '../functions/api/handler.ts';
-import { createApp as hedge } from '../functions/hedge/handler.ts';
 import { createApp as order } from '../functions/order/handler.ts';
 import { createApp as report } from '../functions/report/handler.ts';
 import { createApp as score } from '../functions/score/handler.ts';
 import { createApp as tick } from '../functions/tick/handler.ts';
 import { createApp as train } from '../functions/train/handler.ts';
+import { findAccount } from '../lib/accounts/accounts.ts';
 import type { AppContext } from '../lib/context.ts';
 import type { AetherApp } from '../lib/http/app.ts';
-import { ORDER_FUNCTION_PREFIX } from '../lib/runtime/stack.ts';
+import type { ErrorBody } from '../lib/http/errors.ts';
+import { accountSlug, ORDER_FUNCTION_PREFIX } from '../lib/queue/jobs.ts';
 
-const factories: Record<string, (ctx: AppContext) => AetherApp> = { api, tick, score, hedge, report, train };
+const factories: Record<string, (ctx: AppContext) => AetherApp> = { api, tick, score, report, train };
+
+/** Whether `name` is a function this image can serve: a fixed one, or `order-<account>` for a valid slug. */
+export function isFunctionName(name: string): boolean {
+  if (name.startsWith(ORDER_FUNCTION_PREFIX)) return accountSlug.safeParse(name.slice(ORDER_FUNCTION_PREFIX.length)).success;
+  return Object.hasOwn(factories, name);
+}
 
 /** Builds the app of a stack.yml function by name; `order-<account>` is the order handler for that account. */
 export function functionApp(name: string, ctx: AppContext): AetherApp {
   if (name.startsWith(ORDER_FUNCTION_PREFIX)) return order(ctx, name.slice(ORDER_FUNCTION_PREFIX.length));
-  const make = factories[name];
+  const make = Object.hasOwn(factories, name) ? factories[name] : undefined;
   if (!make) throw new Error(`no function named ${name}`);
   return make(ctx);
 }
 
-/** Every function mounted at /function/<name>, like the OpenFaaS gateway. */
-export function createGateway(names: string[], ctx: AppContext): { gateway: Hono; apps: Record<string, AetherApp> } {
-  const gateway = new Hono();
-  const apps: Record<string, AetherApp> = {};
-  for (const name of names) {
-    apps[name] = functionApp(name, ctx);
-    gateway.route(`/function/${name}`, apps[name]);
-  }
-  gateway.get('/', (c) => c.redirect('/function/api/healthz'));
-  return { gateway, apps };
+export interface Gateway {
+  /** `/function/<name>/…` → that function's app with the prefix stripped, as the OpenFaaS gateway forwards. */
+  http: Hono;
+  /**
+   * The app of a function: the fixed ones, and `order-<account>` for any account in the database,
+   * built on first use and kept — an account created while running is served without a restart.
+   * Null when there is no such function (an unknown account included).
+   */
+  resolve(name: string): Promise<AetherApp | null>;
+}
+
+/**
+ * The embedded OpenFaaS gateway. `names` are built up front (stack.yml's functions); an
+ * `order-<account>` not among them is looked up in the database when first asked for. Routing is by
+ * name at request time (Hono takes no new routes once it has matched one), so a function resolved
+ * later is served like the rest.
+ */
+export function createGateway(names: readonly string[], ctx: AppContext): Gateway {
+  const apps = new Map<string, Promise<AetherApp | null>>();
+  for (const name of names) apps.set(name, Promise.resolve(functionApp(name, ctx)));
+
+  const resolve = (name: string): Promise<AetherApp | null> => {
+    const known = apps.get(name);
+    if (known) return known;
+    if (!name.startsWith(ORDER_FUNCTION_PREFIX)) return Promise.resolve(null);
+    const slug = name.slice(ORDER_FUNCTION_PREFIX.length);
+    if (!accountSlug.safeParse(slug).success) return Promise.resolve(null);
+    // One lookup (and one app) per name even when many jobs ask at once; a miss is not remembered,
+    // so the account can still be created later.
+    const pending = findAccount(ctx.db, slug).then(
+      (account) => {
+        if (account?.slug !== slug) {
+          apps.delete(name);
+          return null;
+        }
+        ctx.logger.info({ function: name }, 'order function added for an account created while running');
+        return functionApp(name, ctx);
+      },
+      (err: unknown) => {
+        apps.delete(name);
+        throw err;
+      },
+    );
+    apps.set(name, pending);
+    return pending;
+  };
+
+  const http = new Hono();
+  const forward = async (c: Context): Promise<Response> => {
+    const name = c.req.param('name') ?? '';
+    const app = await resolve(name);
+    if (!app) return notFound(c, name);
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice(`/function/${name}`.length) || '/';
+    const req = c.req.raw;
+    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body;
+    return app.fetch(new Request(url, { method: req.method, headers: req.headers, body, signal: req.signal, duplex: 'half' } as RequestInit), c.env);
+  };
+  http.all('/function/:name', forward);
+  http.all('/function/:name/*', forward);
+  http.get('/', (c) => c.redirect('/function/api/healthz'));
+  http.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
+
+  return { http, resolve };
+}
+
+const errorBody = (c: Context, code: string, message: string): ErrorBody => {
+  const incoming = c.req.header('x-request-id');
+  return { code, message, requestId: incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID() };
+};
+
+/** What a function answers for an account it does not know, in the functions' error shape. */
+function notFound(c: Context, name: string): Response {
+  return name.startsWith(ORDER_FUNCTION_PREFIX)
+    ? c.json(errorBody(c, 'ACCOUNT_NOT_FOUND', `no account ${name.slice(ORDER_FUNCTION_PREFIX.length)}: no function ${name}`), 404)
+    : c.json(errorBody(c, 'FUNCTION_NOT_FOUND', `no function named ${name}`), 404);
 }

@@ -3,14 +3,24 @@ import { parseConfig } from '../../lib/config.ts';
 import { registry } from '../../lib/http/metrics.ts';
 import { createLogger } from '../../lib/log.ts';
 import { gatewayInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
-import { functionNames, loadStack } from '../../lib/runtime/stack.ts';
+import { JOB_QUEUES } from '../../lib/queue/jobs.ts';
+import { functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
 
 /**
- * `aether dispatch`: queue workers that invoke the cluster's functions through the OpenFaaS gateway,
- * with /healthz (queue backend reachable) and /metrics (job counters and durations) on PORT.
+ * Order jobs in flight per dispatcher replica: each is an HTTP call to its account's own pod, so more
+ * than the embedded runtime (which does the work itself) — bounded because every running order job
+ * holds database connections (its account lock and its work) on the one TimescaleDB.
+ */
+const CLUSTER_ORDER_CONCURRENCY = 8;
+
+/**
+ * `aether dispatch`: queue workers that invoke the cluster's functions through the OpenFaaS gateway
+ * (an `order` job → `GATEWAY_URL/function/order-<account>` of its payload), with /healthz (queue
+ * backend reachable) and /metrics (job counters and durations) on PORT. The queues are fixed (one
+ * per job kind): a new account needs its function deployed, not a new queue or a restart here.
  */
 export async function run(argv: string[]): Promise<number> {
   if (argv.length) {
@@ -26,8 +36,10 @@ export async function run(argv: string[]): Promise<number> {
   const stop = onShutdown(logger);
   const services = await openServices(config, { logger, migrate: false });
   if (await stop.add(services.close)) return 0; // interrupted while starting
-  const names = functionNames(loadStack()).filter((n) => n !== 'api');
-  startDispatcher(services.ctx.queue, names, gatewayInvoker(config.GATEWAY_URL), logger);
+  const names = [...JOB_QUEUES];
+  // Each call is bounded by its function's exec_timeout (stack.yml): a train job may run 30 minutes.
+  // One account's order jobs still never overlap (here; across replicas, the job's account lock).
+  startDispatcher(services.ctx.queue, names, gatewayInvoker(config.GATEWAY_URL, functionTimeouts(loadStack())), logger, { concurrency: { order: CLUSTER_ORDER_CONCURRENCY } });
   const app = new Hono();
   app.get('/healthz', async (c) => {
     const ok = await services.ctx.queue.ping().then(() => true, () => false);

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { functionApp } from '../gateway.ts';
+import { functionApp, isFunctionName } from '../gateway.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
@@ -10,6 +10,10 @@ export async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || rest.length) {
     process.stderr.write('usage: aether serve <function>   (e.g. api, tick, order-company)\n');
+    return 2;
+  }
+  if (!isFunctionName(name)) {
+    process.stderr.write(`aether serve: no function named ${name} (api, tick, score, report, train, order-<account>)\n`);
     return 2;
   }
   const config = parseConfig();

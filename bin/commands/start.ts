@@ -3,8 +3,9 @@ import { issueOnboardingToken } from '../../lib/accounts/onboarding.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { gatewayInvoker, inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
+import { JOB_QUEUES, orderFunction } from '../../lib/queue/jobs.ts';
 import { registerSchedules } from '../../lib/runtime/schedules.ts';
-import { cronSchedules, functionNames, loadStack, ORDER_FUNCTION_PREFIX } from '../../lib/runtime/stack.ts';
+import { cronSchedules, functionNames, functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
 import { createGateway } from '../gateway.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
@@ -13,6 +14,8 @@ import { onShutdown } from '../shutdown.ts';
 /**
  * `aether start`: the whole platform in one process — database (embedded unless DATABASE_URL),
  * migrations, every function at /function/<name>, the queue dispatcher and stack.yml's schedules.
+ * `order-<account>` exists for every account in the database, including one created while running
+ * (the gateway builds it on first use).
  */
 export async function run(argv: string[]): Promise<number> {
   if (argv.length) {
@@ -27,17 +30,15 @@ export async function run(argv: string[]): Promise<number> {
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const { ctx } = services;
   const stack = loadStack();
-  // Order functions: one per stack.yml entry, plus any account added as data since.
-  const names = new Set(functionNames(stack));
-  for (const a of await listAccounts(ctx.db)) names.add(`${ORDER_FUNCTION_PREFIX}${a.slug}`);
-  const { gateway, apps } = createGateway([...names], ctx);
-  const invoke = config.GATEWAY_URL ? gatewayInvoker(config.GATEWAY_URL) : inProcessInvoker(apps);
-  const jobFunctions = [...names].filter((n) => n !== 'api');
-  startDispatcher(ctx.queue, jobFunctions, invoke, ctx.logger);
+  // stack.yml's functions up front; `order-<account>` of any other account when first asked for.
+  const gateway = createGateway(functionNames(stack), ctx);
+  const invoke = config.GATEWAY_URL ? gatewayInvoker(config.GATEWAY_URL, functionTimeouts(stack)) : inProcessInvoker(gateway.resolve);
+  startDispatcher(ctx.queue, JOB_QUEUES, invoke, ctx.logger);
   await registerSchedules(ctx.queue, cronSchedules(stack));
-  const { server, url } = await listen(gateway.fetch, config);
+  const { server, url } = await listen(gateway.http.fetch, config);
   if (await stop.add(() => closeServer(server))) return 0;
   const token = await issueOnboardingToken(ctx.db);
+  const names = [...new Set([...functionNames(stack), ...(await listAccounts(ctx.db)).map((a) => orderFunction(a.slug))])];
   ctx.logger.info(
     { url, mode: config.mode, database: config.mode === 'embedded' ? 'embedded PostgreSQL' : config.databaseDriver, queue: ctx.queue.backend, ms: Math.round(performance.now() - started) },
     'Aether is running',
@@ -46,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     `Aether ${ctx.version} is running at ${url}  (mode: ${config.mode}, database: ${config.mode === 'embedded' ? `embedded PostgreSQL in ${services.embedded?.dataDir ?? config.AETHER_HOME}` : config.databaseDriver}, queues: ${ctx.queue.backend})`,
     `  health:   ${url}/function/api/healthz`,
     `  API docs: ${url}/function/api/openapi.json`,
-    `  functions: ${[...names].join(', ')}`,
+    `  functions: ${names.join(', ')}  (order-<account> for every account, also one created while running)`,
   ];
   if (token) lines.push(`  first start: create the first admin with the one-time onboarding token ${token}`, `    (POST ${url}/function/api/onboarding/admin, or: aether users create --admin)`);
   process.stdout.write(lines.join('\n') + '\nPress Ctrl-C to stop.\n');

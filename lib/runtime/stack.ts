@@ -7,12 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ORDER_FUNCTION_PREFIX } from '../queue/jobs.ts';
 import { CronError, parseCron } from './cron.ts';
 
 export const CRON_TOPIC = 'cron-function';
 export const KRAKEN_SECRET_PREFIX = 'kraken-';
-/** OpenFaaS function name of the order function serving one account. */
-export const ORDER_FUNCTION_PREFIX = 'order-';
+/** OpenFaaS function name of the order function serving one account (`order-<account>`). */
+export { ORDER_FUNCTION_PREFIX };
 
 const SCALE_LABELS = ['com.openfaas.scale.min', 'com.openfaas.scale.max', 'com.openfaas.scale.target'] as const;
 
@@ -168,4 +169,71 @@ export function secretIsolationViolations(stack: Stack): string[] {
     }
   }
   return violations;
+}
+
+/** A Go-style duration of stack.yml's timeouts (`30s`, `2m`, `1h`, `500ms`) in milliseconds. */
+export function durationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new StackError(`duration "${text}" must be a whole number of ms, s, m or h`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/**
+ * How long a function may run (its `exec_timeout`), by function name; `order-<account>` without an
+ * entry of its own (an account added since the file was written) takes the order functions' value.
+ */
+export function functionTimeouts(stack: Stack, fallbackMs = 120_000): (name: string) => number {
+  const own = new Map(Object.entries(stack.functions).flatMap(([name, fn]) => {
+    const t = fn.environment?.['exec_timeout'];
+    return t ? [[name, durationMs(t)] as const] : [];
+  }));
+  const order = [...own].find(([name]) => name.startsWith(ORDER_FUNCTION_PREFIX))?.[1];
+  return (name) => own.get(name) ?? (name.startsWith(ORDER_FUNCTION_PREFIX) ? order : undefined) ?? fallbackMs;
+}
+
+/**
+ * The `order-<account>` entry for a new account, from an existing order function of the stack (same
+ * image, limits, scaling, timeouts): its own FUNCTION, AETHER_ACCOUNT, `kraken-<account>` secret and
+ * `aether/account` label, and no other account's key.
+ */
+export function orderFunctionFor(stack: Stack, account: string): StackFunction {
+  if (!dnsLabel.safeParse(`${ORDER_FUNCTION_PREFIX}${account}`).success || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(account)) {
+    throw new StackError(`account slug "${account}" must be lowercase letters, digits and dashes (at most 40)`);
+  }
+  const template = Object.entries(stack.functions).find(([name]) => name.startsWith(ORDER_FUNCTION_PREFIX))?.[1];
+  if (!template) throw new StackError('the stack has no order-<account> function to copy');
+  const fn = structuredClone(template);
+  fn.environment = { ...fn.environment, FUNCTION: `${ORDER_FUNCTION_PREFIX}${account}`, AETHER_ACCOUNT: account };
+  fn.secrets = [...(fn.secrets ?? []).filter((s) => !s.startsWith(KRAKEN_SECRET_PREFIX)), `${KRAKEN_SECRET_PREFIX}${account}`];
+  fn.labels = { ...fn.labels, 'aether/account': account };
+  return fn;
+}
+
+/** The OpenFaaS operator's Function object for a stack entry (what k8s/base/functions/<name>.yaml holds). */
+export function functionResource(name: string, fn: StackFunction, namespace = 'aether'): Record<string, unknown> {
+  const spec: Record<string, unknown> = { name, image: fn.image };
+  if (fn.readonly_root_filesystem !== undefined) spec['readOnlyRootFilesystem'] = fn.readonly_root_filesystem;
+  for (const key of ['environment', 'secrets', 'labels', 'annotations', 'requests', 'limits'] as const) {
+    if (fn[key] !== undefined) spec[key] = fn[key];
+  }
+  return {
+    apiVersion: 'openfaas.com/v1',
+    kind: 'Function',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'aether', 'app.kubernetes.io/component': 'function' },
+    },
+    spec,
+  };
+}
+
+/** The empty holder of an account's Kraken key (k8s/base/kraken-secrets.yaml): no key material. */
+export function krakenSecretResource(account: string, namespace = 'aether'): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${KRAKEN_SECRET_PREFIX}${account}`, namespace, labels: { 'app.kubernetes.io/part-of': 'aether', 'aether/account': account } },
+    type: 'Opaque',
+  };
 }

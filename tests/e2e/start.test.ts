@@ -73,10 +73,24 @@ describe('aether start (embedded, no configuration)', () => {
     const created = spawnSync(process.execPath, ['bin/aether.js', 'accounts', 'create', '--slug', 'kept', '--name', 'Kept'], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
     expect(created.status, created.stderr).toBe(0);
     const b = start();
-    await b.url;
+    const base = await b.url;
     const listed = spawnSync(process.execPath, ['bin/aether.js', 'accounts', 'list'], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
     expect(listed.stdout).toMatch(/^kept\s/m); // joined the running server's database
     expect(b.output()).toContain('order-kept'); // an account added as data gets its order function
+
+    // An account created while it runs gets its order function without a restart.
+    const missing = await fetch(`${base}/function/order-late/healthz`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'ACCOUNT_NOT_FOUND', requestId: expect.any(String) });
+    const late = spawnSync(process.execPath, ['bin/aether.js', 'accounts', 'create', '--slug', 'late', '--name', 'Late'], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+    expect(late.status, late.stderr).toBe(0);
+    const health = await fetch(`${base}/function/order-late/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ function: 'order-late', status: 'ok' });
+    // It is late's own order function: a job for another account is refused.
+    const wrong = await fetch(`${base}/function/order-late`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: 'kept', barTime: 0 }) });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ code: 'WRONG_ACCOUNT' });
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
     expect(postgresOn(home)).toBe('');

@@ -45,9 +45,6 @@ function rethrowLater(err: Error): void {
 /** A fresh random slug, so each test works on its own queue on a shared Redis. */
 export const randomSlug = (): string => `t${randomBytes(5).toString('hex')}`;
 
-/** An `order-<slug>` queue name: a valid job kind (`order`, payload `{ barTime }`) unique to the test. */
-export const randomOrderQueue = (): string => `order-${randomSlug()}`;
-
 /** Waits for a job to complete and returns its result; a failed job throws with BullMQ's reason. */
 export async function waitCompleted(queue: QueueClient, queueName: string, id: string, timeoutMs = 15_000): Promise<unknown> {
   const q = queue.queue(queueName);

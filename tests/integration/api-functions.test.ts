@@ -3,7 +3,6 @@ import { openDatabase } from '../../lib/db/client.ts';
 import type { AppContext } from '../../lib/context.ts';
 import type { AetherApp } from '../../lib/http/app.ts';
 import { createApp as apiApp } from '../../functions/api/handler.ts';
-import { createApp as hedgeApp } from '../../functions/hedge/handler.ts';
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as reportApp } from '../../functions/report/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
@@ -24,10 +23,9 @@ afterAll(async () => {
 const FUNCTIONS: Array<{ name: string; build: (ctx: AppContext) => AetherApp; wrongTypes: Record<string, unknown> }> = [
   { name: 'tick', build: (ctx) => tickApp(ctx), wrongTypes: { scheduledAt: 'soon' } },
   { name: 'score', build: (ctx) => scoreApp(ctx), wrongTypes: { barTime: '2026-01-01', pairs: 'BTC/USD' } },
-  { name: 'hedge', build: (ctx) => hedgeApp(ctx), wrongTypes: { barTime: -1 } },
   { name: 'report', build: (ctx) => reportApp(ctx), wrongTypes: { day: 20260101 } },
   { name: 'train', build: (ctx) => trainApp(ctx), wrongTypes: { trigger: 'whenever' } },
-  { name: 'order-company', build: (ctx) => orderApp(ctx, 'company'), wrongTypes: { barTime: 1.5 } },
+  { name: 'order-company', build: (ctx) => orderApp(ctx, 'company'), wrongTypes: { account: 'company', barTime: 1.5 } },
 ];
 
 describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
@@ -11,7 +11,7 @@ import type { IPodSpec } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
-import { loadStack } from '../../lib/runtime/stack.ts';
+import { functionResource, krakenSecretResource, loadStack, orderFunctionFor } from '../../lib/runtime/stack.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OVERLAY = join(ROOT, 'k8s', 'overlays', 'production');
@@ -230,6 +230,32 @@ describe('kubectl kustomize k8s/overlays/production', () => {
     }
   });
 
+  it('has no hedge function: the hedge is a phase of each order-<account> job, where its key is mounted', () => {
+    expect(ofKind('Function').map((f) => f.metadata.name)).not.toContain('hedge');
+    expect(existsSync(join(ROOT, 'k8s', 'base', 'functions', 'hedge.yaml'))).toBe(false);
+    // Nothing in the manifests names it (a network policy, a dashboard query, an alert on its queue).
+    expect(JSON.stringify(rendered())).not.toMatch(/"hedge"|queue="hedge"|faas_function="hedge"/);
+  });
+
+  it('mounts each account\'s Kraken Secret in its order function only', () => {
+    const mounts = new Map<string, string[]>();
+    for (const f of ofKind('Function')) {
+      for (const s of specOf(functionSpec)(f).secrets ?? []) if (s.startsWith('kraken-')) mounts.set(s, [...(mounts.get(s) ?? []), f.metadata.name]);
+    }
+    const secrets = ofKind('Secret').map((s) => s.metadata.name);
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const name of secrets) expect(mounts.get(name), name).toEqual([`order-${name.slice('kraken-'.length)}`]);
+    expect([...mounts.keys()].sort()).toEqual([...secrets].sort());
+  });
+
+  it('is what `aether stack account <slug>` prints for each account (the documented step for a new one)', () => {
+    for (const name of Object.keys(stack.functions).filter((n) => n.startsWith('order-'))) {
+      const account = name.slice('order-'.length);
+      expect(functionResource(name, orderFunctionFor(stack, account)), name).toEqual(named('Function', name));
+      expect(krakenSecretResource(account), account).toEqual(named('Secret', `kraken-${account}`));
+    }
+  });
+
   it('gives every Function /healthz probes, resource requests and limits', () => {
     for (const f of ofKind('Function')) {
       const spec = specOf(functionSpec)(f);
@@ -242,9 +268,8 @@ describe('kubectl kustomize k8s/overlays/production', () => {
   it('gives every container of the other workloads probes, resources, a pinned image and no privilege escalation', () => {
     const specs = podSpecs();
     expect(specs.map(([name]) => name).sort()).toEqual(['aether-dispatcher', 'aether-migrate', 'redis', 'timescaledb']);
-    // The migrate Job runs to completion; `aether dispatch` serves no HTTP endpoint to probe (yet), and
-    // a crashed dispatcher is restarted by its Deployment.
-    const unprobed = new Set(['aether-migrate', 'aether-dispatcher']);
+    // The migrate Job runs to completion; everything else (the dispatcher's /healthz too) is probed.
+    const unprobed = new Set(['aether-migrate']);
     for (const [name, pod] of specs) {
       for (const c of pod.containers) {
         expect(c.image, name).toMatch(/:[\w.-]+$/);
@@ -327,6 +352,35 @@ describe('kubectl kustomize k8s/overlays/production', () => {
     expect(exprOf('AetherAccountHalted')).toContain('aether_account_halted');
   });
 
+  it('scrapes the dispatcher, where job outcomes are counted, and alerts at once on a failed order job and a Kraken lockout', () => {
+    // The dispatcher's pods carry no faas_function label: without their own PodMonitor (and a policy
+    // letting Prometheus in) no job series would exist and the job alerts could never fire.
+    const dispatcherPods = (named('Deployment', 'aether-dispatcher') as K8sObject & { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    const monitor = specOf(podMonitorSpec)(named('PodMonitor', 'aether-dispatcher'));
+    expect(monitor.podMetricsEndpoints.map((e) => [e.port, e.path])).toEqual([['http', '/metrics']]);
+    const selector = (monitor.selector as { matchLabels?: Record<string, string> }).matchLabels ?? {};
+    expect(Object.keys(selector).length).toBeGreaterThan(0);
+    for (const [k, v] of Object.entries(selector)) expect(dispatcherPods[k], k).toBe(v);
+    const policies = ofKind('NetworkPolicy').map((o) => new NetworkPolicy(o as never));
+    const scrape = policies.find(
+      (p) =>
+        Object.entries(p.spec?.podSelector.matchLabels ?? {}).every(([k, v]) => dispatcherPods[k] === v) &&
+        p.spec?.ingress?.some((i) => i.from?.some((f) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring') && i.ports?.some((port) => port.port === 8080)),
+    );
+    expect(scrape, 'a NetworkPolicy letting Prometheus reach the dispatcher on 8080').toBeDefined();
+
+    const rules = ofKind('PrometheusRule').flatMap((r) => specOf(prometheusRuleSpec)(r).groups.flatMap((g) => g.rules));
+    const rule = (alert: string) => rules.find((r) => r.alert === alert);
+    const order = rule('AetherOrderJobFailed');
+    expect(order?.expr).toMatch(/aether_jobs_total\{[^}]*queue="order"[^}]*outcome=~"failed\|rejected"/);
+    expect(order?.for).toBeUndefined(); // the first failed order job fires it
+    expect(order?.labels?.['severity']).toBe('critical');
+    const lockout = rule('AetherKrakenLockedOut');
+    expect(lockout?.expr).toMatch(/aether_kraken_locked_out\{[^}]*\}.*== 1/s);
+    expect(lockout?.labels?.['severity']).toBe('critical');
+    expect(rules.map((r) => r.expr).join('\n')).not.toContain('hedge"');
+  });
+
   it('ships a Grafana dashboard charting every Aether metric', () => {
     const cm = new ConfigMap(named('ConfigMap', 'aether-grafana-dashboard') as never);
     expect(cm.metadata?.labels?.['grafana_dashboard']).toBe('1');
@@ -342,6 +396,8 @@ describe('kubectl kustomize k8s/overlays/production', () => {
       'aether_equity_usd',
       'aether_drawdown_ratio',
       'aether_hedge_ratio',
+      'aether_account_halted',
+      'aether_kraken_locked_out',
     ]) {
       expect(exprs, metric).toContain(metric);
     }

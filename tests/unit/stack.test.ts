@@ -8,13 +8,17 @@ import {
   type Stack,
   StackError,
   cronSchedules,
+  durationMs,
   functionNames,
+  functionTimeouts,
   handlerFolder,
   loadStack,
+  orderFunctionFor,
   parseStack,
   secretIsolationViolations,
   stackSchema,
 } from '../../lib/runtime/stack.ts';
+import { JOB_QUEUES } from '../../lib/queue/jobs.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const STACK_PATH = join(ROOT, 'stack.yml');
@@ -22,7 +26,8 @@ const stackText = readFileSync(STACK_PATH, 'utf8');
 const stack = loadStack(STACK_PATH);
 
 const ACCOUNTS = ['company', 'director-1', 'director-2'];
-const EXPECTED = ['api', 'tick', 'score', 'order-company', 'order-director-1', 'order-director-2', 'hedge', 'report', 'train'];
+// No `hedge` function: the hedge is a phase of each account's order job, where its key is mounted.
+const EXPECTED = ['api', 'tick', 'score', 'order-company', 'order-director-1', 'order-director-2', 'report', 'train'];
 const NON_ORDER = EXPECTED.filter((n) => !n.startsWith('order-'));
 
 /** A deep copy of the raw document, changed by `edit`, re-parsed through the same schema. */
@@ -33,7 +38,7 @@ function variant(edit: (doc: { functions: Record<string, Record<string, unknown>
 }
 
 describe('stack.yml', () => {
-  it('parses with the zod schema and declares exactly the nine functions', () => {
+  it('parses with the zod schema and declares exactly the eight functions', () => {
     expect(stackSchema.safeParse(parse(stackText)).success).toBe(true);
     expect(functionNames(stack).sort()).toEqual([...EXPECTED].sort());
     expect(stack.provider.name).toBe('openfaas');
@@ -76,15 +81,16 @@ describe('stack.yml', () => {
     expect(missing).toEqual([]);
   });
 
-  it('puts cron triggers on tick, hedge, report and train only, each a valid expression', () => {
+  it('puts cron triggers on tick, report and train only, each a valid expression and a queue', () => {
     const schedules = cronSchedules(stack);
     expect(schedules).toEqual([
       { function: 'tick', schedule: '1 * * * *' },
-      { function: 'hedge', schedule: '15 * * * *' },
       { function: 'report', schedule: '5 0 * * *' },
       { function: 'train', schedule: '30 2 * * *' },
     ]);
     for (const { schedule } of schedules) expect(() => parseCron(schedule)).not.toThrow();
+    // The embedded runtime feeds each schedule to the queue of the same name.
+    for (const s of schedules) expect(JOB_QUEUES).toContain(s.function);
     for (const name of ['api', 'score', 'order-company', 'order-director-1', 'order-director-2']) {
       expect(stack.functions[name]!.annotations?.['topic']).toBeUndefined();
       expect(stack.functions[name]!.annotations?.['schedule']).toBeUndefined();
@@ -121,12 +127,68 @@ describe('secretIsolationViolations catches each breach', () => {
 
   it.each<[string, (s: Stack) => void, string]>([
     ['api mounting a kraken key', (s) => s.functions['api']!.secrets!.push('kraken-company'), 'api mounts kraken-company but is not an order function'],
-    ['hedge mounting a kraken key', (s) => s.functions['hedge']!.secrets!.push('kraken-director-2'), 'hedge mounts kraken-director-2'],
+    ['score mounting a kraken key', (s) => s.functions['score']!.secrets!.push('kraken-director-2'), 'score mounts kraken-director-2 but is not an order function'],
     ['an order function mounting another account\'s key', (s) => s.functions['order-company']!.secrets!.push('kraken-director-1'), 'order-company mounts kraken-director-1, which belongs to another account'],
     ['an order function without its own key', (s) => { s.functions['order-director-1']!.secrets = ['database-url', 'redis-url', 'aether-master-key']; }, 'order-director-1 does not mount its own kraken-director-1'],
     ['an order function serving the wrong account', (s) => { s.functions['order-director-2']!.environment!['AETHER_ACCOUNT'] = 'company'; }, 'order-director-2 has AETHER_ACCOUNT=company, expected director-2'],
   ])('%s', (_label, edit, message) => {
     expect(withEdit(edit)).toEqual([expect.stringContaining(message)]);
+  });
+});
+
+describe('a new account', () => {
+  it.each(ACCOUNTS)('orderFunctionFor(%s) reproduces its stack.yml entry from another order function', (account) => {
+    // Built from whichever order function comes first: the generated entry equals the committed one.
+    expect(orderFunctionFor(stack, account)).toEqual(stack.functions[`order-${account}`]);
+  });
+
+  it('gives a new account its own function with only its own key, which the isolation check accepts', () => {
+    const fn = orderFunctionFor(stack, 'director-3');
+    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-master-key', 'kraken-director-3']);
+    expect(fn.environment).toMatchObject({ FUNCTION: 'order-director-3', AETHER_ACCOUNT: 'director-3' });
+    expect(fn.labels?.['aether/account']).toBe('director-3');
+    const copy = structuredClone(stack);
+    copy.functions['order-director-3'] = fn;
+    expect(secretIsolationViolations(copy)).toEqual([]);
+    expect(stackSchema.safeParse(copy).success).toBe(true);
+  });
+
+  it('`aether stack account <slug>` prints the stack.yml entry, the Function and the Secret, each valid YAML', async () => {
+    const { run } = await import('../../bin/commands/stack.ts');
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await run(['account', 'director-3']);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(code).toBe(0);
+    const [entry, fn, secret] = out.split(/^# \d\. .*$/m).slice(1, 4).map((part) => parse(part.replace(/^---$/m, '')));
+    expect(entry).toEqual({ 'order-director-3': orderFunctionFor(stack, 'director-3') });
+    expect(fn).toMatchObject({ kind: 'Function', metadata: { name: 'order-director-3' }, spec: { secrets: expect.arrayContaining(['kraken-director-3']) } });
+    expect(secret).toMatchObject({ kind: 'Secret', metadata: { name: 'kraken-director-3' } });
+    expect(secret).not.toHaveProperty('data');
+  });
+
+  it.each(['Bad', '-x', 'a'.repeat(41), 'a_b'])('refuses the slug %j', (slug) => {
+    expect(() => orderFunctionFor(stack, slug)).toThrow(StackError);
+  });
+});
+
+describe('function timeouts', () => {
+  it.each([['500ms', 500], ['30s', 30_000], ['2m', 120_000], ['1h', 3_600_000]])('%s is %i ms', (text, ms) => {
+    expect(durationMs(text)).toBe(ms);
+  });
+
+  it('reads exec_timeout per function; an order function added since takes the order functions\' value', () => {
+    const timeout = functionTimeouts(stack);
+    expect(timeout('train')).toBe(30 * 60_000);
+    expect(timeout('order-company')).toBe(durationMs(stack.functions['order-company']!.environment!['exec_timeout']!));
+    expect(timeout('order-added-later')).toBe(timeout('order-company'));
+    expect(timeout('no-such-function')).toBe(120_000);
+    expect(() => durationMs('soon')).toThrow(StackError);
   });
 });
 
