@@ -96,7 +96,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       version: VERSION,
       // Kubernetes Secrets where Aether runs in Kubernetes (the API server's env is set in every pod).
       secretStore: config.KUBERNETES_SERVICE_HOST ? KubernetesSecretStore.inCluster(config.KUBERNETES_NAMESPACE) : new EncryptedSecretStore(masterKey),
-      checkCredentials: (creds) => checkKrakenCredentials(config.KRAKEN_API_URL, creds),
+      checkCredentials: (creds, accountId) => checkKrakenCredentials(config.KRAKEN_API_URL, creds, { accountId, db: database.db }),
     };
     return {
       ctx,

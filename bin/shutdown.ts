@@ -1,3 +1,4 @@
+import { abortAllBudgets } from '../lib/deadline.ts';
 import type { Logger } from '../lib/log.ts';
 
 /**
@@ -15,6 +16,8 @@ export function onShutdown(log: Logger) {
   const stop = (why: string) =>
     (stopping ??= (async () => {
       log.info({ why }, 'shutting down');
+      // Jobs in flight stop at their next wait or retry, so closing the workers never waits on Kraken.
+      abortAllBudgets(why);
       for (const step of [...steps].reverse()) {
         try {
           await step();

@@ -18,16 +18,22 @@ export const positions = pgTable(
   (t) => [primaryKey({ columns: [t.accountId, t.pair] }), accountIsolation('positions')],
 );
 
+/**
+ * Balances per asset. `opening`: the exchange's balances when a live account's books start (first
+ * reconciliation, or an admin's reset after a halt). `books`: what the books say after each live
+ * cycle — the opening plus every fill booked since — which reconciliation compares with the exchange.
+ */
 export const balanceSnapshots = pgTable(
   'balance_snapshots',
   {
     accountId: accountId(),
+    kind: text('kind', { enum: ['opening', 'books'] }).notNull().default('books'),
     ts: ts('ts').notNull(),
     asset: text('asset').notNull(),
     total: decimal('total').notNull(),
     hold: decimal('hold').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.ts, t.asset] }), accountIsolation('balance_snapshots')],
+  (t) => [primaryKey({ columns: [t.accountId, t.kind, t.ts, t.asset] }), accountIsolation('balance_snapshots')],
 );
 
 /** Mark-to-market equity per cycle. Hypertable on ts where TimescaleDB exists. */

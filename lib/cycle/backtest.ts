@@ -6,12 +6,13 @@ import type { Candle } from '../market/candle.ts';
 import { cagr, maxDrawdown, sharpe, simpleReturns, sortino, periodsPerYear } from '../reports/metrics.ts';
 import type { Signal } from '../strategy/signal.ts';
 import { emptyBook, type AccountBook } from './book.ts';
-import { runHedgePhase, type EquitySnapshot } from './hedge-phase.ts';
+import { runAccountCycle } from './account-cycle.ts';
+import type { EquitySnapshot } from './hedge-phase.ts';
 import { marketView } from './market-view.ts';
-import { runOrderPhase } from './order-phase.ts';
 import type { SignalProvider } from './signals.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
-import { engineVenue, type Venue } from './venue.ts';
+import { cachedVenue, type CachedVenue } from './cached-venue.ts';
+import { engineVenue } from './venue.ts';
 
 export interface BacktestAccount {
   id: string;
@@ -60,7 +61,7 @@ interface Runner {
   engine: SimEngine;
   book: AccountBook;
   reasons: Map<string, string>; // client id → why it was sent
-  venue: Venue;
+  venue: CachedVenue;
   journal: Journal;
   lastFillTime: number; // newest fill time booked, and how many fills at that time were
   seenAtLastTime: number;
@@ -69,8 +70,8 @@ interface Runner {
 /**
  * The backtest: the live cycle's code (signals, strategy, risk, hedge, SimBroker matching) on a
  * virtual clock over recorded candles. At each bar time every pair's bar is matched first, then
- * each account runs its order phase and its hedge phase at the bar's close — the order the live
- * functions run in.
+ * each account runs its cycle (protection check, order phase, hedge phase, protection check) at the
+ * bar's close — as the live order job does.
  */
 export async function runBacktest(input: BacktestInput): Promise<BacktestResult> {
   const pairs = Object.keys(input.candles).sort();
@@ -104,7 +105,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   const runners: Runner[] = input.accounts.map((account) => {
     const engine = SimEngine.create({ balances: { USD: account.initialUsd } }, { markets: input.markets, slippage: input.slippage });
     const reasons = new Map<string, string>();
-    return { account, engine, book: emptyBook(), reasons, venue: engineVenue(engine, clock), journal: backtestJournal(reasons), lastFillTime: Number.NEGATIVE_INFINITY, seenAtLastTime: 0 };
+    return { account, engine, book: emptyBook(), reasons, venue: cachedVenue(engineVenue(engine, clock)), journal: backtestJournal(reasons), lastFillTime: Number.NEGATIVE_INFINITY, seenAtLastTime: 0 };
   });
   const trades: TradeRow[] = [];
   const equity: EquityRow[] = [];
@@ -136,10 +137,10 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       const viewKey = `${risk.correlationWindow} ${risk.correlationThreshold} ${risk.defaultSlippage}`;
       let view = views.get(viewKey);
       if (!view) views.set(viewKey, (view = marketView(history, signals, markets, now, risk)));
-      const o = await runOrderPhase({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: r.book, journal });
-      const h = await runHedgePhase({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: o.book, journal });
-      r.book = h.book;
-      equity.push({ account: r.account.id, ...h.snapshot });
+      venue.refresh(); // the bars just matched moved the engine on
+      const c = await runAccountCycle({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: r.book, journal });
+      r.book = c.book;
+      equity.push({ account: r.account.id, ...c.hedge.snapshot });
       // Only the fills at or after the newest one already booked (not a copy of all of them per bar).
       const fresh = r.engine.fills(r.lastFillTime);
       for (let k = r.seenAtLastTime; k < fresh.length; k++) {
@@ -166,6 +167,8 @@ function backtestJournal(reasons: Map<string, string>): Journal {
     beforeSubmit: () => 'send',
     afterSubmit: (intent, order) => void reasons.set(order.clientId, `${intent.kind}: ${intent.reason}`),
     refused: () => undefined,
+    amended: () => undefined,
+    cancelled: () => undefined,
   };
 }
 

@@ -1,27 +1,41 @@
-import type { Balances, BrokerOrder, MarketSpec, SubmitResult } from '../exchange/types.ts';
+import type { AmendChange, AmendResult, Balances, BrokerOrder, MarketSpec, SubmitResult } from '../exchange/types.ts';
 import { checkOrder } from '../risk/check.ts';
 import { reserveApproved } from '../risk/ledger.ts';
 import type { RiskContext } from '../risk/types.ts';
+import { clientId } from '../strategy/clientId.ts';
 import type { OrderIntent } from '../strategy/intent.ts';
+import { planProtection, restingQty, restingStops, type ProtectionAction } from './protection.ts';
 import type { Journal } from './types.ts';
 import { isPending, type Venue } from './venue.ts';
+import { remainingMs, withDeadline } from '../deadline.ts';
 
-const PROTECTIVE = new Set(['stop-loss', 'take-profit', 'stop-loss-limit', 'take-profit-limit']);
-
-/** Open protective sells on a pair: they hold the base an exit or a hedge sell needs. */
-export const protectiveOrders = (open: readonly BrokerOrder[], pair: string): BrokerOrder[] =>
-  open.filter((o) => o.pair === pair && o.side === 'sell' && PROTECTIVE.has(o.type) && (o.status === 'open' || o.status === 'pending'));
+/** Time kept back from a sale that freed its pair's stops, to restore them if the sale fails. */
+const RESTORE_RESERVE_MS = 10_000;
 
 export interface Executed {
   intent: OrderIntent;
-  result: SubmitResult | null; // null: refused by the risk engine
+  /** null: refused by the risk engine. A stop move reports the amend of its resting stop as accepted/rejected. */
+  result: SubmitResult | null;
   code?: string;
 }
 
+const settle = async <T>(x: T | PromiseLike<T>): Promise<T> => (isPending(x) ? await x : x);
+
+/** What one cycle needs to place, amend or restore stops besides the venue: the recorded levels and ids. */
+export interface ExecutionScope {
+  accountId: string;
+  decisionTime: number;
+  /** Recorded stop level per held pair (the book's protection). */
+  levels: () => Readonly<Record<string, number>>;
+}
+
 /**
- * Risk-checks and submits intents one at a time, each against the balances the previous ones left:
- * sells first free the base their pair's protective orders hold, every approval reserves what it
- * spends, and a client id recorded by an earlier attempt is looked up before anything is sent.
+ * Risk-checks and submits intents one at a time, each against the balances the previous ones left.
+ * The protection invariant holds throughout: a sale is checked as if its pair's stops had released
+ * their hold, and only an approved sale frees that base (stops amended down, or cancelled when all
+ * of it is sold); if the sale then fails, the stops are put back before anything else happens. A
+ * stop move amends the resting stops in place. A client id recorded by an earlier attempt is looked
+ * up before anything is sent.
  */
 export async function executeIntents(
   intents: readonly OrderIntent[],
@@ -29,40 +43,156 @@ export async function executeIntents(
   journal: Journal,
   makeContext: (balances: Balances) => RiskContext,
   markets: Readonly<Record<string, MarketSpec>>,
+  scope: ExecutionScope,
 ): Promise<Executed[]> {
   const done: Executed[] = [];
-  const first = venue.balances();
-  let ctx = makeContext(isPending(first) ? await first : first);
+  let ctx = makeContext(await settle(venue.balances()));
   for (const intent of intents) {
     const o = intent.order;
-    if (o.side === 'sell' && markets[o.pair]) {
-      const held = protectiveOrders(await venue.openOrders(), o.pair);
-      if (held.length) {
-        for (const p of held) await venue.cancel(p.id);
-        const freed = venue.balances();
-        ctx = { ...ctx, balances: isPending(freed) ? await freed : freed };
-      }
-    }
-    const verdict = checkOrder(intent, ctx);
+    const spec = markets[o.pair];
+    // Sales and stop moves work on the pair's resting stops; a new protective stop leaves them alone.
+    const stops = o.side === 'sell' && spec && intent.kind !== 'protect' ? restingStops(await settle(venue.openOrders()), o.pair) : [];
+    const verdict = checkOrder(intent, stops.length && spec ? released(ctx, spec, stops) : ctx);
     if (!verdict.ok) {
-      const noted = journal.refused(intent, verdict);
-      if (isPending(noted)) await noted;
+      await settle(journal.refused(intent, verdict));
       done.push({ intent, result: null, code: verdict.code });
       continue;
     }
-    const planned = journal.beforeSubmit(intent, verdict.order);
-    const plan = isPending(planned) ? await planned : planned;
-    const known = plan === 'lookup' ? await venue.orderByClientId(verdict.order.clientId) : null;
-    let result: SubmitResult;
-    if (known) result = { status: 'accepted', order: known };
-    else {
-      const submitted = venue.submit(verdict.order);
-      result = isPending(submitted) ? await submitted : submitted;
+    const order = verdict.order;
+    if (intent.kind === 'stop-move') {
+      done.push({ intent: { ...intent, order }, result: await moveStops(stops, order.price!, venue, journal, intent.reason) });
+      continue;
     }
-    const recorded = journal.afterSubmit(intent, verdict.order, result);
-    if (isPending(recorded)) await recorded;
-    done.push({ intent: { ...intent, order: verdict.order }, result });
-    if (result.status === 'accepted') ctx = reserveApproved(ctx, verdict.order);
+    try {
+      if (stops.length && spec) await freeBase(stops, order.amount, ctx.balances[spec.base]?.free ?? 0, spec, venue, journal, intent.reason);
+      // A sale that freed stops leaves part of the job's time to put them back if it fails.
+      // (Only inside a job's budget: a backtest has none, and stays clear of AsyncLocalStorage's cost.)
+      const budget = remainingMs();
+      const result = stops.length && Number.isFinite(budget) ? await withDeadline(Math.max(0, budget - RESTORE_RESERVE_MS), () => submitOnce(intent, order, venue, journal)) : await submitOnce(intent, order, venue, journal);
+      done.push({ intent: { ...intent, order }, result });
+      if (result.status === 'accepted') ctx = reserveApproved(ctx, order);
+      else if (stops.length) await restoreProtection(o.pair, venue, journal, makeContext, markets, scope, `${intent.kind} rejected: ${result.reason}`);
+    } catch (err) {
+      // The sale may or may not have happened: put back whatever stops the holding still needs, then report.
+      if (stops.length) await restoreProtection(o.pair, venue, journal, makeContext, markets, scope, `${intent.kind} failed: ${(err as Error).message}`).catch(() => undefined);
+      throw err;
+    }
+    if (stops.length) ctx = makeContext(await settle(venue.balances()));
   }
   return done;
+}
+
+/** The submit of one approved order, journalled before (so a crash leaves a row to look up) and after. */
+async function submitOnce(intent: OrderIntent, order: OrderIntent['order'], venue: Venue, journal: Journal): Promise<SubmitResult> {
+  const plan = await settle(journal.beforeSubmit(intent, order));
+  const known = plan === 'lookup' ? await settle(venue.orderByClientId(order.clientId)) : null;
+  const result: SubmitResult = known ? { status: 'accepted', order: known } : await settle(venue.submit(order));
+  await settle(journal.afterSubmit(intent, order, result));
+  return result;
+}
+
+/** The context a sale is judged in: its pair's stops' hold counted as free (it is freed only if the sale is approved). */
+function released(ctx: RiskContext, spec: MarketSpec, stops: readonly BrokerOrder[]): RiskContext {
+  const held = stops.reduce((s, o) => s + restingQty(o), 0);
+  const b = ctx.balances[spec.base] ?? { total: 0, hold: 0, free: 0 };
+  const free = Math.min(b.total, b.free + held);
+  return { ...ctx, balances: { ...ctx.balances, [spec.base]: { total: b.total, hold: b.total - free, free } } };
+}
+
+/** Frees `amount` of base held by the pair's stops: the smallest stops go first, the last one is cut down in place. */
+async function freeBase(stops: readonly BrokerOrder[], amount: number, free: number, spec: MarketSpec, venue: Venue, journal: Journal, why: string): Promise<void> {
+  let need = amount - free;
+  const lot = 10 ** -spec.amountPrecision;
+  for (const o of [...stops].sort((a, b) => restingQty(a) - restingQty(b))) {
+    if (need <= lot / 2) return;
+    const rests = restingQty(o);
+    const left = rests - need;
+    if (left < spec.minAmount - lot / 2 || left * (o.price ?? 0) < spec.minCost) {
+      await cancelOrder(o, venue, journal, `freed for a sale: ${why}`);
+      need -= rests;
+    } else {
+      const r = await amendOrder(o, { amount: Number((o.filled + left).toFixed(spec.amountPrecision)) }, venue, journal, `cut for a sale: ${why}`);
+      if (r.status !== 'amended') {
+        await cancelOrder(o, venue, journal, `freed for a sale (the cut was refused: ${r.reason})`);
+        need -= rests;
+      } else need = 0;
+    }
+  }
+}
+
+/** Moves every resting stop of a pair to `price`, in place. */
+async function moveStops(stops: readonly BrokerOrder[], price: number, venue: Venue, journal: Journal, why: string): Promise<SubmitResult> {
+  if (!stops.length) return { status: 'rejected', code: 'NO_RESTING_STOP', reason: 'no resting stop to move; the protection check places one at the recorded level' };
+  let last: BrokerOrder | null = null;
+  for (const o of stops) {
+    const r = await amendOrder(o, { price }, venue, journal, why);
+    if (r.status !== 'amended') return { status: 'rejected', code: r.code, reason: r.reason };
+    last = r.order;
+  }
+  return { status: 'accepted', order: last! };
+}
+
+export async function amendOrder(o: BrokerOrder, change: AmendChange, venue: Venue, journal: Journal, why: string): Promise<AmendResult> {
+  const r = await settle(venue.amend(o.id, change));
+  await settle(journal.amended(o, change, r, why));
+  return r;
+}
+
+export async function cancelOrder(o: BrokerOrder, venue: Venue, journal: Journal, why: string): Promise<void> {
+  await settle(venue.cancel(o.id));
+  await settle(journal.cancelled(o, why));
+}
+
+/**
+ * Brings resting stops in line with the holdings (see planProtection): cancels, then amends, then new
+ * stops through the risk engine, each journalled. `tag` keeps the client ids of one cycle's checks apart.
+ */
+export async function applyProtection(
+  actions: readonly ProtectionAction[],
+  venue: Venue,
+  journal: Journal,
+  makeContext: (balances: Balances) => RiskContext,
+  markets: Readonly<Record<string, MarketSpec>>,
+  scope: ExecutionScope,
+  tag: string,
+): Promise<Executed[]> {
+  for (const a of actions) if (a.kind === 'cancel') await cancelOrder(a.order, venue, journal, a.why);
+  for (const a of actions) if (a.kind === 'amend') await amendOrder(a.order, a.change, venue, journal, a.why);
+  const places: OrderIntent[] = actions
+    .filter((a): a is Extract<ProtectionAction, { kind: 'place' }> => a.kind === 'place')
+    .map((a) => ({
+      kind: 'protect',
+      accountId: scope.accountId,
+      decisionTime: scope.decisionTime,
+      order: { clientId: clientId(scope.accountId, a.pair, scope.decisionTime, 'protect', tag), pair: a.pair, side: 'sell', type: 'stop-loss', amount: a.amount, price: a.price },
+      reason: a.why,
+      signal: null,
+      expectedEdge: 0,
+    }));
+  return places.length ? executeIntents(places, venue, journal, makeContext, markets, scope) : [];
+}
+
+/** After a sale of `pair` failed: its holding gets back the stops it had (at the recorded level). */
+async function restoreProtection(
+  pair: string,
+  venue: Venue,
+  journal: Journal,
+  makeContext: (balances: Balances) => RiskContext,
+  markets: Readonly<Record<string, MarketSpec>>,
+  scope: ExecutionScope,
+  why: string,
+): Promise<void> {
+  const spec = markets[pair]!;
+  const [balances, open] = [await settle(venue.balances()), await settle(venue.openOrders())];
+  const level = scope.levels()[pair];
+  const actions = planProtection({ held: { [pair]: balances[spec.base]?.total ?? 0 }, levels: level === undefined ? {} : { [pair]: level }, open, markets: { [pair]: spec } });
+  await applyProtection(
+    actions.map((a) => ({ ...a, why: `${a.why} (${why})` })),
+    venue,
+    journal,
+    makeContext,
+    markets,
+    scope,
+    `restore-${pair}`,
+  );
 }

@@ -2,11 +2,10 @@ import type { Balances } from '../exchange/types.ts';
 import { drawdownFromPeak } from '../hedge/inputs.ts';
 import { hedgeTarget, type HedgeTarget } from '../hedge/policy.ts';
 import { hedgeIntents, planRebalance, type HedgeHolding, type RebalancePlan } from '../hedge/rebalance.ts';
-import { clientId } from '../strategy/clientId.ts';
-import type { OrderIntent } from '../strategy/intent.ts';
 import type { AccountBook } from './book.ts';
 import { executeIntents, type Executed } from './execute.ts';
-import { riskContext } from './order-phase.ts';
+import { riskContext, scopeOf } from './order-phase.ts';
+import { restingBuyNotional } from '../risk/exposure.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty, marksOf, valuation } from './valuation.ts';
 import { isPending, type Venue } from './venue.ts';
@@ -33,7 +32,7 @@ export interface HedgePhaseResult {
  * ratio), then spot sells pro rata across holdings — through the same risk engine — until at least
  * that share of equity is USD (or the chosen stablecoin). The hedge only ever raises USD: buying
  * risk back is the strategy's decision, and entries may not spend the hedged share (reservedUsd).
- * A position sold down keeps its stop for the rest. Ends with the cycle's equity snapshot.
+ * A position sold down keeps its stop, cut to the rest. Ends with the cycle's equity snapshot.
  */
 export async function runHedgePhase(i: { accountId: string; settings: AccountSettingsSet; market: MarketView; venue: Venue; book: AccountBook; journal: Journal }): Promise<HedgePhaseResult> {
   const { market, settings, venue } = i;
@@ -65,32 +64,11 @@ export async function runHedgePhase(i: { accountId: string; settings: AccountSet
   });
   const legs = hedgeIntents(plan, i.accountId, now).filter((t) => t.order.side === 'sell' || market.markets[t.order.pair]?.stablecoin);
   const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
-  const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity);
-  const executed = await executeIntents(legs, venue, i.journal, ctxFor, market.markets);
-
-  // Re-protect what is left of a position whose stop the hedge sell had to cancel.
-  const afterRead = venue.balances();
-  const after = isPending(afterRead) ? await afterRead : afterRead;
-  const left = heldQty(after, market.markets, allPairs);
-  const reprotect: OrderIntent[] = [];
-  for (const e of executed) {
-    const pair = e.intent.order.pair;
-    const p = book.protection[pair];
-    if (e.result?.status !== 'accepted' || e.intent.order.side !== 'sell' || !p || !(left[pair]! > 0)) continue;
-    const stillProtected = (await venue.openOrders()).some((o) => o.pair === pair && o.side === 'sell' && o.type === 'stop-loss' && o.status === 'open');
-    if (stillProtected) continue;
-    reprotect.push({
-      kind: 'stop-move',
-      accountId: i.accountId,
-      decisionTime: now,
-      // +1 ms keeps this id apart from the order phase's own stop move at the same decision time.
-      order: { clientId: clientId(i.accountId, pair, now + 1, 'stop-move'), pair, side: 'sell', type: 'stop-loss', amount: left[pair]!, price: p.stopLoss },
-      reason: `re-protect ${pair} after hedge sell at stop ${p.stopLoss}`,
-      signal: null,
-      expectedEdge: 0,
-    });
-  }
-  if (reprotect.length) executed.push(...(await executeIntents(reprotect, venue, i.journal, ctxFor, market.markets)));
+  const resting = restingBuyNotional(await venue.openOrders(), marks);
+  const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity, resting);
+  // A sale cuts its pair's stop down to what is left (see executeIntents): the rest stays protected.
+  const executed = legs.length ? await executeIntents(legs, venue, i.journal, ctxFor, market.markets, scopeOf(i.accountId, now, book)) : [];
+  const left = heldQty(await venue.balances(), market.markets, allPairs);
   for (const pair of Object.keys(book.protection)) if (!(left[pair]! > 0)) delete book.protection[pair];
 
   const lastRead = venue.balances();

@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { equitySnapshots, fills, hedgeHistory, hedgeState, orders, positions, riskEvents, signals, tradingState } from '../../schema/index.ts';
+import { and, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { accountCycles, balanceSnapshots, equitySnapshots, fills, hedgeHistory, hedgeState, orders, positions, riskEvents, signals, tradingState } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
@@ -8,6 +8,8 @@ import type { TradingState } from '../risk/drawdown.ts';
 import type { Regime, Signal } from '../strategy/signal.ts';
 import type { AccountBook } from './book.ts';
 import type { EquitySnapshot } from './hedge-phase.ts';
+import type { BrokerOrder } from '../exchange/types.ts';
+import type { OrderIntent } from '../strategy/intent.ts';
 import type { Journal } from './types.ts';
 import type { CycleFill } from './venue.ts';
 
@@ -80,6 +82,9 @@ export async function recordTransition(tx: Tx, accountId: string, from: TradingS
   await appendAudit(tx, { action: 'risk.state', accountId, details: detail }, clock);
 }
 
+/** The orders row's intent for an intent kind (a protective stop the cycle placed is `protective`, like an attached one). */
+const rowIntent = (kind: OrderIntent['kind']) => (kind === 'protect' ? 'protective' : kind);
+
 export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock: Clock, decidedAt: number): Journal {
   return {
     async beforeSubmit(intent, order) {
@@ -93,7 +98,7 @@ export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock
           pair: order.pair,
           side: order.side,
           type: order.type,
-          intent: intent.kind,
+          intent: rowIntent(intent.kind),
           amount: str(order.amount),
           price: order.price === undefined ? null : str(order.price),
           status: 'pending',
@@ -107,9 +112,10 @@ export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock
       return inserted.length ? 'send' : 'lookup';
     },
     async afterSubmit(intent, order, result) {
+      // Filled quantity, fee and average price come from the booked fills (recordFills), never from here.
       const set =
         result.status === 'accepted'
-          ? { exchangeId: result.order.id, status: result.order.status, filled: str(result.order.filled), avgPrice: result.order.avgPrice === null ? null : str(result.order.avgPrice), fee: str(result.order.fee), updatedAt: new Date(clock.now()) }
+          ? { exchangeId: result.order.id, status: result.order.status, amount: str(result.order.amount), updatedAt: new Date(clock.now()) }
           : { status: 'rejected' as const, rejectCode: result.code, updatedAt: new Date(clock.now()) };
       await tx.update(orders).set(set).where(and(eq(orders.accountId, accountId), eq(orders.clientId, order.clientId)));
       await appendAudit(
@@ -125,7 +131,41 @@ export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock
     async refused(intent, verdict) {
       await tx.insert(riskEvents).values({ accountId, ts: new Date(decidedAt), code: verdict.code, clientId: intent.order.clientId, detail: { kind: intent.kind, pair: intent.order.pair, side: intent.order.side, amount: intent.order.amount, detail: verdict.detail, reason: intent.reason } });
     },
+    async amended(order, change, result, why) {
+      const id = await orderRow(tx, accountId, mode, order, why);
+      if (result.status === 'amended')
+        await tx
+          .update(orders)
+          .set({ amount: str(result.order.amount), price: result.order.price === null ? null : str(result.order.price), status: result.order.status, updatedAt: new Date(clock.now()) })
+          .where(eq(orders.id, id));
+      await appendAudit(
+        tx,
+        { action: result.status === 'amended' ? 'order.amend' : 'order.amend_rejected', accountId, details: { exchangeId: order.id, clientId: order.clientId, pair: order.pair, change, mode, reason: why, ...(result.status === 'rejected' ? { code: result.code, detail: result.reason } : {}) } },
+        clock,
+      );
+    },
+    async cancelled(order, why) {
+      const id = await orderRow(tx, accountId, mode, order, why);
+      await tx.update(orders).set({ status: 'canceled', updatedAt: new Date(clock.now()) }).where(and(eq(orders.id, id), inArray(orders.status, ['pending', 'open', 'unknown'])));
+      await appendAudit(tx, { action: 'order.cancel', accountId, details: { exchangeId: order.id, clientId: order.clientId, pair: order.pair, type: order.type, mode, reason: why } }, clock);
+    },
   };
+}
+
+/**
+ * The orders row of a venue order (by client id, else exchange id); an order the cycle did not send
+ * itself — a stop the exchange attached to an entry — gets a row of intent `protective`.
+ */
+async function orderRow(tx: Tx, accountId: string, mode: 'sim' | 'live', o: Pick<BrokerOrder, 'id' | 'clientId' | 'pair' | 'side' | 'type' | 'amount' | 'price' | 'status' | 'createdAt'>, why: string): Promise<string> {
+  const byClient = o.clientId ? await tx.select({ id: orders.id }).from(orders).where(and(eq(orders.accountId, accountId), eq(orders.clientId, o.clientId))).limit(1) : [];
+  const [found] = byClient.length ? byClient : await tx.select({ id: orders.id }).from(orders).where(and(eq(orders.accountId, accountId), eq(orders.exchangeId, o.id))).limit(1);
+  if (found) return found.id;
+  const [row] = await tx
+    .insert(orders)
+    .values({ accountId, clientId: o.clientId ?? `exchange-${o.id}`, exchangeId: o.id, mode, pair: o.pair, side: o.side, type: o.type, intent: 'protective', amount: str(o.amount), price: o.price === null ? null : str(o.price), status: o.status, reason: `protective order attached to an entry (${why})`, decidedAt: new Date(o.createdAt) })
+    .onConflictDoUpdate({ target: [orders.accountId, orders.clientId], set: { exchangeId: o.id } })
+    .returning({ id: orders.id });
+  return row!.id;
 }
 
 /** The newest fill already booked, so each cycle asks the venue only for what is new. */
@@ -135,26 +175,26 @@ export async function lastFillTime(tx: Tx, accountId: string): Promise<number> {
 }
 
 /**
- * Books venue fills once each (unique trade id). A fill of an order the cycle did not send itself —
- * an attached stop the exchange created — gets an orders row of intent `protective`.
+ * Books venue fills exactly once each (unique exchange trade id), however they were found — the
+ * order response, the lookup after an ambiguous submit, reconciliation. An order's filled quantity,
+ * fee and average price are then derived from its booked fills, and an order whose fills reach its
+ * amount is closed (a stop that fired, an entry that filled). Live fills get their realised PnL
+ * from the books' average cost (the simulator reports its own).
  */
 export async function recordFills(tx: Tx, accountId: string, mode: 'sim' | 'live', list: readonly CycleFill[], clock: Clock): Promise<number> {
   let booked = 0;
-  for (const f of list) {
-    const clientId = f.clientId ?? `exchange-${f.orderId}`;
-    let [o] = await tx.select({ id: orders.id, modelVersion: orders.modelVersion }).from(orders).where(and(eq(orders.accountId, accountId), inArray(orders.clientId, [clientId]))).limit(1);
-    if (!o) [o] = await tx.select({ id: orders.id, modelVersion: orders.modelVersion }).from(orders).where(and(eq(orders.accountId, accountId), eq(orders.exchangeId, f.orderId))).limit(1);
-    if (!o) {
-      [o] = await tx
-        .insert(orders)
-        .values({ accountId, clientId, exchangeId: f.orderId, mode, pair: f.pair, side: f.side, type: 'stop-loss', intent: 'protective', amount: str(f.amount), status: 'open', reason: 'protective order attached to an entry', decidedAt: new Date(f.time) })
-        .returning({ id: orders.id, modelVersion: orders.modelVersion });
-    }
+  const touched = new Set<string>();
+  for (const f of [...list].sort((a, b) => a.time - b.time || a.id.localeCompare(b.id))) {
+    const [seen] = await tx.select({ id: fills.id }).from(fills).where(and(eq(fills.accountId, accountId), eq(fills.tradeId, f.id))).limit(1);
+    if (seen) continue;
+    const orderId = await orderRow(tx, accountId, mode, { id: f.orderId, clientId: f.clientId, pair: f.pair, side: f.side, type: 'stop-loss', amount: f.amount, price: null, status: 'open', createdAt: f.time }, 'found by its fill');
+    const [o] = await tx.select({ modelVersion: orders.modelVersion, intent: orders.intent }).from(orders).where(eq(orders.id, orderId));
+    const realizedPnl = f.realizedPnl ?? (mode === 'live' ? await realizedFromBooks(tx, accountId, f) : 0);
     const inserted = await tx
       .insert(fills)
       .values({
         accountId,
-        orderId: o!.id,
+        orderId,
         tradeId: f.id,
         clientId: f.clientId,
         pair: f.pair,
@@ -162,22 +202,59 @@ export async function recordFills(tx: Tx, accountId: string, mode: 'sim' | 'live
         price: str(f.price),
         qty: str(f.amount),
         fee: str(f.fee),
-        realizedPnl: str(f.realizedPnl ?? 0),
+        realizedPnl: str(realizedPnl),
         liquidity: f.liquidity,
-        modelVersion: o!.modelVersion,
+        modelVersion: o?.modelVersion ?? null,
         ts: new Date(f.time),
       })
       .onConflictDoNothing({ target: [fills.accountId, fills.tradeId] })
       .returning({ id: fills.id });
     if (!inserted.length) continue;
     booked++;
-    await tx
-      .update(orders)
-      .set({ filled: sql`${orders.filled} + ${str(f.amount)}`, fee: sql`${orders.fee} + ${str(f.fee)}`, updatedAt: new Date(clock.now()) })
-      .where(eq(orders.id, o!.id));
-    await appendAudit(tx, { action: 'trade', accountId, details: { tradeId: f.id, clientId: f.clientId, pair: f.pair, side: f.side, price: f.price, qty: f.amount, fee: f.fee, realizedPnl: f.realizedPnl ?? 0, mode } }, clock);
+    touched.add(orderId);
+    await appendAudit(tx, { action: 'trade', accountId, details: { tradeId: f.id, clientId: f.clientId, cause: o?.intent ?? 'protective', pair: f.pair, side: f.side, price: f.price, qty: f.amount, fee: f.fee, realizedPnl, mode } }, clock);
   }
+  if (touched.size) await refreshFromFills(tx, [...touched], clock);
   return booked;
+}
+
+/** filled / fee / avg_price of orders from their booked fills; an order filled to its amount is closed. */
+async function refreshFromFills(tx: Tx, orderIds: string[], clock: Clock): Promise<void> {
+  await tx.execute(sql`
+    update orders o set
+      filled = s.q, fee = s.f, avg_price = case when s.q > 0 then s.c / s.q end,
+      status = case when s.q >= o.amount * (1 - 1e-9) and o.status in ('pending', 'open', 'unknown') then 'closed' else o.status end,
+      updated_at = ${new Date(clock.now())}
+    from (select order_id, sum(qty) as q, sum(fee) as f, sum(qty * price) as c from fills where order_id in (${sql.join(orderIds.map((id) => sql`${id}::uuid`), sql`, `)}) group by order_id) s
+    where o.id = s.order_id`);
+}
+
+/**
+ * Realised PnL of a live fill at the books' average cost: the pair's booked fills before it, replayed
+ * (buys add their cost with fees, sells release cost pro rata). Buys realise nothing.
+ */
+async function realizedFromBooks(tx: Tx, accountId: string, f: CycleFill): Promise<number> {
+  if (f.side === 'buy') return 0;
+  const past = await tx
+    .select({ side: fills.side, qty: fills.qty, price: fills.price, fee: fills.fee })
+    .from(fills)
+    .where(and(eq(fills.accountId, accountId), eq(fills.pair, f.pair), lte(fills.ts, new Date(f.time))))
+    .orderBy(fills.ts, fills.tradeId);
+  let qty = 0;
+  let cost = 0;
+  for (const p of past) {
+    const q = Number(p.qty);
+    if (p.side === 'buy') {
+      qty += q;
+      cost += q * Number(p.price) + Number(p.fee);
+    } else if (qty > 0) {
+      const out = Math.min(q, qty);
+      cost -= (cost * out) / qty;
+      qty -= out;
+    }
+  }
+  const basis = qty > 0 ? (cost * Math.min(f.amount, qty)) / qty : 0;
+  return f.amount * f.price - f.fee - basis;
 }
 
 export async function saveHedge(tx: Tx, accountId: string, book: AccountBook, target: HedgeTarget, actual: number, now: number, rebalanced: boolean): Promise<void> {
@@ -217,3 +294,69 @@ export async function saveSignal(tx: Tx, s: Signal): Promise<void> {
   await tx.insert(signals).values({ pair: s.pair, ts: new Date(s.time), modelVersion: s.modelVersion, ...values }).onConflictDoUpdate({ target: [signals.pair, signals.ts, signals.modelVersion], set: values });
 }
 
+
+/** Stores balances per asset as `kind` at `ts` (replacing a set stored at the same time). */
+export async function saveBalances(tx: Tx, accountId: string, kind: 'opening' | 'books', ts: number, balances: Readonly<Record<string, { total: number; hold: number }>>): Promise<void> {
+  for (const [asset, b] of Object.entries(balances)) {
+    const values = { total: str(b.total), hold: str(b.hold) };
+    await tx
+      .insert(balanceSnapshots)
+      .values({ accountId, kind, ts: new Date(ts), asset, ...values })
+      .onConflictDoUpdate({ target: [balanceSnapshots.accountId, balanceSnapshots.kind, balanceSnapshots.ts, balanceSnapshots.asset], set: values });
+  }
+}
+
+/** The newest balance set of a kind, with its time; null when none was stored. */
+export async function latestBalances(tx: Tx, accountId: string, kind: 'opening' | 'books'): Promise<{ ts: number; totals: Record<string, number> } | null> {
+  const [last] = await tx.select({ ts: balanceSnapshots.ts }).from(balanceSnapshots).where(and(eq(balanceSnapshots.accountId, accountId), eq(balanceSnapshots.kind, kind))).orderBy(desc(balanceSnapshots.ts)).limit(1);
+  if (!last) return null;
+  const rows = await tx.select().from(balanceSnapshots).where(and(eq(balanceSnapshots.accountId, accountId), eq(balanceSnapshots.kind, kind), eq(balanceSnapshots.ts, last.ts)));
+  return { ts: last.ts.getTime(), totals: Object.fromEntries(rows.map((r) => [r.asset, Number(r.total)])) };
+}
+
+/**
+ * The books' balances: the opening balances plus every live fill booked after the opening (buys add base
+ * and cost USD with the fee, sells the reverse; Kraken charges spot fees in the quote currency).
+ */
+export async function bookBalances(tx: Tx, accountId: string, opening: { ts: number; totals: Record<string, number> }): Promise<Record<string, number>> {
+  const out = { ...opening.totals };
+  const rows = await tx
+    .select({ pair: fills.pair, side: fills.side, qty: sql<string>`sum(${fills.qty})`, cost: sql<string>`sum(${fills.qty} * ${fills.price})`, fee: sql<string>`sum(${fills.fee})` })
+    .from(fills)
+    .innerJoin(orders, eq(orders.id, fills.orderId))
+    .where(and(eq(fills.accountId, accountId), eq(orders.mode, 'live'), gt(fills.ts, new Date(opening.ts))))
+    .groupBy(fills.pair, fills.side);
+  for (const r of rows) {
+    const [base, quote] = r.pair.split('/') as [string, string];
+    const sign = r.side === 'buy' ? 1 : -1;
+    out[base] = (out[base] ?? 0) + sign * Number(r.qty);
+    out[quote] = (out[quote] ?? 0) - sign * Number(r.cost) - Number(r.fee);
+  }
+  return out;
+}
+
+export interface CycleRecord {
+  barTime: number;
+  outcome: 'done' | 'skipped' | 'halted' | 'failed';
+  mode: 'sim' | 'live' | null;
+  startedAt: number;
+  finishedAt: number;
+  detail: Record<string, unknown>;
+}
+
+/** One row per account and bar: how its order job ended (the last one wins when a job is retried). */
+export async function recordCycle(tx: Tx, accountId: string, c: CycleRecord): Promise<void> {
+  const values = { outcome: c.outcome, mode: c.mode, startedAt: new Date(c.startedAt), finishedAt: new Date(c.finishedAt), detail: c.detail };
+  await tx.insert(accountCycles).values({ accountId, barTime: new Date(c.barTime), ...values }).onConflictDoUpdate({ target: [accountCycles.accountId, accountCycles.barTime], set: values });
+}
+
+/** When the last live cycle of the account finished cleanly (reconciliation reads the exchange from a little before it). */
+export async function lastLiveCycleStart(tx: Tx, accountId: string): Promise<number | null> {
+  const [r] = await tx
+    .select({ startedAt: accountCycles.startedAt })
+    .from(accountCycles)
+    .where(and(eq(accountCycles.accountId, accountId), eq(accountCycles.mode, 'live'), eq(accountCycles.outcome, 'done')))
+    .orderBy(desc(accountCycles.startedAt))
+    .limit(1);
+  return r ? r.startedAt.getTime() : null;
+}

@@ -1,10 +1,11 @@
-import { computeStops } from '../risk/stops.ts';
 import { nextTradingState, transitionActions, type TradingState } from '../risk/drawdown.ts';
+import { restingBuyNotional } from '../risk/exposure.ts';
 import type { RiskContext, RiskPosition } from '../risk/types.ts';
 import { decide, flattenIntents, type HeldPosition } from '../strategy/decide.ts';
 import type { OrderIntent } from '../strategy/intent.ts';
 import type { AccountBook } from './book.ts';
-import { executeIntents, type Executed } from './execute.ts';
+import { cancelOrder, executeIntents, type Executed, type ExecutionScope } from './execute.ts';
+import { protectionFor } from './protection.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty, marksOf, valuation } from './valuation.ts';
 import { isPending, type Venue } from './venue.ts';
@@ -58,7 +59,7 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
   if (actions.cancelEntries) {
     for (const o of await venue.openOrders())
       if (o.side === 'buy' && (o.status === 'open' || o.status === 'pending')) {
-        await venue.cancel(o.id);
+        await cancelOrder(o, venue, i.journal, `entries cancelled on ${state.state}: ${state.reason}`);
         cancelledEntries.push(o.id);
       }
   }
@@ -80,7 +81,7 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
       let position: HeldPosition | null = null;
       if (qty > 0) {
         // A holding without recorded protection (bought outside the cycle, or its record was lost) gets stops now.
-        const p = (book.protection[pair] ??= protectionFor(bar.close, signal?.atrPct ?? 0.02, signal?.regime.label ?? 'sideways', settings, now));
+        const p = (book.protection[pair] ??= protectionFor(bar.close, signal, settings, now));
         position = { qty, avgPrice: p.avgPrice, stopLoss: p.stopLoss, takeProfit: p.takeProfit };
       }
       intents.push(
@@ -103,8 +104,9 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
     }
   }
 
-  const makeContext = (b: Balances): RiskContext => riskContext(b, state, settings, market, marks, held, book, equity);
-  const executed = await executeIntents(intents, venue, i.journal, makeContext, market.markets);
+  const resting = restingBuyNotional(await venue.openOrders(), marks);
+  const makeContext = (b: Balances): RiskContext => riskContext(b, state, settings, market, marks, held, book, equity, resting);
+  const executed = await executeIntents(intents, venue, i.journal, makeContext, market.markets, scopeOf(i.accountId, now, book));
   for (const e of executed) {
     if (e.result?.status !== 'accepted') continue;
     const pair = e.intent.order.pair;
@@ -118,10 +120,12 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
 
 const utcDay = (t: number): number => Math.floor(t / 86_400_000);
 
-function protectionFor(price: number, atrPct: number, regime: 'bull' | 'bear' | 'sideways', s: AccountSettingsSet, now: number) {
-  const stops = computeStops(price, atrPct, regime, s.risk);
-  return { stopLoss: stops.stopLoss, takeProfit: stops.takeProfit, avgPrice: price, openedAt: now };
-}
+/** The execution scope of one cycle: ids from the decision time, stop levels read live from the book. */
+export const scopeOf = (accountId: string, decisionTime: number, book: AccountBook): ExecutionScope => ({
+  accountId,
+  decisionTime,
+  levels: () => Object.fromEntries(Object.entries(book.protection).map(([p, v]) => [p, v.stopLoss])),
+});
 
 export function riskContext(
   balances: Balances,
@@ -132,6 +136,7 @@ export function riskContext(
   held: Readonly<Record<string, number>>,
   book: AccountBook,
   equity: number,
+  resting: Readonly<Record<string, number>>,
 ): RiskContext {
   const positions: Record<string, RiskPosition> = {};
   for (const [pair, qty] of Object.entries(held)) positions[pair] = { qty, avgPrice: book.protection[pair]?.avgPrice ?? marks[pair]!, markPrice: marks[pair]! };
@@ -140,6 +145,7 @@ export function riskContext(
     tradingState: state.state,
     balances,
     positions,
+    resting,
     prices: marks,
     equity,
     markets: market.markets,

@@ -1,4 +1,4 @@
-import type { MarketSpec, OrderRequest, SubmitResult } from '../exchange/types.ts';
+import type { AmendChange, AmendResult, BrokerOrder, MarketSpec, OrderRequest, SubmitResult } from '../exchange/types.ts';
 import type { HedgeSettings } from '../hedge/settings.ts';
 import type { Candle } from '../market/candle.ts';
 import type { RiskVerdict } from '../risk/types.ts';
@@ -38,4 +38,8 @@ export interface Journal {
   beforeSubmit(intent: OrderIntent, order: OrderRequest): Awaitable<SubmitPlan>;
   afterSubmit(intent: OrderIntent, order: OrderRequest, result: SubmitResult): Awaitable<void>;
   refused(intent: OrderIntent, verdict: Extract<RiskVerdict, { ok: false }>): Awaitable<void>;
+  /** A resting order the cycle changed in place: a stop moved, or cut to what a sale leaves. */
+  amended(order: BrokerOrder, change: AmendChange, result: AmendResult, why: string): Awaitable<void>;
+  /** A resting order the cycle cancelled: a stop freed for a sale, an entry on HALTED. */
+  cancelled(order: BrokerOrder, why: string): Awaitable<void>;
 }

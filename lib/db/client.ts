@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from '../../schema/index.ts';
+import { closeSessionLocks } from './locks.ts';
 
 export type Schema = typeof schema;
 /** The drizzle database, whichever driver is underneath (node-postgres or Neon serverless). */
@@ -60,6 +61,7 @@ export async function openDatabase({ url, driver, asAppRole = true, max = 10, on
     close: async () => {
       if (closed) return;
       closed = true;
+      await closeSessionLocks(db); // a checked-out connection would hold pool.end() forever
       await pool.end();
     },
   };

@@ -9,12 +9,18 @@ import type { Logger } from '../log.ts';
 import { PgSimStateStore } from './pg-sim-store.ts';
 import { SimBroker } from './sim-broker.ts';
 import type { PriceSource } from './sim-types.ts';
-import type { Broker, MarketSpec } from './types.ts';
+import type { KrakenBroker } from './kraken-broker.ts';
+import type { MarketSpec } from './types.ts';
 import { USD_MARKETS } from './usd-markets.ts';
 
 export interface BrokerDeps {
   db: Db;
-  clock: Clock;
+  /**
+   * The two clocks (DESIGN.md §1): `market` is the decision time (the bar's close), on which the
+   * SimBroker fills like the backtest does; `wall` is when things happen to the outside world, the
+   * only clock a KrakenBroker ever gets (nonces, rate limits, timeouts, lockouts).
+   */
+  clocks: { market: Clock; wall: Clock };
   config: Pick<Config, 'KRAKEN_API_URL' | 'SECRETS_DIR' | 'KUBERNETES_SERVICE_HOST'>;
   masterKey: Buffer;
   logger: Logger;
@@ -22,7 +28,7 @@ export interface BrokerDeps {
   prices: PriceSource;
 }
 
-export type AccountBroker = { mode: 'sim'; broker: SimBroker; markets: MarketSpec[] } | { mode: 'live'; broker: Broker; markets: MarketSpec[] };
+export type AccountBroker = { mode: 'sim'; broker: SimBroker; markets: MarketSpec[] } | { mode: 'live'; broker: KrakenBroker; markets: MarketSpec[] };
 
 /**
  * The only place a broker is built. The account's own simulation setting — read here, not passed
@@ -37,7 +43,7 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
     const broker = new SimBroker({
       accountId: account.id,
       markets,
-      clock: deps.clock,
+      clock: deps.clocks.market,
       prices: deps.prices,
       store: new PgSimStateStore(deps.db),
       initial: { balances: { USD: sim.value.initialUsd } },
@@ -47,13 +53,17 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
   const credentials = await withAccount(deps.db, account.id, (tx) =>
     loadCredentials(tx, account.id, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey }),
   );
-  const [{ createKrakenBroker }, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
-  const broker = await createKrakenBroker({
+  const [{ krakenBrokerFor }, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
+  // One broker per key in the process: every job of the account shares its limiter, nonces and caches.
+  const broker = await krakenBrokerFor({
     accountId: account.id,
+    accountSlug: account.slug,
     credentials,
     apiUrl: deps.config.KRAKEN_API_URL,
     nonceStore: new PgNonceStore(deps.db),
-    clock: deps.clock,
+    clock: deps.clocks.wall,
+    // Market statuses change (limit_only, cancel_only during incidents): read AssetPairs at least every cycle.
+    marketsTtlMs: 300_000,
     logger: deps.logger.child({ account: account.slug }),
   });
   return { mode: 'live', broker, markets: await broker.loadMarkets() };

@@ -42,7 +42,7 @@ export type ReconcileUpdate =
   /** An exchange fill of one of our orders that is not stored locally yet. */
   | { kind: 'fill'; clientId: string; fill: Fill };
 
-export type UnexplainedKind = 'unknown_order' | 'duplicate_client_id' | 'rejected_but_live' | 'missing_order' | 'fill_mismatch' | 'unknown_fill' | 'missing_fill' | 'balance_mismatch';
+export type UnexplainedKind = 'unknown_order' | 'duplicate_client_id' | 'missing_order' | 'fill_mismatch' | 'unknown_fill' | 'missing_fill' | 'balance_mismatch';
 export interface Unexplained {
   kind: UnexplainedKind;
   ref: string; // order id, client id, trade id or asset
@@ -84,10 +84,6 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       }
       seenLocal.add(local.clientId);
       owner.set(o.id, local.clientId);
-      if (local.status === 'rejected') {
-        unexplained.push({ kind: 'rejected_but_live', ref: local.clientId, detail: `recorded as rejected, but the exchange has ${o.id} (${o.status})` });
-        continue;
-      }
       if (local.filled > o.filled + tolAmount) {
         unexplained.push({ kind: 'fill_mismatch', ref: local.clientId, detail: `local filled ${local.filled} exceeds the exchange's ${o.filled} on ${o.id}` });
         continue;

@@ -62,7 +62,8 @@ export function hedgeRatio(holdings: readonly HedgeHolding[], cash: number, mark
  * holdings to raise USD, buys pro rata to the strategy's weights to lower it. With a stablecoin
  * instrument the hedge is parked in (or drawn from) that coin. Proceeds of this cycle's sells are
  * not spent in the same cycle (they are not settled yet): the next cycle finishes the move.
- * Nothing happens inside the tolerance; legs under the exchange minimum are skipped as dust.
+ * Nothing happens inside the tolerance; legs under the exchange minimum are skipped as dust, and a
+ * sale that would leave dust behind sells the whole holding (dust cannot carry a stop on Kraken).
  */
 export function planRebalance(i: RebalanceInput): RebalancePlan {
   const { equity, hedgeValue, ratio } = hedgeRatio(i.holdings, i.cash, i.markets);
@@ -90,7 +91,12 @@ export function planRebalance(i: RebalanceInput): RebalancePlan {
     for (const h of risky) {
       const fee = i.markets[h.pair]?.takerFee ?? 0;
       const gross = (diff * ((h.qty * h.price) / riskyValue)) / (1 - fee - slip(h.pair));
-      addLeg(h.pair, 'sell', Math.min(h.qty, gross / h.price), h.price);
+      const amount = Math.min(h.qty, gross / h.price);
+      // A remainder under the exchange minimum could never rest behind a stop of its own: sell it too.
+      const spec = i.markets[h.pair];
+      const rest = h.qty - amount;
+      const dustLeft = spec !== undefined && rest > 0 && (rest < spec.minAmount || rest * h.price < spec.minCost);
+      addLeg(h.pair, 'sell', dustLeft ? h.qty : amount, h.price);
     }
     if (i.instrument !== 'USD') {
       // Park today's cash in the stablecoin up to the target (fee and slippage on top).

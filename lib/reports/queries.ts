@@ -38,10 +38,27 @@ export interface TradeRow {
   feeUsd: string;
   realizedPnlUsd: string;
   clientId: string;
+  cause: TradeCause;
   intent: string;
   reason: string | null;
   modelVersion: string | null;
 }
+
+export const TRADE_CAUSES = ['entry', 'exit', 'stop-loss', 'take-profit', 'hedge'] as const;
+export type TradeCause = (typeof TRADE_CAUSES)[number];
+
+/**
+ * A fill's cause from its order: a resting stop (attached, or placed to protect a holding) is a
+ * stop-loss; an exit is a take-profit or stop-loss when the cycle saw that level hit, else a signal
+ * or flatten exit.
+ */
+const causeOf = sql<TradeCause>`case
+  when ${orders.intent} = 'entry' then 'entry'
+  when ${orders.intent} = 'hedge' then 'hedge'
+  when ${orders.intent} in ('protective', 'stop-move') then 'stop-loss'
+  when ${orders.reason} like 'take-profit%' then 'take-profit'
+  when ${orders.reason} like 'stop-loss%' then 'stop-loss'
+  else 'exit' end`;
 
 export interface TradeFilter {
   pair?: string;
@@ -96,6 +113,7 @@ export async function tradesPage(
       feeUsd: fills.fee,
       realizedPnlUsd: fills.realizedPnl,
       clientId: orders.clientId,
+      cause: causeOf,
       intent: orders.intent,
       reason: orders.reason,
       modelVersion: sql<string | null>`coalesce(${fills.modelVersion}, ${orders.modelVersion})`,

@@ -1,6 +1,7 @@
 import type { OrderRequest } from '../exchange/types.ts';
 
-export type IntentKind = 'entry' | 'exit' | 'stop-move' | 'hedge';
+/** `protect`: a stop-loss sell the cycle places for held quantity no stop covers (see lib/cycle/protection.ts). */
+export type IntentKind = 'entry' | 'exit' | 'stop-move' | 'hedge' | 'protect';
 
 /** Which signal a decision came from (null for hedge rebalances and risk-driven exits). */
 export interface SignalRef {
@@ -25,6 +26,6 @@ export interface OrderIntent {
   expectedEdge: number;
   /** Entries: the protection to record with the position (the stop is also attached as order.close; the take-profit is enforced each cycle). */
   stops?: { stopLoss: number; takeProfit: number };
-  /** Stop moves: the stop price being replaced (its order is cancelled first). */
+  /** Stop moves: the stop price being replaced (the resting stops are amended to the new price). */
   replacesStop?: number;
 }

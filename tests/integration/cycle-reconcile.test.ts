@@ -6,7 +6,8 @@ import { latestSettings, putSettings, seedAccount } from '../../lib/accounts/set
 import { systemClock } from '../../lib/clock.ts';
 import { parseConfig } from '../../lib/config.ts';
 import type { AppContext } from '../../lib/context.ts';
-import { orderBar } from '../../lib/cycle/live.ts';
+import { runOrderJob } from '../../lib/cycle/order-job.ts';
+import { SteppedClock } from '../helpers/clock.ts';
 import { withAccount } from '../../lib/db/scope.ts';
 import { repoCandles } from '../helpers/candles.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
@@ -45,13 +46,15 @@ async function liveAccount(slug: string, key: { key: string; secret: string }): 
 beforeAll(async () => {
   t = await createTestDatabase();
   queue = await openQueueClient({ databaseUrl: t.url, onError: () => undefined });
-  emu = await startKrakenEmulator({ keys: [clean, tampered].map((k) => ({ ...k, tier: 'pro' as const, balances: { USD: 10_000 } })) });
-  ctx = testContext(t.app.db, queue, { clock: systemClock, config: { ...parseConfig({ AETHER_HOME: '/nonexistent' }), KRAKEN_API_URL: emu.url } });
   for (const pair of ['BTC/USD', 'ETH/USD', 'SOL/USD']) {
     const cs = repoCandles(pair).filter((c) => c.openTime <= Date.parse('2022-03-01T00:00:00Z'));
     await upsertCandles(t.app.db, cs.slice(-400), 'csv');
     barTime = cs.at(-1)!.openTime;
   }
+  // Wall time a minute after the bar closed: the order job trades only the newest closed bar.
+  const wall = new SteppedClock(barTime + 3_660_000);
+  emu = await startKrakenEmulator({ now: () => wall.now(), keys: [clean, tampered].map((k) => ({ ...k, tier: 'pro' as const, balances: { USD: 10_000 } })) });
+  ctx = testContext(t.app.db, queue, { clock: wall, config: { ...parseConfig({ AETHER_HOME: '/nonexistent' }), KRAKEN_API_URL: emu.url } });
 });
 afterAll(async () => {
   await queue?.close();
@@ -62,7 +65,7 @@ afterAll(async () => {
 describe('live reconciliation', () => {
   it('a clean live account passes reconciliation and stays ACTIVE', async () => {
     await liveAccount('live-clean', clean);
-    const r = await orderBar(ctx, 'live-clean', barTime);
+    const r = await runOrderJob(ctx, 'live-clean', barTime);
     expect(r).toMatchObject({ mode: 'live', state: 'ACTIVE' });
     expect(emu.privateCalls(clean.key)).toBeGreaterThan(0); // it really talked to Kraken
   });
@@ -74,7 +77,7 @@ describe('live reconciliation', () => {
     const a = await liveAccount('live-tampered', tampered);
     const addOrdersBefore = emu.calls('AddOrder', tampered.key).length;
 
-    const r = await orderBar(ctx, 'live-tampered', barTime);
+    const r = await runOrderJob(ctx, 'live-tampered', barTime);
     expect(r).toMatchObject({ state: 'HALTED', halted: 'reconciliation' });
     expect(emu.calls('AddOrder', tampered.key).length).toBe(addOrdersBefore);
 

@@ -11,7 +11,6 @@ import { SimBroker } from '../../lib/exchange/sim-broker.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
 import { jobId } from '../../lib/queue/jobs.ts';
-import { createApp as hedgeApp } from '../../functions/hedge/handler.ts';
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { createApp as tickApp } from '../../functions/tick/handler.ts';
@@ -22,7 +21,7 @@ import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken
 
 /**
  * Simulation safety (issue 4): accounts in simulation — one of them with Kraken keys stored — run
- * full cycles (tick from the emulator → score → order → hedge, through the queues) and the
+ * full cycles (tick from the emulator → score → order with its hedge phase, through the queues) and the
  * emulator sees public market-data calls only, never a private one.
  */
 const BARS = 6;
@@ -65,22 +64,19 @@ afterAll(async () => {
 
 describe('an account in simulation', () => {
   it('runs full cycles from the emulator and the emulator records 0 private calls', async () => {
-    const apps = { tick: tickApp(ctx), score: scoreApp(ctx), hedge: hedgeApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    const workers = startDispatcher(queue, Object.keys(apps), inProcessInvoker(apps), ctx.logger, 1);
+    const apps = { tick: tickApp(ctx), score: scoreApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
+    const workers = startDispatcher(queue, ['tick', 'score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
     try {
       for (let bar = 0; bar < BARS; bar++) {
-        if (bar > 0) {
-          emu.advance(1);
-          clock.set(cursorTime());
-        }
+        if (bar > 0) emu.advance(1);
+        clock.set(cursorTime() + 60_000); // a minute after the bar closed, as cron runs tick
         const barTime = cursorTime() - 3_600_000; // the newest closed bar
         await queue.enqueue('tick', {}, { jobId: jobId('tick', bar) });
         const tick = (await waitCompleted(queue, 'tick', jobId('tick', bar))) as { scored: number | null };
         expect(tick.scored).toBe(barTime);
         for (const a of accounts) {
-          const order = (await waitCompleted(queue, `order-${a.slug}`, jobId('order', a.slug, barTime))) as { mode: string };
+          const order = (await waitCompleted(queue, 'order', jobId('order', a.slug, barTime))) as { mode: string };
           expect(order.mode).toBe('sim');
-          await waitCompleted(queue, 'hedge', jobId('hedge', a.slug, barTime));
         }
       }
     } finally {
@@ -103,7 +99,7 @@ describe('an account in simulation', () => {
 });
 
 describe('brokerForAccount', () => {
-  const deps = () => ({ db: t.app.db, clock, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: () => null } });
+  const deps = () => ({ db: t.app.db, clocks: { market: clock, wall: systemClock }, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: () => null } });
 
   it('gives a SimBroker to an account in simulation even with keys stored, and a KrakenBroker at the emulator once switched to live', async () => {
     const a = accounts[0]!;

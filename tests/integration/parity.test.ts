@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, type Account } from '../../lib/accounts/accounts.ts';
 import { latestSettings, putSettings, seedAccount } from '../../lib/accounts/settings.ts';
-import { systemClock } from '../../lib/clock.ts';
+import { systemClock, VirtualClock } from '../../lib/clock.ts';
 import { runBacktest } from '../../lib/cycle/backtest.ts';
 import { baselineProvider } from '../../lib/cycle/signals.ts';
 import type { AccountSettingsSet } from '../../lib/cycle/types.ts';
@@ -14,7 +14,6 @@ import { upsertCandles } from '../../lib/market/store.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
 import { jobId } from '../../lib/queue/jobs.ts';
-import { createApp as hedgeApp } from '../../functions/hedge/handler.ts';
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { testContext } from '../helpers/context.ts';
@@ -22,9 +21,9 @@ import { waitCompleted } from '../helpers/queues.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 /**
- * Backtest/live parity: the same candles replayed through the live path — queues, the score, order
- * and hedge functions, PostgreSQL, the persisted SimBroker — and through `runBacktest` give the same
- * orders and fills, bar for bar.
+ * Backtest/live parity: the same candles replayed through the live path — queues, the score and
+ * order functions (the hedge is a phase of the order job), PostgreSQL, the persisted SimBroker — and
+ * through `runBacktest` give the same orders and fills, bar for bar.
  */
 const PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
 const FROM = Date.parse('2022-05-05T00:00:00Z');
@@ -63,9 +62,11 @@ afterAll(async () => {
 
 describe('backtest and live path parity', () => {
   it('gives identical orders and fills for the same candles', async () => {
-    const ctx = testContext(t.app.db, queue, { clock: systemClock });
-    const apps = { score: scoreApp(ctx), hedge: hedgeApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    const workers = startDispatcher(queue, Object.keys(apps), inProcessInvoker(apps), ctx.logger, 1);
+    // Wall time steps with the replay: each bar is traded a minute after it closed, as cron would.
+    const wall = new VirtualClock(FROM);
+    const ctx = testContext(t.app.db, queue, { clock: wall });
+    const apps = { score: scoreApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
+    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
 
     const before = Object.fromEntries(PAIRS.map((p) => [p, candles[p]!.filter((c) => c.openTime < FROM)]));
     for (const p of PAIRS) await upsertCandles(t.app.db, before[p]!, 'csv');
@@ -75,8 +76,9 @@ describe('backtest and live path parity', () => {
         const bar = candles[p]!.find((c) => c.openTime === barTime);
         if (bar) await upsertCandles(t.app.db, [bar], 'csv');
       }
+      wall.set(barTime + 3_660_000);
       await queue.enqueue('score', { barTime, pairs: PAIRS }, { jobId: jobId('score', barTime) });
-      for (const a of accounts) await waitCompleted(queue, 'hedge', jobId('hedge', a.slug, barTime));
+      for (const a of accounts) await waitCompleted(queue, 'order', jobId('order', a.slug, barTime));
     }
     await Promise.all(workers.map((w) => w.close()));
 

@@ -132,7 +132,7 @@ describe('GET /accounts/{account}/reports/daily-pnl', () => {
 describe('GET /accounts/{account}/trades', () => {
   type Page = { trades: Array<Record<string, string | null>>; nextBefore: string | null };
 
-  it('newest first, with the order’s client id, intent, reason and model version', async () => {
+  it('newest first, with the order’s client id, cause, intent, reason and model version', async () => {
     const r = await call(h.app, 'GET', '/accounts/company/trades', { token: viewer });
     expect(r.status, r.text).toBe(200);
     const page = r.body as Page;
@@ -147,11 +147,13 @@ describe('GET /accounts/{account}/trades', () => {
       feeUsd: '0.75',
       realizedPnlUsd: '12.5',
       clientId: 'co-2',
+      cause: 'exit',
       intent: 'exit',
       reason: 'take profit, "full"\r\nexit',
       modelVersion: 'm-1',
     });
     expect(page.trades[1]).toMatchObject({ reason: null, modelVersion: null });
+    expect(page.trades.map((t) => t.cause)).toEqual(['stop-loss', 'entry', 'exit', 'entry']); // co-4 is a resting stop that fired
   });
 
   it.each([
@@ -199,7 +201,7 @@ describe('GET /accounts/{account}/trades', () => {
 });
 
 describe('GET /accounts/{account}/trades.csv', () => {
-  const HEADER = ['time', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'intent', 'reason', 'model_version'];
+  const HEADER = ['time', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'cause', 'intent', 'reason', 'model_version'];
 
   it('is RFC 4180 with the documented header, oldest first, quoting what needs it', async () => {
     const r = await call(h.app, 'GET', '/accounts/company/trades.csv', { token: viewer });
@@ -210,8 +212,8 @@ describe('GET /accounts/{account}/trades.csv', () => {
     const rows = parseCsv(r.text);
     expect(rows[0]).toEqual(HEADER);
     expect(rows.slice(1).map((x) => x[7])).toEqual(['co-1', 'co-2', 'co-3', 'co-4']);
-    expect(rows[2]).toEqual(['2026-01-03T23:59:59.999Z', 'ETH/USD', 'sell', '0.01', '42000.5', '0.75', '12.5', 'co-2', 'exit', 'take profit, "full"\r\nexit', 'm-1']);
-    expect(rows[3]![9]).toBe('');
+    expect(rows[2]).toEqual(['2026-01-03T23:59:59.999Z', 'ETH/USD', 'sell', '0.01', '42000.5', '0.75', '12.5', 'co-2', 'exit', 'exit', 'take profit, "full"\r\nexit', 'm-1']);
+    expect(rows[3]![10]).toBe('');
   });
 
   it('applies the same filters', async () => {
@@ -247,7 +249,7 @@ describe('GET /accounts/{account}/trades.csv', () => {
     expect(Math.max(...prices)).toBe(1000 + BULK);
     const times = rows.slice(1).map((x) => Date.parse(x[0]!));
     expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
-    expect(rows[1]![9]).toBe('bulk, "seeded"');
+    expect(rows[1]![10]).toBe('bulk, "seeded"');
   });
 
   it('a database failure mid-stream aborts the body: never a short file that looks complete', async () => {

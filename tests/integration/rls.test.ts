@@ -24,6 +24,7 @@ const columns = new Map<string, Column[]>();
 
 /** The account-scoped tables; the first test proves this list is exactly the database's. */
 const SCOPED = [
+  'account_cycles',
   'balance_snapshots',
   'credentials',
   'daily_pnl',

@@ -18,6 +18,7 @@ import {
   encodeCursor,
   equitySeries,
   hedgeChanges,
+  TRADE_CAUSES,
   tradesPage,
   type TradeFilter,
   type TradeRow,
@@ -59,6 +60,7 @@ const tradeSchema = z
     feeUsd: z.string(),
     realizedPnlUsd: z.string(),
     clientId: z.string(),
+    cause: z.enum(TRADE_CAUSES).openapi({ description: 'Why the fill happened: entry, exit (signal or flatten), stop-loss (a resting stop fired, or the cycle saw it hit), take-profit, hedge' }),
     intent: z.string(),
     reason: z.string().nullable(),
     modelVersion: z.string().nullable(),
@@ -111,7 +113,7 @@ const hedgeReportSchema = z
   })
   .openapi('HedgeReport');
 
-const CSV_HEADER = ['time', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'intent', 'reason', 'model_version'];
+const CSV_HEADER = ['time', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'cause', 'intent', 'reason', 'model_version'];
 const CSV_BATCH = 1000;
 const HEDGE_HISTORY_LIMIT = 500;
 
@@ -126,12 +128,13 @@ const tradeJson = (t: TradeRow) => ({
   feeUsd: t.feeUsd,
   realizedPnlUsd: t.realizedPnlUsd,
   clientId: t.clientId,
+  cause: t.cause,
   intent: t.intent,
   reason: t.reason,
   modelVersion: t.modelVersion,
 });
 const tradeCsv = (t: TradeRow): string =>
-  csvRecord([t.time, t.pair, t.side, t.qty, t.price, t.feeUsd, t.realizedPnlUsd, t.clientId, t.intent, t.reason, t.modelVersion]);
+  csvRecord([t.time, t.pair, t.side, t.qty, t.price, t.feeUsd, t.realizedPnlUsd, t.clientId, t.cause, t.intent, t.reason, t.modelVersion]);
 
 function checkRange(from: string | undefined, to: string | undefined): void {
   if (from && to && Date.parse(from) > Date.parse(to)) throw new HttpError(400, 'BAD_RANGE', 'from must not be after to');

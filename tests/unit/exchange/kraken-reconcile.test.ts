@@ -37,6 +37,12 @@ describe('reconcile', () => {
     expect(run({ orders: [local('c1', 'O1', 'closed', 0.01), local('c2', null, 'rejected')] }, {})).toEqual({ matched: [], updates: [], unexplained: [] });
   });
 
+  it('an order recorded as not placed that landed after all is ours: its state comes from the exchange', () => {
+    const r = run({ orders: [local('c1', null, 'rejected')] }, { orders: [exOrder('O1', 'c1', { status: 'closed', filled: 0.01 })] });
+    expect(r.unexplained).toEqual([]);
+    expect(r.updates).toEqual([expect.objectContaining({ kind: 'order', clientId: 'c1', exchangeId: 'O1', status: 'closed' })]);
+  });
+
   it('a conditional close spawned by one of our entries is explained as a child', () => {
     const r = run({ orders: [local('c1', 'O1', 'closed', 0.01)] }, { orders: [exOrder('O2', null, { side: 'sell', type: 'stop-loss', parentId: 'O1' }), exOrder('O1', 'c1', { status: 'closed', filled: 0.01 })] });
     expect(r.unexplained).toEqual([]);
@@ -47,7 +53,6 @@ describe('reconcile', () => {
     ['an exchange order nobody here placed', {}, { orders: [exOrder('OX', null)] }, 'unknown_order'],
     ['an exchange order with a foreign cl_ord_id', { orders: [local('c1', 'O1')] }, { orders: [exOrder('O1', 'c1'), exOrder('OX', 'someone-else')] }, 'unknown_order'],
     ['two exchange orders for one client id', { orders: [local('c1', 'O1')] }, { orders: [exOrder('O1', 'c1'), exOrder('O2', 'c1')] }, 'duplicate_client_id'],
-    ['an order recorded as rejected that is live', { orders: [local('c1', null, 'rejected')] }, { orders: [exOrder('O1', 'c1')] }, 'rejected_but_live'],
     ['a locally open order missing on the exchange', { orders: [local('c1', 'O1')] }, {}, 'missing_order'],
     ['more filled locally than on the exchange', { orders: [local('c1', 'O1', 'open', 0.01)] }, { orders: [exOrder('O1', 'c1', { filled: 0.005 })] }, 'fill_mismatch'],
     ['a fill of an order that is not ours', {}, { fills: [fill('T1', 'OX')] }, 'unknown_fill'],

@@ -108,6 +108,7 @@ describe('planRebalance', () => {
       settings: riskSettingsSchema.parse({}),
       tradingState: 'HALTED', // hedge sells still go through
       balances: { USD: { total: 10_000, hold: 0, free: 10_000 }, BTC: { total: 1.2, hold: 0, free: 1.2 } },
+      resting: {},
       positions: { 'BTC/USD': { qty: 1.2, avgPrice: 40_000, markPrice: 50_000 } },
       prices: { 'BTC/USD': 50_000 },
       equity: 100_000,

@@ -1,0 +1,77 @@
+import { restingBuyNotional } from '../risk/exposure.ts';
+import type { AccountBook } from './book.ts';
+import { applyProtection, type Executed } from './execute.ts';
+import { runHedgePhase, type HedgePhaseResult } from './hedge-phase.ts';
+import { riskContext, runOrderPhase, scopeOf, type OrderPhaseResult } from './order-phase.ts';
+import { planProtection, protectionFor, type ProtectionAction } from './protection.ts';
+import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
+import { heldQty, marksOf, valuation } from './valuation.ts';
+import type { Venue } from './venue.ts';
+
+export interface AccountCycleInput {
+  accountId: string;
+  settings: AccountSettingsSet;
+  market: MarketView;
+  venue: Venue;
+  book: AccountBook;
+  journal: Journal;
+}
+
+export interface ProtectionCheck {
+  phase: 'start' | 'end';
+  actions: ProtectionAction[];
+  placed: Executed[];
+}
+
+export interface AccountCycleResult {
+  book: AccountBook;
+  order: OrderPhaseResult;
+  hedge: HedgePhaseResult;
+  protection: ProtectionCheck[];
+}
+
+/**
+ * One account at one decision time, the same in the live order job, the simulated one and the
+ * backtest: protection check → order phase → hedge phase → protection check. The checks hold the
+ * invariant that every holding rests behind stops at its recorded level — at the start (after a
+ * crash, a stop that filled in part, a lost record) and at the end (whatever the phases did).
+ */
+export async function runAccountCycle(i: AccountCycleInput): Promise<AccountCycleResult> {
+  const start = await protectHoldings(i, i.book, 'start');
+  const order = await runOrderPhase({ ...i, book: start.book });
+  const hedge = await runHedgePhase({ ...i, book: order.book });
+  const end = await protectHoldings(i, hedge.book, 'end');
+  return { book: end.book, order, hedge, protection: [start.check, end.check] };
+}
+
+/** Records a stop level for every holding that has none, then makes the venue's stops match (see planProtection). */
+export async function protectHoldings(i: AccountCycleInput, given: AccountBook, phase: ProtectionCheck['phase']): Promise<{ book: AccountBook; check: ProtectionCheck }> {
+  const { market, venue, settings } = i;
+  const now = market.now;
+  const marks = marksOf(market.bars);
+  const balances = await venue.balances();
+  const open = await venue.openOrders();
+  // Stablecoins are the hedge, not a risk to stop out; a pair without a bar has no price to set a level from.
+  const pairs = Object.keys(market.bars).filter((p) => market.markets[p] && !market.markets[p]!.stablecoin);
+  const held = heldQty(balances, market.markets, pairs);
+  const book: AccountBook = { ...given, protection: { ...given.protection } };
+  for (const pair of Object.keys(held)) book.protection[pair] ??= protectionFor(marks[pair]!, market.signals[pair] ?? null, settings, now);
+  for (const pair of Object.keys(book.protection)) if (!(held[pair]! > 0)) delete book.protection[pair];
+
+  const levels = Object.fromEntries(Object.entries(book.protection).map(([p, v]) => [p, v.stopLoss]));
+  const actions = planProtection({ held, levels, open, markets: market.markets });
+  if (!actions.length) return { book, check: { phase, actions, placed: [] } };
+  const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
+  const { equity } = valuation(balances, market.markets, marks);
+  const resting = restingBuyNotional(open, marks);
+  const placed = await applyProtection(
+    actions,
+    venue,
+    i.journal,
+    (b) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, pairs), book, equity, resting),
+    market.markets,
+    scopeOf(i.accountId, now, book),
+    phase,
+  );
+  return { book, check: { phase, actions, placed } };
+}

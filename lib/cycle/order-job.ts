@@ -1,0 +1,266 @@
+import { and, desc, eq } from 'drizzle-orm';
+import { settings as settingsTable } from '../../schema/index.ts';
+import { findAccount, type Account } from '../accounts/accounts.ts';
+import { latestSettings } from '../accounts/settings.ts';
+import { appendAudit } from '../audit/index.ts';
+import { VirtualClock } from '../clock.ts';
+import type { AppContext } from '../context.ts';
+import type { Db, Tx } from '../db/client.ts';
+import { sessionLocks } from '../db/locks.ts';
+import { withAccount } from '../db/scope.ts';
+import { brokerForAccount, type AccountBroker } from '../exchange/broker-factory.ts';
+import type { MarketSpec } from '../exchange/types.ts';
+import { accountHalted, cyclesTotal, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
+import { utcDayKey, type TradingState } from '../risk/drawdown.ts';
+import { protectHoldings, runAccountCycle } from './account-cycle.ts';
+import type { AccountBook } from './book.ts';
+import { cachedVenue, type CachedVenue } from './cached-venue.ts';
+import { barFreshness } from './freshness.ts';
+import { dbJournal, lastFillTime, loadBook, recordCycle, recordFills, recordTransition, saveBalances, saveBook, saveEquity, saveHedge, bookBalances, latestBalances } from './live-store.ts';
+import { MarketData } from './market-data.ts';
+import { reconcileWithExchange } from './reconcile-live.ts';
+import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
+import { heldQty } from './valuation.ts';
+
+/**
+ * The `order-<account>` job: one account at one bar, as the live runtime runs it. The bar must be the
+ * newest closed one by wall time (an older one is skipped and recorded, a future one refused); one
+ * job per account at a time (a session advisory lock: a second one answers busy); a live account reconciles with Kraken first and halts
+ * — still protecting its holdings — on an unexplained difference; then the shared account cycle
+ * (protection, orders, hedge, protection) on a venue whose reads are cached between writes; then
+ * the fills are booked once each, and the book, hedge, equity and balances are stored.
+ */
+export class UnknownAccountError extends Error {
+  override name = 'UnknownAccountError';
+}
+
+/** The caller named a bar this job may never trade (not closed yet, or not on the interval's grid). */
+export class BarRefusedError extends Error {
+  override name = 'BarRefusedError';
+  constructor(
+    readonly code: 'BAR_NOT_CLOSED' | 'BAR_MISALIGNED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const marketData = new WeakMap<Db, MarketData>();
+const marketDataOf = (db: Db): MarketData => {
+  let m = marketData.get(db);
+  if (!m) marketData.set(db, (m = new MarketData(db)));
+  return m;
+};
+
+export async function runOrderJob(ctx: AppContext, slug: string, barTime: number) {
+  const t0 = performance.now();
+  const startedAt = ctx.clock.now();
+  const account = await findAccount(ctx.db, slug);
+  if (!account) throw new UnknownAccountError(`no account ${slug}`);
+  const settings = await loadSettings(ctx, account.id);
+  const interval = settings.trading.candleInterval;
+  const fresh = barFreshness(barTime, interval, startedAt);
+  if (fresh.kind === 'misaligned' || fresh.kind === 'future') {
+    const e =
+      fresh.kind === 'misaligned'
+        ? new BarRefusedError('BAR_MISALIGNED', `barTime ${barTime} is not the open of a ${interval} s bar`)
+        : new BarRefusedError('BAR_NOT_CLOSED', `the bar opening ${new Date(barTime).toISOString()} closes at ${new Date(fresh.closesAt).toISOString()}, after the wall clock's ${new Date(startedAt).toISOString()}`);
+    await withAccount(ctx.db, account.id, (tx) => appendAudit(tx, { action: 'cycle.refused', accountId: account.id, details: { barTime, code: e.code, reason: e.message } }, ctx.clock));
+    throw e;
+  }
+  if (fresh.kind === 'stale') {
+    const detail = { reason: `a newer bar (${new Date(fresh.newest).toISOString()}) has closed: the decision would be stale` };
+    await withAccount(ctx.db, account.id, async (tx) => {
+      await recordCycle(tx, account.id, { barTime, outcome: 'skipped', mode: null, startedAt, finishedAt: ctx.clock.now(), detail });
+      await appendAudit(tx, { action: 'cycle.skipped', accountId: account.id, details: { barTime, ...detail } }, ctx.clock);
+    });
+    cyclesTotal.inc({ account: slug, outcome: 'skipped' });
+    return { account: slug, barTime, skipped: 'stale', newest: fresh.newest };
+  }
+  try {
+    const result = await withAccountLock(ctx.db, account.id, () => trade(ctx, account, settings, barTime, startedAt, t0));
+    cyclesTotal.inc({ account: slug, outcome: result.state === 'HALTED' && 'halted' in result ? 'halted' : 'done' });
+    return result;
+  } catch (err) {
+    if (err instanceof AccountBusyError) throw err; // not this job's failure: it runs again in a moment
+    cyclesTotal.inc({ account: slug, outcome: 'failed' });
+    await withAccount(ctx.db, account.id, (tx) =>
+      recordCycle(tx, account.id, { barTime, outcome: 'failed', mode: null, startedAt, finishedAt: ctx.clock.now(), detail: { error: `${(err as Error).name}: ${(err as Error).message}`.slice(0, 500) } }),
+    ).catch(() => undefined); // the job's failure is what matters; it is retried or reported either way
+    throw err;
+  }
+}
+
+async function loadSettings(ctx: AppContext, accountId: string): Promise<AccountSettingsSet> {
+  // One transaction is one connection: its queries run one after the other.
+  return withAccount(ctx.db, accountId, async (tx) => ({
+    trading: (await latestSettings(tx, accountId, 'trading')).value,
+    risk: (await latestSettings(tx, accountId, 'risk')).value,
+    hedge: (await latestSettings(tx, accountId, 'hedge')).value,
+  }));
+}
+
+const LOCK_SPACE = 0x6f72_6472; // "ordr"
+
+/** Another order job of the account is running (another process, or a caller beside the queue): try again shortly. */
+export class AccountBusyError extends Error {
+  override name = 'AccountBusyError';
+}
+
+/**
+ * Runs `fn` while holding the account's order lock, a session-level advisory lock (lib/db/locks.ts):
+ * one job per account at a time across processes, released at once if the process dies.
+ */
+async function withAccountLock<T>(db: Db, accountId: string, fn: () => Promise<T>): Promise<T> {
+  const locks = sessionLocks(db);
+  if (!(await locks.tryLock(LOCK_SPACE, accountId))) throw new AccountBusyError(`another order job of account ${accountId} is running`);
+  try {
+    return await fn();
+  } finally {
+    await locks.unlock(LOCK_SPACE, accountId);
+  }
+}
+
+async function trade(ctx: AppContext, account: Account, settings: AccountSettingsSet, barTime: number, startedAt: number, t0: number) {
+  const interval = settings.trading.candleInterval;
+  const now = barTime + interval * 1000; // the decision time: the bar's close
+  const data = marketDataOf(ctx.db);
+  const history = await data.history(settings.trading.pairs, interval, barTime);
+  const broker = await brokerForAccount(
+    {
+      db: ctx.db,
+      clocks: { market: new VirtualClock(now), wall: ctx.clock },
+      config: ctx.config,
+      masterKey: ctx.masterKey,
+      logger: ctx.logger,
+      prices: { quote: () => null, candle: (pair) => history[pair]?.at(-1) ?? null },
+    },
+    account,
+  );
+  const markets: Record<string, MarketSpec> = Object.fromEntries(broker.markets.map((m) => [m.symbol, m]));
+  // The simulated venue sees every bar up to now (those it has not consumed yet), in time order, in one write.
+  if (broker.mode === 'sim') await broker.broker.processBars(Object.values(history).flatMap((cs) => cs.slice(-48)).sort((a, b) => a.openTime - b.openTime || a.pair.localeCompare(b.pair)));
+  const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk);
+  const venue = cachedVenue(broker.broker);
+  const book = await withAccount(ctx.db, account.id, (tx) => loadBook(tx, account.id));
+  const journal = committedJournal(ctx, account, broker.mode, now, t0);
+  const base = { account: account.slug, mode: broker.mode, barTime };
+
+  if (broker.mode === 'live') {
+    const since = await withAccount(ctx.db, account.id, (tx) => liveSince(tx, account.id));
+    const rec = await reconcileWithExchange(ctx, account.id, broker.broker, since ?? now);
+    venue.seed({ balances: rec.balances, openOrders: rec.openOrders });
+    if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, journal, rec.unexplained, { ...base, startedAt });
+  }
+
+  const c = await runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal });
+  venue.refresh();
+  const balances = await venue.balances();
+  const fills = await bookFills(ctx, account.id, broker);
+  const held = heldQty(balances, markets, Object.keys(markets));
+  const o = c.order;
+  await withAccount(ctx.db, account.id, async (tx) => {
+    await saveBook(tx, account.id, c.book, held, now);
+    if (o.transition) await recordTransition(tx, account.id, o.transition.from, o.transition.to, ctx.clock, { cancelledEntries: o.cancelledEntries, flatten: o.transition.flatten });
+    await saveHedge(tx, account.id, c.book, c.hedge.target, c.hedge.snapshot.hedgeRatio, now, c.hedge.executed.some((e) => e.result?.status === 'accepted'));
+    await saveEquity(tx, account.id, c.hedge.snapshot);
+    if (broker.mode === 'live') await saveBookBalances(tx, account.id, ctx.clock.now(), balances);
+  });
+  const executed = [...c.protection[0]!.placed, ...o.executed, ...c.hedge.executed, ...c.protection[1]!.placed];
+  const summary = {
+    ...base,
+    state: o.tradingState.state,
+    equity: c.hedge.snapshot.equityUsd,
+    hedge: { target: c.hedge.target.target, actual: c.hedge.snapshot.hedgeRatio, mode: c.hedge.target.mode },
+    sent: executed.filter((e) => e.result?.status === 'accepted').length,
+    refused: executed.filter((e) => e.result === null).map((e) => e.code),
+    protection: c.protection.map((p) => ({ phase: p.phase, actions: p.actions.map((a) => `${a.kind} ${a.pair}: ${a.why}`) })),
+    fills,
+    ms: Math.round(performance.now() - t0),
+  };
+  await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
+  accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
+  equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);
+  drawdownRatio.set({ account: account.slug }, c.hedge.snapshot.drawdown);
+  hedgeRatioGauge.set({ account: account.slug }, c.hedge.snapshot.hedgeRatio);
+  ctx.logger.info({ account: account.slug, mode: broker.mode, bar: new Date(barTime).toISOString(), state: summary.state, sent: summary.sent, refused: summary.refused.length, fills, equity: Math.round(summary.equity * 100) / 100, ms: summary.ms }, 'cycle done');
+  return summary;
+}
+
+/**
+ * Reconciliation found a difference nobody can explain: the account stops trading (HALTED, audited)
+ * until an admin resets it — but its holdings keep their stops: the protection check still runs.
+ */
+async function halt(
+  ctx: AppContext,
+  account: Account,
+  settings: AccountSettingsSet,
+  view: MarketView,
+  venue: CachedVenue,
+  book: AccountBook,
+  journal: Journal,
+  unexplained: readonly { kind: string }[],
+  base: { account: string; mode: 'sim' | 'live'; barTime: number; startedAt: number },
+) {
+  const now = view.now;
+  const prev = book.tradingState;
+  const halted: TradingState = { state: 'HALTED', since: now, reason: `reconciliation: ${unexplained.length} unexplained difference(s)`, dayKey: utcDayKey(now), drawdown: prev?.drawdown ?? 0, referenceEquity: null };
+  const already = prev?.state === 'HALTED' && prev.reason.startsWith('reconciliation');
+  const p = await protectHoldings({ accountId: account.id, settings, market: view, venue, book: { ...book, tradingState: halted }, journal }, { ...book, tradingState: halted }, 'start');
+  venue.refresh();
+  const held = heldQty(await venue.balances(), view.markets, Object.keys(view.markets));
+  await withAccount(ctx.db, account.id, async (tx) => {
+    await saveBook(tx, account.id, { ...p.book, tradingState: already ? prev : halted, dayStart: book.dayStart ?? { time: now, equity: 0 } }, held, now);
+    if (!already) await recordTransition(tx, account.id, prev, halted, ctx.clock, { unexplained });
+    await recordCycle(tx, account.id, { barTime: base.barTime, outcome: 'halted', mode: 'live', startedAt: base.startedAt, finishedAt: ctx.clock.now(), detail: { unexplained, protection: p.check.actions.map((a) => `${a.kind} ${a.pair}: ${a.why}`) } });
+  });
+  accountHalted.set({ account: account.slug }, 1);
+  ctx.logger.warn({ account: account.slug, bar: new Date(base.barTime).toISOString(), unexplained: unexplained.length }, 'reconciliation found unexplained differences: account HALTED');
+  return { account: base.account, mode: base.mode, barTime: base.barTime, state: 'HALTED' as const, halted: 'reconciliation', unexplained: unexplained.length };
+}
+
+/** Each journal write commits on its own: the pending order row must be durable before the send. */
+function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number): Journal {
+  const run = <T>(f: (j: Journal) => T | Promise<T>): Promise<T> => withAccount(ctx.db, account.id, async (tx) => f(dbJournal(tx, account.id, mode, ctx.clock, now)));
+  return {
+    beforeSubmit: (intent, order) => run(async (j) => j.beforeSubmit(intent, order)),
+    afterSubmit: async (intent, order, result) => {
+      await run(async (j) => void (await j.afterSubmit(intent, order, result)));
+      ordersTotal.inc({ account: account.slug, status: result.status });
+      if (result.status === 'accepted')
+        ctx.logger.info({ account: account.slug, mode, clientId: order.clientId, kind: intent.kind, pair: order.pair, side: order.side, type: order.type, amount: order.amount, ms: Math.round((performance.now() - t0) * 10) / 10 }, 'order acknowledged');
+    },
+    refused: async (intent, verdict) => {
+      await run(async (j) => void (await j.refused(intent, verdict)));
+      ordersTotal.inc({ account: account.slug, status: 'refused' });
+    },
+    amended: (order, change, result, why) => run(async (j) => void (await j.amended(order, change, result, why))),
+    cancelled: (order, why) => run(async (j) => void (await j.cancelled(order, why))),
+  };
+}
+
+/** Books what the venue filled since the newest booked fill (that time included: fills sharing it are told apart by trade id). */
+async function bookFills(ctx: AppContext, accountId: string, broker: AccountBroker): Promise<number> {
+  const since = await withAccount(ctx.db, accountId, (tx) => lastFillTime(tx, accountId));
+  const fills = await broker.broker.fills(Math.max(0, since));
+  return withAccount(ctx.db, accountId, (tx) => recordFills(tx, accountId, broker.mode, fills, ctx.clock));
+}
+
+/** The books' balances after the cycle (opening + booked fills), with the exchange's holds: what reconciliation will compare. */
+async function saveBookBalances(tx: Tx, accountId: string, at: number, exchange: Awaited<ReturnType<CachedVenue['balances']>>): Promise<void> {
+  const opening = await latestBalances(tx, accountId, 'opening');
+  if (!opening) return;
+  const totals = await bookBalances(tx, accountId, opening);
+  await saveBalances(tx, accountId, 'books', at, Object.fromEntries(Object.entries(totals).map(([a, total]) => [a, { total, hold: exchange[a]?.hold ?? 0 }])));
+}
+
+/** When the account last switched to live: reconciliation never reads the exchange from before it. */
+async function liveSince(tx: Tx, accountId: string): Promise<number | null> {
+  const [row] = await tx
+    .select({ value: settingsTable.value, createdAt: settingsTable.createdAt })
+    .from(settingsTable)
+    .where(and(eq(settingsTable.accountId, accountId), eq(settingsTable.kind, 'simulation')))
+    .orderBy(desc(settingsTable.version))
+    .limit(1);
+  return row && (row.value as { enabled?: boolean }).enabled === false ? row.createdAt.getTime() : null;
+}
