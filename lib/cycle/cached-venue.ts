@@ -14,6 +14,8 @@ export interface CachedVenue extends Venue {
   refresh(): void;
   /** Take these as the venue's current state (read a moment ago by reconciliation). */
   seed(state: { balances?: Balances; openOrders?: BrokerOrder[] }): void;
+  /** How many changes (submit, cancel, amend) went through it. */
+  writes(): number;
 }
 
 export function cachedVenue(venue: Venue): CachedVenue {
@@ -25,7 +27,9 @@ export function cachedVenue(venue: Venue): CachedVenue {
   };
   /** A read that fails is not kept: the next one asks again. */
   const keep = <T>(v: Awaitable<T>, drop: () => void): Awaitable<T> => (isPending(v) ? Promise.resolve(v).catch((e: unknown) => (drop(), Promise.reject(e))) : v);
+  let writes = 0;
   const write = <T>(f: () => Awaitable<T>): Awaitable<T> => {
+    writes++;
     refresh();
     const r = f();
     return isPending(r) ? Promise.resolve(r).finally(refresh) : r;
@@ -39,6 +43,7 @@ export function cachedVenue(venue: Venue): CachedVenue {
     orderByClientId: (cid) => venue.orderByClientId(cid),
     fills: (since) => venue.fills(since),
     refresh,
+    writes: () => writes,
     seed: (s) => {
       if (s.balances) balances = s.balances;
       if (s.openOrders) open = s.openOrders;

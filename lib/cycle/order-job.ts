@@ -154,9 +154,10 @@ async function trade(ctx: AppContext, account: Account, settings: AccountSetting
   }
 
   const c = await runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal });
-  venue.refresh();
-  const balances = await venue.balances();
-  const fills = await bookFills(ctx, account.id, broker);
+  const balances = await venue.balances(); // read again after any change the cycle made
+  // A live cycle that changed nothing has nothing new to book that the next reconciliation misses
+  // (each read is a point on Kraken's counter); the simulator's bars may have filled resting orders.
+  const fills = broker.mode === 'sim' || venue.writes() > 0 ? await bookFills(ctx, account.id, broker) : 0;
   const held = heldQty(balances, markets, Object.keys(markets));
   const o = c.order;
   await withAccount(ctx.db, account.id, async (tx) => {
