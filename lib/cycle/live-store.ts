@@ -168,6 +168,14 @@ async function orderRow(tx: Tx, accountId: string, mode: 'sim' | 'live', o: Pick
   return row!.id;
 }
 
+/**
+ * Every order resting on the venue has its row: a stop the exchange attached to an entry that
+ * filled this cycle is in the books when the cycle ends, not only after the next reconciliation.
+ */
+export async function recordOpenOrders(tx: Tx, accountId: string, mode: 'sim' | 'live', open: readonly BrokerOrder[]): Promise<void> {
+  for (const o of open) await orderRow(tx, accountId, mode, o, 'resting on the venue at the end of a cycle');
+}
+
 /** The newest fill already booked, so each cycle asks the venue only for what is new. */
 export async function lastFillTime(tx: Tx, accountId: string): Promise<number> {
   const [r] = await tx.select({ ts: fills.ts }).from(fills).where(eq(fills.accountId, accountId)).orderBy(desc(fills.ts)).limit(1);

@@ -10,13 +10,14 @@ import { sessionLocks } from '../db/locks.ts';
 import { withAccount } from '../db/scope.ts';
 import { brokerForAccount, type AccountBroker } from '../exchange/broker-factory.ts';
 import type { MarketSpec } from '../exchange/types.ts';
+import type { Candle } from '../market/candle.ts';
 import { accountHalted, cyclesTotal, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
 import { utcDayKey, type TradingState } from '../risk/drawdown.ts';
 import { protectHoldings, runAccountCycle } from './account-cycle.ts';
 import type { AccountBook } from './book.ts';
 import { cachedVenue, type CachedVenue } from './cached-venue.ts';
 import { barFreshness } from './freshness.ts';
-import { dbJournal, lastFillTime, loadBook, recordCycle, recordFills, recordTransition, saveBalances, saveBook, saveEquity, saveHedge, bookBalances, latestBalances } from './live-store.ts';
+import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
 import { reconcileWithExchange } from './reconcile-live.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
@@ -125,7 +126,13 @@ async function trade(ctx: AppContext, account: Account, settings: AccountSetting
   const interval = settings.trading.candleInterval;
   const now = barTime + interval * 1000; // the decision time: the bar's close
   const data = marketDataOf(ctx.db);
-  const history = await data.history(settings.trading.pairs, interval, barTime);
+  // What needs no answer from Kraken is read while Kraken is asked (the first order goes out sooner).
+  const historyRead = data.history(settings.trading.pairs, interval, barTime);
+  const stored = withAccount(ctx.db, account.id, async (tx) => ({ book: await loadBook(tx, account.id), liveSince: await liveSince(tx, account.id), lastClean: await lastLiveCycleStart(tx, account.id) }));
+  // Awaited below; if something before fails first, their failures must not go unhandled meanwhile.
+  historyRead.catch(() => undefined);
+  stored.catch(() => undefined);
+  let history: Readonly<Record<string, readonly Candle[]>> = {};
   const broker = await brokerForAccount(
     {
       db: ctx.db,
@@ -137,18 +144,20 @@ async function trade(ctx: AppContext, account: Account, settings: AccountSetting
     },
     account,
   );
-  const markets: Record<string, MarketSpec> = Object.fromEntries(broker.markets.map((m) => [m.symbol, m]));
+  const { book, liveSince: since, lastClean } = await stored;
+  const reconciling = broker.mode === 'live' ? reconcileWithExchange(ctx, account.id, broker.broker, { liveSince: since ?? now, lastCleanStart: lastClean }) : null;
+  reconciling?.catch(() => undefined);
+  history = await historyRead;
+  const markets: Record<string, MarketSpec> = Object.fromEntries((await broker.broker.loadMarkets()).map((m) => [m.symbol, m]));
   // The simulated venue sees every bar up to now (those it has not consumed yet), in time order, in one write.
   if (broker.mode === 'sim') await broker.broker.processBars(Object.values(history).flatMap((cs) => cs.slice(-48)).sort((a, b) => a.openTime - b.openTime || a.pair.localeCompare(b.pair)));
   const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk);
   const venue = cachedVenue(broker.broker);
-  const book = await withAccount(ctx.db, account.id, (tx) => loadBook(tx, account.id));
   const journal = committedJournal(ctx, account, broker.mode, now, t0);
   const base = { account: account.slug, mode: broker.mode, barTime };
 
-  if (broker.mode === 'live') {
-    const since = await withAccount(ctx.db, account.id, (tx) => liveSince(tx, account.id));
-    const rec = await reconcileWithExchange(ctx, account.id, broker.broker, since ?? now);
+  if (reconciling) {
+    const rec = await reconciling;
     venue.seed({ balances: rec.balances, openOrders: rec.openOrders });
     if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, journal, rec.unexplained, { ...base, startedAt });
   }
@@ -159,8 +168,10 @@ async function trade(ctx: AppContext, account: Account, settings: AccountSetting
   // (each read is a point on Kraken's counter); the simulator's bars may have filled resting orders.
   const fills = broker.mode === 'sim' || venue.writes() > 0 ? await bookFills(ctx, account.id, broker) : 0;
   const held = heldQty(balances, markets, Object.keys(markets));
+  const open = await venue.openOrders();
   const o = c.order;
   await withAccount(ctx.db, account.id, async (tx) => {
+    await recordOpenOrders(tx, account.id, broker.mode, open);
     await saveBook(tx, account.id, c.book, held, now);
     if (o.transition) await recordTransition(tx, account.id, o.transition.from, o.transition.to, ctx.clock, { cancelledEntries: o.cancelledEntries, flatten: o.transition.flatten });
     await saveHedge(tx, account.id, c.book, c.hedge.target, c.hedge.snapshot.hedgeRatio, now, c.hedge.executed.some((e) => e.result?.status === 'accepted'));

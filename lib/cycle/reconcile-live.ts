@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, or } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, or, type SQL } from 'drizzle-orm';
 import { auditLog, fills, orders, riskEvents } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { AppContext } from '../context.ts';
@@ -7,7 +7,7 @@ import { withAccount } from '../db/scope.ts';
 import type { KrakenBroker } from '../exchange/kraken-broker.ts';
 import { reconcile, type ExchangeOrder, type ReconcileResult, type Unexplained } from '../exchange/kraken-reconcile.ts';
 import type { Balances, Fill } from '../exchange/types.ts';
-import { bookBalances, lastLiveCycleStart, latestBalances, recordFills, saveBalances } from './live-store.ts';
+import { bookBalances, latestBalances, recordFills, saveBalances } from './live-store.ts';
 
 /** How far back of the last clean cycle's start the exchange is read again: clock skew and late trades. */
 const OVERLAP_MS = 3_600_000;
@@ -31,44 +31,61 @@ type Snapshot = Awaited<ReturnType<KrakenBroker['exchangeSnapshot']>>;
  * every booked fill must equal what the exchange holds). What can be explained is applied (statuses,
  * fills booked once by trade id, the conditional closes Kraken created); anything else is returned
  * so the caller halts the account (fail closed). A balance difference is read a second time before it
- * counts: a fill landing between two reads is not a difference.
+ * counts: a fill landing between two reads is not a difference. When the open orders and balances
+ * already agree with the books, the histories are not read (see `quiet`).
  */
-export async function reconcileWithExchange(ctx: AppContext, accountId: string, broker: KrakenBroker, liveSince: number): Promise<ReconcileOutcome> {
+export async function reconcileWithExchange(ctx: AppContext, accountId: string, broker: KrakenBroker, window: { liveSince: number; lastCleanStart: number | null }): Promise<ReconcileOutcome> {
   const now = ctx.clock.now();
-  const last = await withAccount(ctx.db, accountId, (tx) => lastLiveCycleStart(tx, accountId));
-  const since = Math.max(liveSince, last === null ? now - FIRST_WINDOW_MS : last - OVERLAP_MS);
-  let outcome: { r: ReconcileResult; exchange: Snapshot } | null = null;
+  const since = Math.max(window.liveSince, window.lastCleanStart === null ? now - FIRST_WINDOW_MS : window.lastCleanStart - OVERLAP_MS);
+  // The exchange's side and the books' side are read at once (the books' reads need no answer from Kraken).
+  const [open, balances, local] = await Promise.all([broker.openOrders(), broker.balances(), withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since))]);
+  if (quiet(local, open, balances)) return { unexplained: [], updates: 0, fills: 0, balances, openOrders: open };
+  let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const exchange = await broker.exchangeSnapshot(since);
-    const local = await withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since, exchange));
+    const [exchange, local] = await Promise.all([broker.exchangeSnapshot(since), withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since))]);
+    // Orders the exchange names that the window did not bring (a conditional close's entry, a fill's order).
+    const known = new Set(local.orders.map((o) => o.exchangeId));
+    const named = [...new Set([...exchange.orders.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]), ...exchange.fills.map((f) => f.orderId)])].filter((id) => !known.has(id));
+    if (named.length) local.orders.push(...(await withAccount(ctx.db, accountId, (tx) => localOrders(tx, accountId, inArray(orders.exchangeId, named)))));
     // An order the books hold open but the window does not show (a stop older than it): ask for it by id.
     const seen = new Set(exchange.orders.map((o) => o.id));
     const unseen = local.orders.filter((o) => o.exchangeId !== null && !seen.has(o.exchangeId) && !TERMINAL.has(o.status)).map((o) => o.exchangeId!);
     if (unseen.length) exchange.orders.push(...(await broker.ordersById(unseen)));
     const r = reconcile({ local: { orders: local.orders, fills: local.fills, ...(local.books ? { balances: local.books } : {}) }, exchange });
-    outcome = { r, exchange };
+    outcome = { r, exchange, opening: local.books !== null };
     if (!r.unexplained.length || r.unexplained.some((u) => u.kind !== 'balance_mismatch')) break;
   }
-  const { r, exchange } = outcome!;
-  const booked = await withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now));
+  const { r, exchange, opening } = outcome!;
+  // Nothing to write in the usual hour: no updates, nothing unexplained, the books already opened.
+  const booked = r.updates.length || r.unexplained.length || !opening ? await withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : 0;
   return { unexplained: r.unexplained, updates: r.updates.length, fills: booked, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending') };
 }
 
 const TERMINAL = new Set(['closed', 'canceled', 'expired', 'rejected']);
 
-/** The books' side: live orders in the window, still open, or named by the exchange's data; fills in the window; expected balances. */
-async function loadLocal(tx: Tx, accountId: string, since: number, exchange: Snapshot) {
-  const ids = [...new Set([...exchange.orders.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]), ...exchange.fills.map((f) => f.orderId)])];
-  const rows = await tx
+/**
+ * The usual hour: the exchange's open orders are exactly the ones the books hold open, none filled
+ * further, and its balances are the books' — then nothing filled, was cancelled or placed behind
+ * our back, and the order and trade history (four points on Kraken's counter) need not be read.
+ */
+function quiet(local: Awaited<ReturnType<typeof loadLocal>>, open: readonly ExchangeOrder[], balances: Balances): boolean {
+  if (local.books === null) return false; // the books have not opened yet
+  const mine = local.orders.filter((o) => !TERMINAL.has(o.status));
+  if (mine.length !== open.length || mine.some((o) => o.exchangeId === null)) return false;
+  const r = reconcile({ local: { orders: mine, fills: [], balances: local.books }, exchange: { orders: open, fills: [], balances } });
+  return r.updates.length === 0 && r.unexplained.length === 0 && r.matched.length === open.length;
+}
+
+const localOrders = (tx: Tx, accountId: string, which: SQL | undefined) =>
+  tx
     .select({ clientId: orders.clientId, exchangeId: orders.exchangeId, status: orders.status, filled: orders.filled })
     .from(orders)
-    .where(
-      and(
-        eq(orders.accountId, accountId),
-        eq(orders.mode, 'live'),
-        or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown']), ...(ids.length ? [inArray(orders.exchangeId, ids)] : [])),
-      ),
-    );
+    .where(and(eq(orders.accountId, accountId), eq(orders.mode, 'live'), which))
+    .then((rows) => rows.map((o) => ({ ...o, filled: Number(o.filled) })));
+
+/** The books' side: live orders decided in the window or still open, fills in the window, expected balances. */
+async function loadLocal(tx: Tx, accountId: string, since: number) {
+  const rows = await localOrders(tx, accountId, or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown'])));
   const localFills = await tx
     .select({ id: fills.tradeId, orderId: orders.exchangeId, amount: fills.qty })
     .from(fills)
@@ -76,7 +93,7 @@ async function loadLocal(tx: Tx, accountId: string, since: number, exchange: Sna
     .where(and(eq(fills.accountId, accountId), eq(orders.mode, 'live'), gte(fills.ts, new Date(since))));
   const opening = await currentOpening(tx, accountId);
   return {
-    orders: rows.map((o) => ({ ...o, filled: Number(o.filled) })),
+    orders: rows,
     fills: localFills.map((f) => ({ ...f, amount: Number(f.amount) })),
     books: opening ? await bookBalances(tx, accountId, opening) : null,
   };
@@ -107,13 +124,9 @@ async function apply(ctx: AppContext, tx: Tx, accountId: string, r: ReconcileRes
     else newFills.push(u.fill);
   }
   const booked = newFills.length ? await recordFills(tx, accountId, 'live', newFills, ctx.clock) : 0;
-  if (!r.unexplained.length) {
-    // The books start from the exchange's balances the first time (and after an admin's reset), then follow the fills.
-    const opening = await currentOpening(tx, accountId);
-    if (!opening) await saveBalances(tx, accountId, 'opening', now, exchange.balances);
-    const totals = await bookBalances(tx, accountId, opening ?? { ts: now, totals: Object.fromEntries(Object.entries(exchange.balances).map(([a, b]) => [a, b.total])) });
-    await saveBalances(tx, accountId, 'books', now, Object.fromEntries(Object.entries(totals).map(([a, total]) => [a, { total, hold: exchange.balances[a]?.hold ?? 0 }])));
-  }
+  // The books start from the exchange's balances the first time (and after an admin's reset), then
+  // follow the fills; the job stores the books' balances when it ends.
+  if (!r.unexplained.length && !(await currentOpening(tx, accountId))) await saveBalances(tx, accountId, 'opening', now, exchange.balances);
   if (r.updates.length || r.unexplained.length)
     await appendAudit(tx, { action: r.unexplained.length ? 'reconcile.mismatch' : 'reconcile.applied', accountId, details: { updates: r.updates.length, fills: booked, unexplained: r.unexplained } }, ctx.clock);
   if (r.unexplained.length) await tx.insert(riskEvents).values({ accountId, ts: at, code: 'RECONCILIATION_MISMATCH', detail: { unexplained: r.unexplained } });

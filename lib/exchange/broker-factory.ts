@@ -10,7 +10,6 @@ import { PgSimStateStore } from './pg-sim-store.ts';
 import { SimBroker } from './sim-broker.ts';
 import type { PriceSource } from './sim-types.ts';
 import type { KrakenBroker } from './kraken-broker.ts';
-import type { MarketSpec } from './types.ts';
 import { USD_MARKETS } from './usd-markets.ts';
 
 export interface BrokerDeps {
@@ -28,7 +27,8 @@ export interface BrokerDeps {
   prices: PriceSource;
 }
 
-export type AccountBroker = { mode: 'sim'; broker: SimBroker; markets: MarketSpec[] } | { mode: 'live'; broker: KrakenBroker; markets: MarketSpec[] };
+/** The account's broker; its markets come from `broker.loadMarkets()` (live: AssetPairs and the fee tier, which callers may read alongside other calls). */
+export type AccountBroker = { mode: 'sim'; broker: SimBroker } | { mode: 'live'; broker: KrakenBroker };
 
 /**
  * The only place a broker is built. The account's own simulation setting — read here, not passed
@@ -37,22 +37,23 @@ export type AccountBroker = { mode: 'sim'; broker: SimBroker; markets: MarketSpe
  * KrakenBroker.
  */
 export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 'id' | 'slug'>): Promise<AccountBroker> {
-  const sim = await withAccount(deps.db, account.id, (tx) => latestSettings(tx, account.id, 'simulation'));
-  if (sim.value.enabled) {
-    const markets = [...USD_MARKETS];
+  const { sim, credentials } = await withAccount(deps.db, account.id, async (tx) => {
+    const s = await latestSettings(tx, account.id, 'simulation');
+    // The key is loaded only for an account switched to live.
+    const creds = s.value.enabled ? null : await loadCredentials(tx, account.id, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey });
+    return { sim: s, credentials: creds };
+  });
+  if (credentials === null) {
     const broker = new SimBroker({
       accountId: account.id,
-      markets,
+      markets: [...USD_MARKETS],
       clock: deps.clocks.market,
       prices: deps.prices,
       store: new PgSimStateStore(deps.db),
       initial: { balances: { USD: sim.value.initialUsd } },
     });
-    return { mode: 'sim', broker, markets };
+    return { mode: 'sim', broker };
   }
-  const credentials = await withAccount(deps.db, account.id, (tx) =>
-    loadCredentials(tx, account.id, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey }),
-  );
   const [{ krakenBrokerFor }, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
   // One broker per key in the process: every job of the account shares its limiter, nonces and caches.
   const broker = await krakenBrokerFor({
@@ -62,9 +63,11 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
     apiUrl: deps.config.KRAKEN_API_URL,
     nonceStore: new PgNonceStore(deps.db),
     clock: deps.clocks.wall,
-    // Market statuses change (limit_only, cancel_only during incidents): read AssetPairs at least every cycle.
+    // Market statuses change (limit_only, cancel_only during incidents): read AssetPairs at least every
+    // cycle. The fee tier follows 30-day volume: once a day is enough.
     marketsTtlMs: 300_000,
+    feeTtlMs: 86_400_000,
     logger: deps.logger.child({ account: account.slug }),
   });
-  return { mode: 'live', broker, markets: await broker.loadMarkets() };
+  return { mode: 'live', broker };
 }

@@ -195,6 +195,7 @@ export class KrakenBroker implements Broker {
   private readonly known = new Map<string, KnownOrder>();
   /** The newest state read of each order (open orders, lookups): what an amend starts from. */
   private readonly lastSeen = new Map<string, { order: KrakenOrder; at: number }>();
+  private marketsRead: Promise<MarketIndex> | null = null;
   private lockoutGauge = false;
 
   /**
@@ -425,13 +426,21 @@ export class KrakenBroker implements Broker {
 
   // ---- markets and fees ----
 
-  private async marketIndex(): Promise<MarketIndex> {
+  private marketIndex(): Promise<MarketIndex> {
     const ttl = this.opts.marketsTtlMs ?? 3_600_000;
-    if (this.markets && this.clock.now() - this.markets.at < ttl) return this.markets.index;
-    const raw = await this.publicRead('publicGetAssetPairs', 'kraken AssetPairs');
-    const index = new MarketIndex(marketsFromAssetPairs((raw as { result?: unknown }).result));
-    this.markets = { index, at: this.clock.now() };
-    return index;
+    if (this.markets && this.clock.now() - this.markets.at < ttl) return Promise.resolve(this.markets.index);
+    // Callers asking at once (loading markets beside a reconciliation) share one AssetPairs read.
+    this.marketsRead ??= (async () => {
+      try {
+        const raw = await this.publicRead('publicGetAssetPairs', 'kraken AssetPairs');
+        const index = new MarketIndex(marketsFromAssetPairs((raw as { result?: unknown }).result));
+        this.markets = { index, at: this.clock.now() };
+        return index;
+      } finally {
+        this.marketsRead = null;
+      }
+    })();
+    return this.marketsRead;
   }
 
   /** The account's fee tier from TradeVolume, cached for feeTtlMs. */

