@@ -5,8 +5,12 @@ import { ExchangeTemporaryError, OrderStateUnknownError } from '../../lib/exchan
 import { HttpError } from '../../lib/http/errors.ts';
 import { createJobFunction } from '../../lib/http/job-function.ts';
 
-/** Everything an order job does must end well inside the function's 60 s exec_timeout (stack.yml). */
-export const ORDER_JOB_BUDGET_MS = 45_000;
+/**
+ * Everything an order job does must end well inside the function's 150 s exec_timeout (stack.yml).
+ * Generous on purpose: on the starter tier Kraken's counter refills one call every three seconds, and
+ * a bad hour of timeouts and retries must still end in a traded bar, not a failed job.
+ */
+export const ORDER_JOB_BUDGET_MS = 120_000;
 
 /**
  * One deployment per account (`order-company`, …); each mounts only that account's Kraken secret.

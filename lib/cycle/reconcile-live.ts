@@ -42,7 +42,8 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   if (quiet(local, open, balances)) return { unexplained: [], updates: 0, fills: 0, balances, openOrders: open };
   let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const [exchange, local] = await Promise.all([broker.exchangeSnapshot(since), withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since))]);
+    // The histories complete the open orders and balances just read; a second look reads everything again.
+    const [exchange, local] = await Promise.all([attempt === 0 ? historiesBeside(broker, since, open, balances) : broker.exchangeSnapshot(since), withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since))]);
     // Orders the exchange names that the window did not bring (a conditional close's entry, a fill's order).
     const known = new Set(local.orders.map((o) => o.exchangeId));
     const named = [...new Set([...exchange.orders.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]), ...exchange.fills.map((f) => f.orderId)])].filter((id) => !known.has(id));
@@ -62,6 +63,13 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
 }
 
 const TERMINAL = new Set(['closed', 'canceled', 'expired', 'rejected']);
+
+/** The exchange's side from open orders and balances already read, plus the closed orders and trades since `since`. */
+async function historiesBeside(broker: KrakenBroker, since: number, open: Snapshot['orders'], balances: Balances): Promise<Snapshot> {
+  const closed = await broker.closedOrders(since);
+  const ids = new Set(open.map((o) => o.id));
+  return { orders: [...open, ...closed.filter((o) => !ids.has(o.id))], fills: await broker.fills(since), balances };
+}
 
 /**
  * The usual hour: the exchange's open orders are exactly the ones the books hold open, none filled
