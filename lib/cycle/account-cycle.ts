@@ -2,20 +2,12 @@ import { restingBuyNotional } from '../risk/exposure.ts';
 import type { AccountBook } from './book.ts';
 import { applyProtection, type Executed } from './execute.ts';
 import { runHedgePhase, type HedgePhaseResult } from './hedge-phase.ts';
-import { riskContext, runOrderPhase, scopeOf, type OrderPhaseResult } from './order-phase.ts';
+import { riskContext, runOrderPhase, scopeOf, type OrderPhaseInput, type OrderPhaseResult } from './order-phase.ts';
 import { planProtection, protectionFor, type ProtectionAction } from './protection.ts';
-import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty, marksOf, valuation } from './valuation.ts';
-import type { Venue } from './venue.ts';
 
-export interface AccountCycleInput {
-  accountId: string;
-  settings: AccountSettingsSet;
-  market: MarketView;
-  venue: Venue;
-  book: AccountBook;
-  journal: Journal;
-}
+/** What a cycle works with: the same as each of its phases. */
+export type AccountCycleInput = OrderPhaseInput;
 
 export interface ProtectionCheck {
   phase: 'start' | 'end';

@@ -4,11 +4,10 @@ import { hedgeTarget, type HedgeTarget } from '../hedge/policy.ts';
 import { hedgeIntents, planRebalance, type HedgeHolding, type RebalancePlan } from '../hedge/rebalance.ts';
 import type { AccountBook } from './book.ts';
 import { executeIntents, type Executed } from './execute.ts';
-import { riskContext, scopeOf } from './order-phase.ts';
+import { riskContext, scopeOf, type OrderPhaseInput } from './order-phase.ts';
 import { restingBuyNotional } from '../risk/exposure.ts';
-import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty, marksOf, valuation } from './valuation.ts';
-import { isPending, type Venue } from './venue.ts';
+import { isPending } from './venue.ts';
 
 export interface EquitySnapshot {
   ts: number;
@@ -34,7 +33,7 @@ export interface HedgePhaseResult {
  * risk back is the strategy's decision, and entries may not spend the hedged share (reservedUsd).
  * A position sold down keeps its stop, cut to the rest. Ends with the cycle's equity snapshot.
  */
-export async function runHedgePhase(i: { accountId: string; settings: AccountSettingsSet; market: MarketView; venue: Venue; book: AccountBook; journal: Journal }): Promise<HedgePhaseResult> {
+export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResult> {
   const { market, settings, venue } = i;
   const now = market.now;
   const marks = marksOf(market.bars);

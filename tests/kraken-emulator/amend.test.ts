@@ -4,21 +4,13 @@
  */
 import ccxt from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ccxtOptions, hourly } from './helpers.ts';
+import { caught, ccxtOptions, hourly } from './helpers.ts';
 import { generateKey, krakenSignature, startKrakenEmulator, type KrakenEmulator } from './index.ts';
 
 type Kraken = InstanceType<typeof ccxt.kraken>;
 type Row = [number, number, number, number];
 type OrderInfo = { status: string; vol: string; vol_exec: string; cl_ord_id?: string; stopprice: string; limitprice: string; descr: { price: string; price2: string; order: string } };
 
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 let emu: KrakenEmulator | undefined;
 afterEach(async () => {

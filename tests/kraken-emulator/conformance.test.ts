@@ -4,7 +4,7 @@
  */
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ccxtOptions, hourly } from './helpers.ts';
+import { caught, ccxtOptions, hourly } from './helpers.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from './index.ts';
 
 type Kraken = InstanceType<typeof ccxt.kraken>;
@@ -13,14 +13,6 @@ let emu: KrakenEmulator;
 const alice = generateKey();
 let ex: Kraken;
 
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A fresh funded key with its own client, so tests do not share balances or counters. */
 function freshAccount(balances: Record<string, number> = { USD: 100_000, BTC: 2, ETH: 20 }, extra: Record<string, unknown> = {}) {

@@ -3,19 +3,11 @@ import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import { FaultPlan, parseScenario } from './faults.ts';
-import { ccxtOptions } from './helpers.ts';
+import { caught, ccxtOptions } from './helpers.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from './index.ts';
 
 type Kraken = InstanceType<typeof ccxt.kraken>;
 
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 let emu: KrakenEmulator;
 beforeAll(async () => {

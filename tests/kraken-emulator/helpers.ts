@@ -28,3 +28,13 @@ export function hourly(pair: string, rows: Array<[number, number, number, number
 export function flat(pair: string, price: number, n: number): Candle[] {
   return hourly(pair, Array.from({ length: n }, () => [price, price, price, price] as [number, number, number, number]));
 }
+
+/** The error a call fails with; fails the test when the call succeeds. */
+export async function caught(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -6,19 +6,11 @@
  */
 import ccxt from 'ccxt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ccxtOptions, flat } from './helpers.ts';
+import { caught, ccxtOptions, flat } from './helpers.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator, type LockoutPolicy, type Tier } from './index.ts';
 
 type Kraken = InstanceType<typeof ccxt.kraken>;
 
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 let emu: KrakenEmulator | undefined;
 afterEach(async () => {
