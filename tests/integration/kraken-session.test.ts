@@ -185,7 +185,7 @@ describe('never a hang', () => {
     expect(await counter(krakenLimiterWaitsTotal, { account: account.slug, outcome: 'refused' })).toBeGreaterThan(refusedBefore);
   });
 
-  it('a frozen VirtualClock handed as the wall clock cannot make it hang: the first limiter wait notices and fails', async () => {
+  it('a frozen VirtualClock handed as the wall clock cannot make it hang: a second of limiter waiting notices and fails', async () => {
     const { opts } = await setup(live);
     const frozen = new VirtualClock(Date.now());
     const broker = await krakenBrokerFor(opts({ clock: frozen }));
