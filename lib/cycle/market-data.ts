@@ -6,6 +6,7 @@ import type { RiskSettings } from '../risk/settings.ts';
 import { withGlobal } from '../db/scope.ts';
 import { loadSignals } from './live-store.ts';
 import { marketView } from './market-view.ts';
+import type { Signal } from '../strategy/signal.ts';
 import type { MarketView } from './types.ts';
 
 /** Enough closed bars for the correlation (168) and volatility windows. */
@@ -35,8 +36,8 @@ export class MarketData {
     const cached = this.bars.get(key);
     if (cached) return cached;
     const data = (async () => {
-      const history: Record<string, Candle[]> = {};
-      for (const pair of sorted) history[pair] = await loadCandles(this.db, pair, interval, { to: barTime + 1, limit: VIEW_BARS });
+      const series = await Promise.all(sorted.map((pair) => loadCandles(this.db, pair, interval, { to: barTime + 1, limit: VIEW_BARS })));
+      const history: Record<string, Candle[]> = Object.fromEntries(sorted.map((pair, i) => [pair, series[i]!]));
       return { history, views: new Map() };
     })();
     this.bars.set(key, data);
@@ -56,14 +57,25 @@ export class MarketData {
     return (await this.load(pairs, interval, barTime)).history;
   }
 
+  /** The signals `score` stored for the bar (an ML champion's before the baseline's), read per job. */
+  signals(pairs: readonly string[], barTime: number): Promise<Record<string, Signal | null>> {
+    return withGlobal(this.db, (tx) => loadSignals(tx, [...pairs].sort(), barTime));
+  }
+
   /**
-   * The market view at the bar's close for these markets and risk settings, with the signals stored
-   * for the bar. Accounts on the same pairs share the computed part; the markets (each account's own
-   * fee tier) and the signals are attached per job.
+   * The market view at the bar's close for these markets and risk settings, with the bar's signals.
+   * Accounts on the same pairs share the computed part; the markets (each account's own fee tier)
+   * and the signals are attached per job.
    */
-  async view(pairs: readonly string[], interval: number, barTime: number, markets: Readonly<Record<string, MarketSpec>>, risk: Pick<RiskSettings, 'correlationWindow' | 'correlationThreshold' | 'defaultSlippage'>): Promise<MarketView> {
+  async view(
+    pairs: readonly string[],
+    interval: number,
+    barTime: number,
+    markets: Readonly<Record<string, MarketSpec>>,
+    risk: Pick<RiskSettings, 'correlationWindow' | 'correlationThreshold' | 'defaultSlippage'>,
+    signals: Readonly<Record<string, Signal | null>>,
+  ): Promise<MarketView> {
     const data = await this.load(pairs, interval, barTime);
-    const signals = await withGlobal(this.db, (tx) => loadSignals(tx, Object.keys(data.history), barTime));
     const tradable = Object.keys(data.history).filter((p) => markets[p]).join(',');
     const key = `${risk.correlationWindow} ${risk.correlationThreshold} ${risk.defaultSlippage} ${tradable}`;
     let view = data.views.get(key);

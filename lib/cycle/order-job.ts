@@ -8,7 +8,7 @@ import type { AppContext } from '../context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { sessionLocks } from '../db/locks.ts';
 import { withAccount } from '../db/scope.ts';
-import { brokerForAccount, type AccountBroker } from '../exchange/broker-factory.ts';
+import { brokerForAccount, readBrokerSetup, type AccountBroker } from '../exchange/broker-factory.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
 import { accountHalted, cyclesTotal, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
@@ -58,7 +58,8 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
   const startedAt = ctx.clock.now();
   const account = await findAccount(ctx.db, slug);
   if (!account) throw new UnknownAccountError(`no account ${slug}`);
-  const settings = await loadSettings(ctx, account.id);
+  const stored = await loadStored(ctx, account.id);
+  const { settings } = stored;
   const interval = settings.trading.candleInterval;
   const fresh = barFreshness(barTime, interval, startedAt);
   if (fresh.kind === 'misaligned' || fresh.kind === 'future') {
@@ -79,7 +80,7 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
     return { account: slug, barTime, skipped: 'stale', newest: fresh.newest };
   }
   try {
-    const result = await withAccountLock(ctx.db, account.id, () => trade(ctx, account, settings, barTime, startedAt, t0));
+    const result = await withAccountLock(ctx.db, account.id, () => trade(ctx, account, stored, barTime, startedAt, t0));
     cyclesTotal.inc({ account: slug, outcome: result.state === 'HALTED' && 'halted' in result ? 'halted' : 'done' });
     return result;
   } catch (err) {
@@ -92,13 +93,23 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
   }
 }
 
-async function loadSettings(ctx: AppContext, accountId: string): Promise<AccountSettingsSet> {
+type Stored = Awaited<ReturnType<typeof loadStored>>;
+
+/** Everything the job reads of the account before it talks to anyone: two transactions side by side. */
+async function loadStored(ctx: AppContext, accountId: string) {
   // One transaction is one connection: its queries run one after the other.
-  return withAccount(ctx.db, accountId, async (tx) => ({
-    trading: (await latestSettings(tx, accountId, 'trading')).value,
-    risk: (await latestSettings(tx, accountId, 'risk')).value,
-    hedge: (await latestSettings(tx, accountId, 'hedge')).value,
-  }));
+  const [setup, state] = await Promise.all([
+    withAccount(ctx.db, accountId, async (tx) => {
+      const settings: AccountSettingsSet = {
+        trading: (await latestSettings(tx, accountId, 'trading')).value,
+        risk: (await latestSettings(tx, accountId, 'risk')).value,
+        hedge: (await latestSettings(tx, accountId, 'hedge')).value,
+      };
+      return { settings, broker: await readBrokerSetup(tx, accountId, ctx) };
+    }),
+    withAccount(ctx.db, accountId, async (tx) => ({ book: await loadBook(tx, accountId), liveSince: await liveSince(tx, accountId), lastClean: await lastLiveCycleStart(tx, accountId) })),
+  ]);
+  return { ...setup, ...state };
 }
 
 const LOCK_SPACE = 0x6f72_6472; // "ordr"
@@ -122,36 +133,27 @@ async function withAccountLock<T>(db: Db, accountId: string, fn: () => Promise<T
   }
 }
 
-async function trade(ctx: AppContext, account: Account, settings: AccountSettingsSet, barTime: number, startedAt: number, t0: number) {
+async function trade(ctx: AppContext, account: Account, stored: Stored, barTime: number, startedAt: number, t0: number) {
+  const { settings, book } = stored;
   const interval = settings.trading.candleInterval;
   const now = barTime + interval * 1000; // the decision time: the bar's close
   const data = marketDataOf(ctx.db);
   // What needs no answer from Kraken is read while Kraken is asked (the first order goes out sooner).
   const historyRead = data.history(settings.trading.pairs, interval, barTime);
-  const stored = withAccount(ctx.db, account.id, async (tx) => ({ book: await loadBook(tx, account.id), liveSince: await liveSince(tx, account.id), lastClean: await lastLiveCycleStart(tx, account.id) }));
+  const signalsRead = data.signals(settings.trading.pairs, barTime);
   // Awaited below; if something before fails first, their failures must not go unhandled meanwhile.
   historyRead.catch(() => undefined);
-  stored.catch(() => undefined);
+  signalsRead.catch(() => undefined);
   let history: Readonly<Record<string, readonly Candle[]>> = {};
-  const broker = await brokerForAccount(
-    {
-      db: ctx.db,
-      clocks: { market: new VirtualClock(now), wall: ctx.clock },
-      config: ctx.config,
-      masterKey: ctx.masterKey,
-      logger: ctx.logger,
-      prices: { quote: () => null, candle: (pair) => history[pair]?.at(-1) ?? null },
-    },
-    account,
-  );
-  const { book, liveSince: since, lastClean } = await stored;
-  const reconciling = broker.mode === 'live' ? reconcileWithExchange(ctx, account.id, broker.broker, { liveSince: since ?? now, lastCleanStart: lastClean }) : null;
+  const deps = { db: ctx.db, clocks: { market: new VirtualClock(now), wall: ctx.clock }, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: (pair: string) => history[pair]?.at(-1) ?? null } };
+  const broker = await brokerForAccount(deps, account, stored.broker);
+  const reconciling = broker.mode === 'live' ? reconcileWithExchange(ctx, account.id, broker.broker, { liveSince: stored.liveSince ?? now, lastCleanStart: stored.lastClean }) : null;
   reconciling?.catch(() => undefined);
   history = await historyRead;
   const markets: Record<string, MarketSpec> = Object.fromEntries((await broker.broker.loadMarkets()).map((m) => [m.symbol, m]));
   // The simulated venue sees every bar up to now (those it has not consumed yet), in time order, in one write.
   if (broker.mode === 'sim') await broker.broker.processBars(Object.values(history).flatMap((cs) => cs.slice(-48)).sort((a, b) => a.openTime - b.openTime || a.pair.localeCompare(b.pair)));
-  const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk);
+  const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk, await signalsRead);
   const venue = cachedVenue(broker.broker);
   const journal = committedJournal(ctx, account, broker.mode, now, t0);
   const base = { account: account.slug, mode: broker.mode, barTime };
@@ -163,6 +165,7 @@ async function trade(ctx: AppContext, account: Account, settings: AccountSetting
   }
 
   const c = await runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal });
+  await journal.flush();
   const balances = await venue.balances(); // read again after any change the cycle made
   // A live cycle that changed nothing has nothing new to book that the next reconciliation misses
   // (each read is a point on Kraken's counter); the simulator's bars may have filled resting orders.
@@ -210,7 +213,7 @@ async function halt(
   view: MarketView,
   venue: CachedVenue,
   book: AccountBook,
-  journal: Journal,
+  journal: BackgroundJournal,
   unexplained: readonly { kind: string }[],
   base: { account: string; mode: 'sim' | 'live'; barTime: number; startedAt: number },
 ) {
@@ -219,6 +222,7 @@ async function halt(
   const halted: TradingState = { state: 'HALTED', since: now, reason: `reconciliation: ${unexplained.length} unexplained difference(s)`, dayKey: utcDayKey(now), drawdown: prev?.drawdown ?? 0, referenceEquity: null };
   const already = prev?.state === 'HALTED' && prev.reason.startsWith('reconciliation');
   const p = await protectHoldings({ accountId: account.id, settings, market: view, venue, book: { ...book, tradingState: halted }, journal }, { ...book, tradingState: halted }, 'start');
+  await journal.flush();
   venue.refresh();
   const held = heldQty(await venue.balances(), view.markets, Object.keys(view.markets));
   await withAccount(ctx.db, account.id, async (tx) => {
@@ -231,23 +235,43 @@ async function halt(
   return { account: base.account, mode: base.mode, barTime: base.barTime, state: 'HALTED' as const, halted: 'reconciliation', unexplained: unexplained.length };
 }
 
-/** Each journal write commits on its own: the pending order row must be durable before the send. */
-function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number): Journal {
+/** A journal whose after-the-fact writes go on in the background; `flush` waits for them (and reports their failure). */
+interface BackgroundJournal extends Journal {
+  flush(): Promise<void>;
+}
+
+/**
+ * Each journal write commits on its own. The pending order row must be durable before the send, so
+ * `beforeSubmit` is awaited; what is recorded after an answer (the answer, a refusal, an amend, a
+ * cancel) is written in the background, in order, while the cycle goes on to its next order — a
+ * crash before it commits leaves a pending row that reconciliation settles. The acknowledgement is
+ * logged the moment the exchange gives it.
+ */
+function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number): BackgroundJournal {
   const run = <T>(f: (j: Journal) => T | Promise<T>): Promise<T> => withAccount(ctx.db, account.id, async (tx) => f(dbJournal(tx, account.id, mode, ctx.clock, now)));
+  let tail: Promise<void> = Promise.resolve();
+  let failure: unknown = null;
+  const later = (f: (j: Journal) => unknown) => {
+    tail = tail.then(() => run(async (j) => void (await f(j)))).catch((err: unknown) => void (failure ??= err));
+  };
   return {
     beforeSubmit: (intent, order) => run(async (j) => j.beforeSubmit(intent, order)),
-    afterSubmit: async (intent, order, result) => {
-      await run(async (j) => void (await j.afterSubmit(intent, order, result)));
+    afterSubmit: (intent, order, result) => {
       ordersTotal.inc({ account: account.slug, status: result.status });
       if (result.status === 'accepted')
         ctx.logger.info({ account: account.slug, mode, clientId: order.clientId, kind: intent.kind, pair: order.pair, side: order.side, type: order.type, amount: order.amount, ms: Math.round((performance.now() - t0) * 10) / 10 }, 'order acknowledged');
+      later((j) => j.afterSubmit(intent, order, result));
     },
-    refused: async (intent, verdict) => {
-      await run(async (j) => void (await j.refused(intent, verdict)));
+    refused: (intent, verdict) => {
       ordersTotal.inc({ account: account.slug, status: 'refused' });
+      later((j) => j.refused(intent, verdict));
     },
-    amended: (order, change, result, why) => run(async (j) => void (await j.amended(order, change, result, why))),
-    cancelled: (order, why) => run(async (j) => void (await j.cancelled(order, why))),
+    amended: (order, change, result, why) => later((j) => j.amended(order, change, result, why)),
+    cancelled: (order, why) => later((j) => j.cancelled(order, why)),
+    flush: async () => {
+      await tail;
+      if (failure !== null) throw failure;
+    },
   };
 }
 

@@ -1,9 +1,9 @@
 import type { Account } from '../accounts/accounts.ts';
-import { loadCredentials } from '../accounts/credentials.ts';
+import { loadCredentials, type KrakenCredentials } from '../accounts/credentials.ts';
 import { latestSettings } from '../accounts/settings.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import { withAccount } from '../db/scope.ts';
 import type { Logger } from '../log.ts';
 import { PgSimStateStore } from './pg-sim-store.ts';
@@ -30,19 +30,29 @@ export interface BrokerDeps {
 /** The account's broker; its markets come from `broker.loadMarkets()` (live: AssetPairs and the fee tier, which callers may read alongside other calls). */
 export type AccountBroker = { mode: 'sim'; broker: SimBroker } | { mode: 'live'; broker: KrakenBroker };
 
+/** What the factory reads to decide: the account's simulation setting, and its key when it is live. */
+export interface BrokerSetup {
+  initialUsd: number;
+  /** Null in simulation: the key is never loaded then. */
+  credentials: KrakenCredentials | null;
+}
+
+/** Reads the broker setup inside the caller's account transaction (one round of reads per job). */
+export async function readBrokerSetup(tx: Tx, accountId: string, deps: Pick<BrokerDeps, 'config' | 'masterKey'>): Promise<BrokerSetup> {
+  const sim = await latestSettings(tx, accountId, 'simulation');
+  const credentials = sim.value.enabled
+    ? null
+    : await loadCredentials(tx, accountId, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey });
+  return { initialUsd: sim.value.initialUsd, credentials };
+}
+
 /**
- * The only place a broker is built. The account's own simulation setting — read here, not passed
- * in — decides: in simulation it is a SimBroker and the Kraken key is never loaded, nor ccxt
- * imported; only an account switched to live (verified keys, confirmed, audited) gets a
- * KrakenBroker.
+ * The only place a broker is built. The account's own simulation setting decides: in simulation it
+ * is a SimBroker and the Kraken key is never loaded, nor ccxt imported; only an account switched to
+ * live (verified keys, confirmed, audited) gets a KrakenBroker.
  */
-export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 'id' | 'slug'>): Promise<AccountBroker> {
-  const { sim, credentials } = await withAccount(deps.db, account.id, async (tx) => {
-    const s = await latestSettings(tx, account.id, 'simulation');
-    // The key is loaded only for an account switched to live.
-    const creds = s.value.enabled ? null : await loadCredentials(tx, account.id, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey });
-    return { sim: s, credentials: creds };
-  });
+export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 'id' | 'slug'>, setup?: BrokerSetup): Promise<AccountBroker> {
+  const { initialUsd, credentials } = setup ?? (await withAccount(deps.db, account.id, (tx) => readBrokerSetup(tx, account.id, deps)));
   if (credentials === null) {
     const broker = new SimBroker({
       accountId: account.id,
@@ -50,7 +60,7 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
       clock: deps.clocks.market,
       prices: deps.prices,
       store: new PgSimStateStore(deps.db),
-      initial: { balances: { USD: sim.value.initialUsd } },
+      initial: { balances: { USD: initialUsd } },
     });
     return { mode: 'sim', broker };
   }

@@ -446,6 +446,18 @@ export class KrakenBroker implements Broker {
     return this.marketsRead;
   }
 
+  /**
+   * The market index to read answers with (order and trade lists): any one already loaded, while a
+   * stale one refreshes alongside — pair names and decimals do not change with a market's status.
+   * Decisions (loadMarkets, submit, amend) wait for the fresh one.
+   */
+  private parsingIndex(): Promise<MarketIndex> {
+    if (!this.markets) return this.marketIndex();
+    const ttl = this.opts.marketsTtlMs ?? 3_600_000;
+    if (this.clock.now() - this.markets.at >= ttl) this.marketIndex().catch(() => undefined);
+    return Promise.resolve(this.markets.index);
+  }
+
   /** The account's fee tier from TradeVolume, cached for feeTtlMs. */
   async feeTier(): Promise<FeeTier> {
     const ttl = this.opts.feeTtlMs ?? 3_600_000;
@@ -489,7 +501,7 @@ export class KrakenBroker implements Broker {
   }
 
   async openOrders(): Promise<KrakenOrder[]> {
-    const index = await this.marketIndex();
+    const index = await this.parsingIndex();
     const r = await this.read('OpenOrders', {}, openOrdersSchema);
     const orders = parseOrders(r.open, index);
     this.remember(orders, index);
@@ -498,7 +510,7 @@ export class KrakenBroker implements Broker {
 
   /** Closed orders (closed, canceled, expired) closing after `since` (epoch ms), every page. */
   async closedOrders(since: number): Promise<KrakenOrder[]> {
-    const index = await this.marketIndex();
+    const index = await this.parsingIndex();
     const out: KrakenOrder[] = [];
     const start = Math.max(0, Math.floor((since - 1) / 1000)).toString();
     for (let ofs = 0; ; ) {
@@ -514,7 +526,7 @@ export class KrakenBroker implements Broker {
 
   /** The order with this `cl_ord_id`, through the raw endpoints (ccxt's fetchOrder would send userref). */
   async orderByClientId(clientId: string): Promise<KrakenOrder | null> {
-    const index = await this.marketIndex();
+    const index = await this.parsingIndex();
     const open = parseOrders((await this.read('OpenOrders', { cl_ord_id: clientId }, openOrdersSchema)).open, index);
     const closed = open.length > 0 ? [] : parseOrders((await this.read('ClosedOrders', { cl_ord_id: clientId }, closedOrdersSchema)).closed, index);
     const hits = [...open, ...closed].filter((o) => o.clientId === clientId);
@@ -525,7 +537,7 @@ export class KrakenBroker implements Broker {
 
   /** Orders by txid (QueryOrders, up to 50 per call); unknown ids are left out. */
   async ordersById(txids: readonly string[]): Promise<KrakenOrder[]> {
-    const index = await this.marketIndex();
+    const index = await this.parsingIndex();
     const out: KrakenOrder[] = [];
     for (let i = 0; i < txids.length; i += 50) {
       const ids = txids.slice(i, i + 50);
@@ -537,7 +549,7 @@ export class KrakenBroker implements Broker {
   }
 
   async fills(since: number): Promise<Fill[]> {
-    const index = await this.marketIndex();
+    const index = await this.parsingIndex();
     const out: Fill[] = [];
     const start = Math.max(0, (since - 1) / 1000).toFixed(3);
     for (let ofs = 0; ; ) {
