@@ -1,5 +1,6 @@
 import type { AppContext } from '../../lib/context.ts';
-import { AccountBusyError, BarRefusedError, runOrderJob, UnknownAccountError } from '../../lib/cycle/order-job.ts';
+import { BarRefusedError } from '../../lib/cycle/freshness.ts';
+import { AccountBusyError, runOrderJob, UnknownAccountError } from '../../lib/cycle/order-job.ts';
 import { DeadlineExceededError } from '../../lib/deadline.ts';
 import { ExchangeTemporaryError, OrderStateUnknownError } from '../../lib/exchange/kraken-errors.ts';
 import { HttpError } from '../../lib/http/errors.ts';

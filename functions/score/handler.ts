@@ -1,5 +1,7 @@
 import type { AppContext } from '../../lib/context.ts';
+import { BarRefusedError } from '../../lib/cycle/freshness.ts';
 import { scoreBar } from '../../lib/cycle/live.ts';
+import { HttpError } from '../../lib/http/errors.ts';
 import { mlProvider } from '../../lib/cycle/ml-provider.ts';
 import { baselineProvider, perPairIsolated, type SignalFailure, type SignalProvider } from '../../lib/cycle/signals.ts';
 import { createJobFunction } from '../../lib/http/job-function.ts';
@@ -28,7 +30,9 @@ export const createApp = (ctx: AppContext) => {
   return createJobFunction('score', 'score', ctx, async (job) => {
     const failed: SignalFailure[] = [];
     const isolated = (await providers()).map((p) => perPairIsolated(p, failed));
-    const out = await scoreBar(ctx, isolated, job.pairs, job.barTime);
+    const out = await scoreBar(ctx, isolated, job.pairs, job.barTime).catch((err: unknown) => {
+      throw err instanceof BarRefusedError ? new HttpError(422, err.code, err.message) : err;
+    });
     for (const f of failed) ctx.logger.warn({ pair: f.pair, provider: f.provider, barTime: job.barTime, err: f.error }, 'score: pair not scored');
     return { ...out, failed };
   });

@@ -3,16 +3,25 @@ import type { AppContext } from '../context.ts';
 import type { Candle } from '../market/candle.ts';
 import { loadCandles } from '../market/store.ts';
 import { jobId } from '../queue/jobs.ts';
+import { appendAudit } from '../audit/index.ts';
+import { BarRefusedError, checkBar } from './freshness.ts';
 import { saveSignal } from './live-store.ts';
 import type { SignalProvider } from './signals.ts';
 
-/** The live path's scoring step; the order job is lib/cycle/order-job.ts. */
 /**
  * `score`: one signal per pair and provider for the bar that opened at `barTime`, then an order job
  * per account. Several providers (ML champion first, baseline as fallback) all write their signals
  * before any order job exists; `signals` reports the first provider's.
  */
 export async function scoreBar(ctx: AppContext, provider: SignalProvider | readonly SignalProvider[], pairs: readonly string[], barTime: number, interval = 3600) {
+  // A bar that has not closed is refused before anything is stored or queued (a stale one is
+  // scored — its signals are history — and each account's order job records it as skipped).
+  try {
+    checkBar(barTime, interval, ctx.clock.now());
+  } catch (e) {
+    if (e instanceof BarRefusedError) await ctx.db.transaction((tx) => appendAudit(tx, { action: 'cycle.refused', details: { job: 'score', barTime, code: e.code, reason: e.message } }, ctx.clock));
+    throw e;
+  }
   const providers: readonly SignalProvider[] = Array.isArray(provider) ? provider : [provider as SignalProvider];
   const out: Array<{ pair: string; probUp: number | null }> = [];
   for (const [k, p] of providers.entries()) {
@@ -28,15 +37,4 @@ export async function scoreBar(ctx: AppContext, provider: SignalProvider | reado
   const accounts = await listAccounts(ctx.db);
   await ctx.queue.enqueueMany('order', accounts.map((a) => ({ data: { account: a.slug, barTime }, jobId: jobId('order', a.slug, barTime) })));
   return { barTime, signals: out, providers: providers.map((p) => p.name), orderJobs: accounts.length };
-}
-
-/** The newest bar time every given pair has in the store (what a cron-triggered hedge acts on). */
-export async function latestCommonBar(ctx: AppContext, pairs: readonly string[], interval = 3600): Promise<number | null> {
-  let t: number | null = null;
-  for (const p of pairs) {
-    const last = (await loadCandles(ctx.db, p, interval, { limit: 1 }))[0];
-    if (!last) return null;
-    t = t === null ? last.openTime : Math.min(t, last.openTime);
-  }
-  return t;
 }

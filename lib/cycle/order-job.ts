@@ -16,7 +16,7 @@ import { utcDayKey, type TradingState } from '../risk/drawdown.ts';
 import { protectHoldings, runAccountCycle } from './account-cycle.ts';
 import type { AccountBook } from './book.ts';
 import { cachedVenue, type CachedVenue } from './cached-venue.ts';
-import { barFreshness } from './freshness.ts';
+import { BarRefusedError, checkBar } from './freshness.ts';
 import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
 import { reconcileWithExchange } from './reconcile-live.ts';
@@ -35,17 +35,6 @@ export class UnknownAccountError extends Error {
   override name = 'UnknownAccountError';
 }
 
-/** The caller named a bar this job may never trade (not closed yet, or not on the interval's grid). */
-export class BarRefusedError extends Error {
-  override name = 'BarRefusedError';
-  constructor(
-    readonly code: 'BAR_NOT_CLOSED' | 'BAR_MISALIGNED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const marketData = new WeakMap<Db, MarketData>();
 const marketDataOf = (db: Db): MarketData => {
   let m = marketData.get(db);
@@ -61,13 +50,11 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
   const stored = await loadStored(ctx, account.id);
   const { settings } = stored;
   const interval = settings.trading.candleInterval;
-  const fresh = barFreshness(barTime, interval, startedAt);
-  if (fresh.kind === 'misaligned' || fresh.kind === 'future') {
-    const e =
-      fresh.kind === 'misaligned'
-        ? new BarRefusedError('BAR_MISALIGNED', `barTime ${barTime} is not the open of a ${interval} s bar`)
-        : new BarRefusedError('BAR_NOT_CLOSED', `the bar opening ${new Date(barTime).toISOString()} closes at ${new Date(fresh.closesAt).toISOString()}, after the wall clock's ${new Date(startedAt).toISOString()}`);
-    await withAccount(ctx.db, account.id, (tx) => appendAudit(tx, { action: 'cycle.refused', accountId: account.id, details: { barTime, code: e.code, reason: e.message } }, ctx.clock));
+  let fresh: ReturnType<typeof checkBar>;
+  try {
+    fresh = checkBar(barTime, interval, startedAt);
+  } catch (e) {
+    if (e instanceof BarRefusedError) await withAccount(ctx.db, account.id, (tx) => appendAudit(tx, { action: 'cycle.refused', accountId: account.id, details: { barTime, code: e.code, reason: e.message } }, ctx.clock));
     throw e;
   }
   if (fresh.kind === 'stale') {

@@ -46,9 +46,10 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
 
   // Daily drawdown on the UTC day: the first equity seen in a day is that day's reference.
   const dayStart = book.dayStart && utcDay(book.dayStart.time) === utcDay(now) ? book.dayStart : { time: now, equity };
-  book.dayStart = dayStart;
   const prev = book.tradingState;
   const state = nextTradingState(prev, { equity, dayStartEquity: dayStart.equity > 0 ? dayStart.equity : equity || 1, dayStartTime: dayStart.time, now, settings: settings.risk });
+  // A day start after the decision halted the account just now (fail closed); the rest of the day is measured from here.
+  book.dayStart = dayStart.time > now ? { time: now, equity } : dayStart;
   book.tradingState = state;
   const changed = prev === null || prev.state !== state.state || prev.dayKey !== state.dayKey;
   const actions = transitionActions(prev, state, settings.risk);

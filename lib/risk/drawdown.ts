@@ -54,11 +54,13 @@ const RANK: Record<TradingStateName, number> = { ACTIVE: 0, REDUCING: 1, HALTED:
 export function nextTradingState(prev: TradingState | null, i: DrawdownInput): TradingState {
   if (!Number.isFinite(i.now)) throw new RangeError(`now must be a finite epoch ms, got ${i.now}`);
   const dayKey = utcDayKey(i.now);
-  if (utcDayKey(i.dayStartTime) !== dayKey || i.dayStartTime > i.now)
-    throw new RangeError(`dayStartTime ${i.dayStartTime} is not in the UTC day of now (${dayKey})`);
+  if (utcDayKey(i.dayStartTime) !== dayKey) throw new RangeError(`dayStartTime ${i.dayStartTime} is not in the UTC day of now (${dayKey})`);
   if (!(i.dayStartEquity > 0)) throw new RangeError(`dayStartEquity must be > 0, got ${i.dayStartEquity}`);
   if (!Number.isFinite(i.equity)) throw new RangeError(`equity must be finite, got ${i.equity}`);
-  if (prev !== null && i.now < prev.since) throw new RangeError(`now ${i.now} is before the state's last transition ${prev.since}`);
+  // Stored state that cannot have come from an earlier decision (a later day: written from a
+  // caller's future bar or a wrong clock) fails closed, once, instead of throwing on every cycle.
+  if (prev !== null && prev.dayKey > dayKey) return inconsistent(i.now, dayKey, `the stored state belongs to ${prev.dayKey}, after this decision's day`);
+  if (i.dayStartTime > i.now) return inconsistent(i.now, dayKey, `the day's reference equity is stamped ${new Date(i.dayStartTime).toISOString()}, after this decision`);
 
   const sameDay = prev !== null && prev.dayKey === dayKey;
   const base: TradingState = sameDay
@@ -73,7 +75,9 @@ export function nextTradingState(prev: TradingState | null, i: DrawdownInput): T
     const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
     return {
       state: wanted,
-      since: i.now,
+      // An admin reset is stamped with wall time, which may follow the close of the bar being
+      // decided: the state's time never moves backwards.
+      since: Math.max(i.now, base.since),
       reason: `daily drawdown ${pct(drawdown)} ≥ ${wanted === 'HALTED' ? 'hard' : 'soft'} limit ${pct(limit)}`,
       dayKey,
       drawdown,
@@ -81,6 +85,11 @@ export function nextTradingState(prev: TradingState | null, i: DrawdownInput): T
     };
   }
   return base.drawdown === drawdown && base === prev ? prev : { ...base, drawdown };
+}
+
+/** HALTED on a state the machine could never have produced; an audited admin reset resumes. */
+function inconsistent(now: number, dayKey: string, why: string): TradingState {
+  return { state: 'HALTED', since: now, reason: `inconsistent trading state (${why}): halted until an admin reset`, dayKey, drawdown: 0, referenceEquity: null };
 }
 
 export interface AdminResetInput {

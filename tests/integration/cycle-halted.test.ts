@@ -125,4 +125,56 @@ describe('a HALTED account', () => {
       expect(codes, a.slug).toEqual([]);
     }
   }, 300_000);
+
+  // Issue 9: the cycle trusts the wall clock, not the caller. Runs on the day the test above halted.
+  it('stays HALTED when a caller names a future bar: score and order refuse it (422, audited), nothing is stored or queued', async () => {
+    const halted = accounts[2]!;
+    const wall = new VirtualClock(TO + 2 * HOUR);
+    const ctx = testContext(t.app.db, queue, { clock: wall });
+    const apps = { score: scoreApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
+    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
+    const stateRow = async () => (await t.owner.query(`select state, since, day_key, day_start_equity_usd from trading_state where account_id = $1`, [halted.id])).rows[0];
+    const before = await stateRow();
+    const counts = async () => (await t.owner.query(`select (select count(*) from signals) s, (select count(*) from orders) o, (select count(*) from account_cycles) c`)).rows[0];
+    const countsBefore = await counts();
+    const future = Date.parse('2030-01-01T00:00:00Z');
+    try {
+      await queue.enqueue('score', { barTime: future, pairs: PAIRS }, { jobId: jobId('score', future) });
+      await queue.enqueue('order', { account: halted.slug, barTime: future }, { jobId: jobId('order', halted.slug, future) });
+      await expect(waitCompleted(queue, 'score', jobId('score', future))).rejects.toThrow(/422.*BAR_NOT_CLOSED/);
+      await expect(waitCompleted(queue, 'order', jobId('order', halted.slug, future))).rejects.toThrow(/422.*BAR_NOT_CLOSED/);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+    expect(await stateRow()).toEqual(before);
+    expect(before.state).toBe('HALTED');
+    expect(await counts()).toEqual(countsBefore);
+    for (const a of accounts) expect(await queue.queue('order').getJobState(jobId('order', a.slug, future)), a.slug).toBe(a === halted ? 'failed' : 'unknown');
+    const refused = (await t.owner.query(`select account_id, details from audit_log where action = 'cycle.refused' and (details->>'barTime')::bigint = $1 order by id`, [future])).rows;
+    expect(refused).toEqual([
+      { account_id: null, details: expect.objectContaining({ job: 'score', code: 'BAR_NOT_CLOSED' }) },
+      { account_id: halted.id, details: expect.objectContaining({ code: 'BAR_NOT_CLOSED' }) },
+    ]);
+  }, 60_000);
+
+  it('fails closed on a stored state it could not have written (a later day): HALTED once, audited, then cycles run', async () => {
+    const a = accounts[0]!;
+    const wall = new VirtualClock(TO + HOUR + 60_000);
+    const ctx = testContext(t.app.db, queue, { clock: wall });
+    await t.owner.query(`update trading_state set day_key = '2030-01-01', since = '2030-01-01T05:00:00Z' where account_id = $1`, [a.id]);
+    const apps = { [`order-${a.slug}`]: orderApp(ctx, a.slug) };
+    const workers = startDispatcher(queue, ['order'], inProcessInvoker(apps), ctx.logger, 1);
+    try {
+      // The last bar again (its first job completed above): a retry as after a lost acknowledgement.
+      await queue.enqueue('order', { account: a.slug, barTime: TO }, { jobId: `${jobId('order', a.slug, TO)}-again` });
+      await waitCompleted(queue, 'order', `${jobId('order', a.slug, TO)}-again`);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+    const state = (await t.owner.query(`select state, day_key, reason, extract(epoch from since) * 1000 as since from trading_state where account_id = $1`, [a.id])).rows[0];
+    expect(state).toMatchObject({ state: 'HALTED', day_key: '2022-05-05', reason: expect.stringMatching(/inconsistent trading state.*2030-01-01/) });
+    expect(Number(state.since)).toBe(TO + HOUR);
+    const audit = (await t.owner.query(`select details from audit_log where account_id = $1 and action = 'risk.state' order by id desc limit 1`, [a.id])).rows;
+    expect(audit[0]?.details).toMatchObject({ to: 'HALTED' });
+  }, 60_000);
 });

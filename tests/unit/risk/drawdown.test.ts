@@ -69,6 +69,23 @@ describe('nextTradingState', () => {
     expect(() => nextTradingState(null, { equity: 100_000, dayStartEquity: 100_000, dayStartTime: DAY, now: DAY + H, settings: s, ...over })).toThrow(RangeError);
   });
 
+  it('a reset stamped after the bar being decided (wall time vs market time) never moves the state backwards', () => {
+    const reset = adminReset(step(null, 94_000, DAY + 5 * H), { now: DAY + 6 * H + 30 * 60_000, equity: 94_000, userId: 'director-1', note: 'resume' });
+    expect(step(reset, 94_000, DAY + 6 * H)).toMatchObject({ state: 'ACTIVE', since: reset.since });
+    expect(step(reset, 94_000 * 0.94, DAY + 6 * H)).toMatchObject({ state: 'HALTED', since: reset.since });
+  });
+
+  it.each([
+    ['a state from a later UTC day', { state: 'ACTIVE', since: DAY + 30 * H, reason: 'x', dayKey: '2026-12-02', drawdown: 0, referenceEquity: null } as TradingState, {}],
+    ['a day start after the decision', null, { dayStartTime: DAY + 3 * H }],
+  ])('fails closed (HALTED, never a throw) on %s', (_name, prev, over) => {
+    const next = nextTradingState(prev, { equity: 100_000, dayStartEquity: 100_000, dayStartTime: DAY, now: DAY + 2 * H, settings: s, ...over });
+    expect(next).toMatchObject({ state: 'HALTED', since: DAY + 2 * H, dayKey: '2026-12-01' });
+    expect(next.reason).toMatch(/^inconsistent trading state/);
+    // …and the next cycle goes on from it (HALTED until an admin reset).
+    expect(step(next, 100_000, DAY + 3 * H).state).toBe('HALTED');
+  });
+
   it('never de-escalates within a UTC day (property)', () => {
     const rank = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
     fc.assert(
