@@ -36,6 +36,8 @@ export const envSchema = z
     LOG_LEVEL: z.enum(logLevels).default('info'),
     TLS_CERT: z.string().min(1).optional(),
     TLS_KEY: z.string().min(1).optional(),
+    /** Proxies in front of the api that append to X-Forwarded-For; 0 = ignore the header (the socket's peer is the client). */
+    TRUSTED_PROXY_HOPS: z.coerce.number({ error: 'must be a whole number 0–10' }).int('must be a whole number 0–10').min(0, 'must be a whole number 0–10').max(10, 'must be a whole number 0–10').default(0),
     KUBERNETES_NAMESPACE: z.string().min(1).default('aether'),
     /** Replays and benchmarks only: the wall clock runs ahead of the system clock by the ms in this file. */
     AETHER_CLOCK_OFFSET_FILE: z.string().min(1).optional(),
@@ -116,6 +118,7 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['COINGECKO_API_KEY', '(unset)', 'CoinGecko demo API key (sent as x-cg-demo-api-key).'],
   ['LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.'],
   ['TLS_CERT / TLS_KEY', '(unset)', 'PEM files; when both are set the server speaks HTTPS.'],
+  ['TRUSTED_PROXY_HOPS', '0', 'Proxies in front of the api (ingress, gateway) that append to X-Forwarded-For; the client address for login throttling is the entry that many hops from the right. 0: the header is ignored.'],
   ['AETHER_CLOCK_OFFSET_FILE', '(unset)', 'Replays and benchmarks only: the wall clock is the system clock plus the milliseconds in this file (re-read when it changes, never backwards). Unset in production.'],
   ['KUBERNETES_NAMESPACE', 'aether', 'Namespace where the api function writes Kraken key Secrets (cluster).'],
 ] as unknown as Array<[keyof Env, string, string]>;

@@ -1,4 +1,4 @@
-import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, ts } from './_shared.ts';
 import { users } from './users.ts';
 
@@ -12,21 +12,22 @@ export const sessions = pgTable(
     createdAt: createdAt(),
     expiresAt: ts('expires_at').notNull(),
     revokedAt: ts('revoked_at'),
+    /** Until when this session may take step-up actions (a fresh TOTP code was given at login or POST /auth/step-up). */
+    stepUpUntil: ts('step_up_until'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
 );
 
-/** Failed logins, for throttling (persisted so a restart does not reset it). */
-export const loginAttempts = pgTable(
-  'login_attempts',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    email: text('email').notNull(),
-    ip: text('ip').notNull(),
-    at: ts('at').notNull().defaultNow(),
-  },
-  (t) => [index('login_attempts_email_at_idx').on(t.email, t.at), index('login_attempts_ip_at_idx').on(t.ip, t.at)],
-);
+/**
+ * Login backoff, one row per throttled key (`email:<address>` or `ip:<address>`), persisted so a
+ * restart does not reset it. Rows exist only for keys with failures.
+ */
+export const loginThrottle = pgTable('login_throttle', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  lastFailureAt: ts('last_failure_at').notNull(),
+  blockedUntil: ts('blocked_until').notNull(),
+});
 
 /** The one-time token printed on first start; it authorises creating the first admin. */
 export const onboardingTokens = pgTable('onboarding_tokens', {

@@ -9,9 +9,12 @@ import { totpCode } from '../../lib/accounts/totp.ts';
 import type { AetherApp } from '../../lib/http/app.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { createApp } from '../../functions/api/handler.ts';
+import { jobFunctionPath, signJob } from '../../lib/http/job-signature.ts';
+import type { JobSigner } from '../../lib/queue/dispatcher.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { testContext } from './context.ts';
 import { createLogger } from '../../lib/log.ts';
+import { parseConfig } from '../../lib/config.ts';
 
 /** The one error shape every route must answer with. */
 export const errorShape = z.object({ code: z.string().min(1), message: z.string(), requestId: z.string().min(1) }).strict();
@@ -53,7 +56,9 @@ export async function startApi(overrides: (masterKey: Buffer) => Partial<AppCont
   const queue = await openQueueClient({ databaseUrl: testDb.url, onError: () => {} });
   const logs: string[] = [];
   const masterKey = Buffer.alloc(32, 9);
-  const ctx = testContext(testDb.app.db, queue, { masterKey, logger: createLogger('debug', { write: (line: string) => void logs.push(line) }), ...overrides(masterKey) });
+  // As if behind one proxy: each test's X-Forwarded-For is its client address for login throttling.
+  const config = parseConfig({ AETHER_HOME: '/nonexistent', TRUSTED_PROXY_HOPS: '1' });
+  const ctx = testContext(testDb.app.db, queue, { config, masterKey, logger: createLogger('debug', { write: (line: string) => void logs.push(line) }), ...overrides(masterKey) });
   return {
     testDb,
     queue,
@@ -77,6 +82,8 @@ export interface CallOptions {
   raw?: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** A job call: signed as the dispatcher signs it for function `fn` (the exact body sent). */
+  signAs?: { signer: JobSigner; fn: string };
 }
 
 export interface Reply {
@@ -98,6 +105,7 @@ export async function call(app: AetherApp, method: string, path: string, o: Call
     headers['content-type'] = o.contentType ?? 'application/json';
   }
   if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.signAs) Object.assign(headers, signJob(o.signAs.signer.jobKey, { method, path: jobFunctionPath(o.signAs.fn), body: body ?? '' }, o.signAs.signer.clock.now()));
   const res = await app.request(path, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = undefined;

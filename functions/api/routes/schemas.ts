@@ -7,6 +7,9 @@ export const userSchema = z
     name: z.string(),
     role: z.enum(['admin', 'viewer']),
     totpEnrolled: z.boolean(),
+    mustChangePassword: z.boolean(),
+    disabled: z.boolean(),
+    invitePending: z.boolean().openapi({ description: 'an invited admin who has not set a password yet' }),
     createdAt: z.string(),
   })
   .openapi('User');
