@@ -62,7 +62,7 @@ describe('the api function logs an unhandled error without the data it carried',
   beforeAll(async () => {
     h = await startApi();
     ({ token: adminToken } = await onboard(h));
-    // Make user inserts fail inside the database, after the password was hashed and the TOTP secret sealed.
+    // Make user inserts fail inside the database, after the password was hashed.
     await h.testDb.owner.query(`
       create function test_refuse_users() returns trigger language plpgsql as $$ begin raise exception 'refused by test'; end $$;
       create trigger test_refuse_users before insert on users for each row execute function test_refuse_users();`);
@@ -75,7 +75,7 @@ describe('the api function logs an unhandled error without the data it carried',
     const c = capture('error');
     const app = createApp({ ...h.ctx, logger: c.logger });
     const password = 'a password that must not leak';
-    const r = await call(app, 'POST', '/users', { token: adminToken, json: { email: 'leak@example.com', name: 'Leak', role: 'admin', password } });
+    const r = await call(app, 'POST', '/users', { token: adminToken, json: { email: 'leak@example.com', name: 'Leak', role: 'viewer', password } });
     expectError(r, 500, 'INTERNAL');
     expect(r.text).not.toContain('refused by test');
     const lines = c.lines().filter((l) => l.msg === 'unhandled error');

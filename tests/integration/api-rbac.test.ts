@@ -13,7 +13,7 @@ beforeAll(async () => {
   ({ token: adminToken, accounts } = await onboard(h));
   const r = await call(h.app, 'POST', '/users', { token: adminToken, json: { ...VIEWER, accountIds: [accounts.company] } });
   expect(r.status, r.text).toBe(201);
-  expect((r.body as { totpUri: string | null }).totpUri).toBeNull();
+  expect((r.body as { invite: unknown }).invite).toBeNull();
   viewerToken = await login(h, VIEWER.email, VIEWER.password);
   revokedToken = await login(h, VIEWER.email, VIEWER.password);
   expect((await call(h.app, 'POST', '/auth/logout', { token: revokedToken })).status).toBe(200);

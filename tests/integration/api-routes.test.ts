@@ -129,6 +129,12 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   'POST /accounts/{account}/keys': { apiKey: 'A'.repeat(56), apiSecret: Buffer.alloc(64, 7).toString('base64') },
   'PUT /accounts/{account}/hedge': { mode: 'manual', ratio: 0.5 },
   'POST /accounts/{account}/trading-state/reset': { note: 'route table reset' },
+  'POST /auth/step-up': { totp: '123456' },
+  'POST /me/password': { currentPassword: 'route table password', newPassword: 'another route table password' },
+  'POST /me/totp/confirm': { totp: '123456' },
+  'POST /users/{id}/password': { password: 'route table temporary password' },
+  'PUT /users/{id}/accounts': { accountIds: [] },
+  'POST /onboarding/invite': { token: 'x'.repeat(32), password: 'route table password' },
 };
 
 /** Documented 4xx answers that deliberately carry a domain body instead of the error shape. */

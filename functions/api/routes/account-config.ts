@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { desc, eq } from 'drizzle-orm';
 import { equitySnapshots, tradingState } from '../../../schema/index.ts';
 import { adminReset } from '../../../lib/risk/drawdown.ts';
+import { loosenedRiskLimits } from '../../../lib/risk/loosening.ts';
 import type { Context } from 'hono';
 import type { Account } from '../../../lib/accounts/accounts.ts';
 import { krakenCredentialsSchema, listCredentials, MissingCredentialsError, saveCredentials } from '../../../lib/accounts/credentials.ts';
@@ -11,7 +12,7 @@ import type { AppContext } from '../../../lib/context.ts';
 import { withAccount } from '../../../lib/db/scope.ts';
 import { untradableReason } from '../../../lib/exchange/universe.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
-import { authenticate, requireAccountAccess, type AuthedEnv } from '../../../lib/http/auth.ts';
+import { assertSteppedUp, authenticate, requireAccountAccess, requireStepUp, type AuthedEnv } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
 import { KrakenRestClient, KrakenUsdListing, MarketListingUnavailableError } from '../../../lib/market/kraken-rest.ts';
 import { tradingSettingsObject } from '../../../lib/strategy/settings.ts';
@@ -98,7 +99,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       method: 'patch',
       path: '/accounts/{account}/settings/{kind}',
       tags: ['settings'],
-      summary: 'Change trading, risk or hedge settings (admin); adds a version, audited with before/after',
+      summary: 'Change trading, risk or hedge settings (admin); adds a version, audited with before/after. Loosening a risk limit needs step-up (403 STEP_UP_REQUIRED); tightening does not.',
       security: [{ bearer: [] }],
       middleware: admin,
       request: { params: editableKind, body: body(patchBody) },
@@ -125,6 +126,10 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         const current = await latestSettings(tx, a.id, kind);
         const merged = settingsSchemas[kind].safeParse({ ...current.value, ...patch });
         if (!merged.success) throw new HttpError(400, 'INVALID_SETTINGS', zodMessage(merged.error));
+        if (kind === 'risk') {
+          const loosened = loosenedRiskLimits(settingsSchemas.risk.parse(current.value), settingsSchemas.risk.parse(merged.data));
+          if (loosened.length) assertSteppedUp(c as never, ctx, `loosening ${loosened.join(', ')}`);
+        }
         return putSettings(tx, a.id, kind, merged.data, c.get('user')!.id, ctx.clock);
       });
       return c.json(result as z.infer<typeof versioned>, 200);
@@ -136,7 +141,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       method: 'post',
       path: '/accounts/{account}/simulation',
       tags: ['settings'],
-      summary: 'Switch the account between simulation and live (admin). Live needs verified keys and confirm = "LIVE <slug>".',
+      summary: 'Switch the account between simulation and live (admin). Live needs verified keys, confirm = "LIVE <slug>" and step-up (403 STEP_UP_REQUIRED); back to simulation needs neither.',
       security: [{ bearer: [] }],
       middleware: admin,
       request: { params: accountParam, body: body(simulationBody) },
@@ -153,6 +158,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       const { enabled, confirm } = c.req.valid('json');
       const a = account(c as never);
       if (!enabled && confirm !== `LIVE ${a.slug}`) throw new HttpError(400, 'CONFIRMATION_REQUIRED', `to trade live with real money send confirm: "LIVE ${a.slug}"`);
+      if (!enabled) assertSteppedUp(c as never, ctx, 'going live');
       if (!enabled) {
         const creds = await withAccount(ctx.db, a.id, (tx) => ctx.secretStore.get(tx, a)).catch((err: Error) => {
           if (err instanceof MissingCredentialsError) throw new HttpError(409, 'NO_KEYS', err.message);
@@ -194,7 +200,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       tags: ['keys'],
       summary: 'Upload a Kraken key (admin): validated against Kraken, stored as a Kubernetes Secret or encrypted, audited by fingerprint',
       security: [{ bearer: [] }],
-      middleware: admin,
+      middleware: [...admin, requireStepUp(ctx, 'uploading a Kraken key')],
       request: { params: accountParam, body: body(krakenCredentialsSchema) },
       responses: {
         201: json(credentialSummary, 'Stored'),
@@ -255,9 +261,9 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       method: 'post',
       path: '/accounts/{account}/trading-state/reset',
       tags: ['risk'],
-      summary: 'Admin reset of a REDUCING or HALTED account to ACTIVE for the rest of the UTC day (audited)',
+      summary: 'Admin reset of a REDUCING or HALTED account to ACTIVE for the rest of the UTC day (audited; step-up)',
       security: [{ bearer: [] }],
-      middleware: admin,
+      middleware: [...admin, requireStepUp(ctx, 'resetting a halt')],
       request: { params: accountParam, body: body(resetBody) },
       responses: {
         200: json(tradingStateSchema, 'The account trades again'),

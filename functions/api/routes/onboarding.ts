@@ -2,18 +2,20 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AccountExistsError, createAccount, DEFAULT_ACCOUNTS, findAccount, listAccounts, accountInputSchema } from '../../../lib/accounts/accounts.ts';
 import { consumeOnboardingToken, lockOnboarding } from '../../../lib/accounts/onboarding.ts';
 import { seedAccount } from '../../../lib/accounts/settings.ts';
-import { countUsers, createUser, passwordSchema } from '../../../lib/accounts/users.ts';
+import { acceptInvite, countUsers, createUser, passwordSchema } from '../../../lib/accounts/users.ts';
 import type { AppContext } from '../../../lib/context.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
 import { createdUserSchema } from './users.ts';
-import { accountSchema, body, json, toJson } from './schemas.ts';
+import { accountSchema, body, json, toJson, userSchema } from './schemas.ts';
 
 const adminBody = z
   .object({ token: z.string().min(16).max(128), email: z.email().max(254), name: z.string().trim().min(1).max(100), password: passwordSchema })
   .strict()
   .openapi('OnboardingAdmin');
+
+const inviteBody = z.object({ token: z.string().min(16).max(128), password: passwordSchema }).strict().openapi('InviteAccept');
 
 const accountsBody = z
   .object({ accounts: z.array(accountInputSchema).min(1).max(20).optional() })
@@ -54,6 +56,27 @@ export function registerOnboarding(app: AetherApp, ctx: AppContext): void {
         return createUser(tx, { email, name, password, role: 'admin' }, { actor: null, masterKey: ctx.masterKey, clock: ctx.clock });
       });
       return c.json({ user: toJson(created.user), totpUri: created.totpUri }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/onboarding/invite',
+      tags: ['onboarding'],
+      summary: 'An invited admin sets their password with the invite token (single use, 72 h), then logs in and enrols TOTP (POST /me/totp)',
+      request: { body: body(inviteBody) },
+      responses: {
+        200: json(z.object({ user: userSchema }), 'Password set; log in to enrol the second factor'),
+        400: errorResponses[400],
+        403: json(errorSchema, 'Token unknown, used or expired'),
+      },
+    }),
+    async (c) => {
+      const { token, password } = c.req.valid('json');
+      const user = await ctx.db.transaction((tx) => acceptInvite(tx, token, password, ctx.clock));
+      if (!user) throw new HttpError(403, 'INVITE_INVALID', 'the invite token is unknown, used or expired');
+      return c.json({ user: toJson(user) }, 200);
     },
   );
 

@@ -1,7 +1,22 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createUser, listUsers, userInputSchema, UserExistsError } from '../../../lib/accounts/users.ts';
+import {
+  createUser,
+  endSessions,
+  inviteAdmin,
+  listUsers,
+  passwordSchema,
+  resetPassword,
+  resetTotp,
+  setDisabled,
+  setMemberships,
+  userInputSchema,
+  UserExistsError,
+  UserNotFoundError,
+  UserRuleError,
+  type Actor,
+} from '../../../lib/accounts/users.ts';
 import type { AppContext } from '../../../lib/context.ts';
-import { pgErrorCode } from '../../../lib/db/client.ts';
+import { pgErrorCode, type Tx } from '../../../lib/db/client.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
@@ -11,16 +26,50 @@ export const createdUserSchema = z
   .object({ user: userSchema, totpUri: z.string().nullable().openapi({ description: 'otpauth:// URI, shown once for enrolment' }) })
   .openapi('CreatedUser');
 
+/** An admin is invited (no password, no TOTP secret chosen or seen by the inviter); a viewer is created with a password. */
+const newUserBody = z
+  .discriminatedUnion('role', [
+    z.object({ role: z.literal('admin'), email: userInputSchema.shape.email, name: userInputSchema.shape.name }).strict(),
+    userInputSchema.extend({ role: z.literal('viewer') }).strict(),
+  ])
+  .openapi('NewUser');
+
+const newUserReply = z
+  .object({
+    user: userSchema,
+    invite: z
+      .object({ token: z.string(), expiresAt: z.string() })
+      .nullable()
+      .openapi({ description: 'admins: the single-use invite token (shown once) the invitee redeems at POST /onboarding/invite' }),
+  })
+  .openapi('NewUserReply');
+
+const userParam = z.object({ id: z.uuid().max(36).openapi({ param: { name: 'id', in: 'path' }, description: 'user id', example: '00000000-0000-4000-8000-000000000000' }) });
+const sessionsEnded = z.object({ sessionsEnded: z.number().int() });
+const notFound = json(errorSchema, 'No such user');
+const refused = json(errorSchema, 'Refused by a rule: the last admin (LAST_ADMIN), your own account (OWN_ACCOUNT), not a viewer (NOT_A_VIEWER), invite pending (INVITE_PENDING)');
+
 export function registerUsers(app: AetherApp, ctx: AppContext): void {
+  const adminOnly = [authenticate(ctx), requireRole('admin')] as const;
+  const secured = { tags: ['users'], security: [{ bearer: [] }], middleware: adminOnly };
+  const std = { 400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 404: notFound, 409: refused };
+
+  /** One transaction per change; the domain's refusals become 404/409, anything else stays a 500. */
+  const change = async <T>(fn: (tx: Tx, actor: Actor) => Promise<T>, actorId: string): Promise<T> => {
+    try {
+      return await ctx.db.transaction((tx) => fn(tx, { actor: actorId, clock: ctx.clock }));
+    } catch (err) {
+      if (err instanceof UserNotFoundError) throw new HttpError(404, 'USER_NOT_FOUND', err.message);
+      if (err instanceof UserRuleError) throw new HttpError(409, err.code, err.message);
+      if (err instanceof UserExistsError) throw new HttpError(409, 'USER_EXISTS', err.message);
+      // A membership naming an account that does not exist violates the foreign key.
+      if (pgErrorCode(err) === '23503') throw new HttpError(400, 'UNKNOWN_ACCOUNT', 'accountIds names an account that does not exist');
+      throw err;
+    }
+  };
+
   app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/users',
-      tags: ['users'],
-      security: [{ bearer: [] }],
-      middleware: [authenticate(ctx), requireRole('admin')] as const,
-      responses: { 200: json(z.object({ users: z.array(userSchema) }), 'Users'), 401: errorResponses[401], 403: errorResponses[403] },
-    }),
+    createRoute({ method: 'get', path: '/users', ...secured, responses: { 200: json(z.object({ users: z.array(userSchema) }), 'Users'), 401: errorResponses[401], 403: errorResponses[403] } }),
     async (c) => c.json({ users: (await listUsers(ctx.db)).map(toJson) }, 200),
   );
 
@@ -28,32 +77,104 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
     createRoute({
       method: 'post',
       path: '/users',
-      tags: ['users'],
-      summary: 'Create a user (admin). Admins get a TOTP secret; its URI is returned once.',
-      security: [{ bearer: [] }],
-      middleware: [authenticate(ctx), requireRole('admin')] as const,
-      request: { body: body(userInputSchema) },
-      responses: {
-        201: json(createdUserSchema, 'Created'),
-        400: errorResponses[400],
-        401: errorResponses[401],
-        403: errorResponses[403],
-        409: json(errorSchema, 'Email taken'),
-      },
+      ...secured,
+      summary: 'Create a viewer (with a password) or invite an admin (an invite token, single use, 72 h; the invitee sets the password and enrols TOTP)',
+      request: { body: body(newUserBody) },
+      responses: { 201: json(newUserReply, 'Created'), ...std, 409: json(errorSchema, 'Email taken') },
     }),
     async (c) => {
       const input = c.req.valid('json');
-      try {
-        const created = await ctx.db.transaction((tx) =>
-          createUser(tx, input, { actor: c.get('user')!.id, masterKey: ctx.masterKey, clock: ctx.clock }),
-        );
-        return c.json({ user: toJson(created.user), totpUri: created.totpUri }, 201);
-      } catch (err) {
-        if (err instanceof UserExistsError) throw new HttpError(409, 'USER_EXISTS', err.message);
-        // A membership naming an account that does not exist violates the foreign key.
-        if (pgErrorCode(err) === '23503') throw new HttpError(400, 'UNKNOWN_ACCOUNT', 'accountIds names an account that does not exist');
-        throw err;
+      const actor = c.get('user').id;
+      if (input.role === 'admin') {
+        const inv = await change((tx, a) => inviteAdmin(tx, input, a), actor);
+        return c.json({ user: toJson(inv.user), invite: { token: inv.inviteToken, expiresAt: inv.expiresAt.toISOString() } }, 201);
       }
+      const created = await change((tx) => createUser(tx, input, { actor, masterKey: ctx.masterKey, clock: ctx.clock }), actor);
+      return c.json({ user: toJson(created.user), invite: null }, 201);
+    },
+  );
+
+  for (const disabled of [true, false]) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/users/{id}/${disabled ? 'disable' : 'enable'}`,
+        ...secured,
+        summary: disabled ? 'Disable a user: login refused, every session ends (the last enabled admin cannot be disabled)' : 'Enable a disabled user',
+        request: { params: userParam },
+        responses: { 200: json(z.object({ user: userSchema }), disabled ? 'Disabled' : 'Enabled'), ...std },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const user = await change((tx, a) => setDisabled(tx, id, disabled, a), c.get('user').id);
+        return c.json({ user: toJson(user) }, 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/users/{id}/password',
+      ...secured,
+      summary: "Reset another user's password to a temporary one: their sessions end and they must change it at next login",
+      request: { params: userParam, body: body(z.object({ password: passwordSchema }).strict().openapi('PasswordReset')) },
+      responses: { 200: json(z.object({ user: userSchema }), 'Reset'), ...std },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { password } = c.req.valid('json');
+      const user = await change((tx, a) => resetPassword(tx, id, password, a), c.get('user').id);
+      return c.json({ user: toJson(user) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/users/{id}/sessions',
+      ...secured,
+      summary: "End all of a user's sessions",
+      request: { params: userParam },
+      responses: { 200: json(sessionsEnded, 'Ended'), ...std },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const n = await change((tx, a) => endSessions(tx, id, a), c.get('user').id);
+      return c.json({ sessionsEnded: n }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/users/{id}/totp',
+      ...secured,
+      summary: "Reset another user's second factor (a lost phone): their sessions end and they enrol again at next login",
+      request: { params: userParam },
+      responses: { 200: json(z.object({ user: userSchema }), 'Reset'), ...std },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const user = await change((tx, a) => resetTotp(tx, id, a), c.get('user').id);
+      return c.json({ user: toJson(user) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/users/{id}/accounts',
+      ...secured,
+      summary: "Replace a viewer's accounts",
+      request: { params: userParam, body: body(z.object({ accountIds: z.array(z.uuid()).max(100) }).strict().openapi('Memberships')) },
+      responses: { 200: json(z.object({ accountIds: z.array(z.uuid()) }), 'The viewer’s accounts now'), ...std },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { accountIds } = c.req.valid('json');
+      const after = await change((tx, a) => setMemberships(tx, id, accountIds, a), c.get('user').id);
+      return c.json({ accountIds: after }, 200);
     },
   );
 }
