@@ -8,7 +8,7 @@ const USAGE = `usage: aether <command> [options]
   dispatch                   run the queue dispatcher against GATEWAY_URL (cluster)
   stack account <slug>       print what the cluster needs for a new account (order-<slug>, its Secret)
   migrate                    apply the database migrations
-  audit verify               walk the audit hash chain; exits 1 naming the first bad row
+  audit verify|anchor        check the keyed audit chain against its anchors (exit 1 names the first bad row) / anchor its head
   accounts list|create       list accounts / create one (--slug --name --kind)
   users create --admin|--viewer --email E --name N [--password-stdin] [--account SLUG …]
   config                     print every environment variable, its default and meaning

@@ -8,6 +8,7 @@ import { migrateDatabase } from '../lib/db/migrate.ts';
 import { EncryptedSecretStore } from '../lib/accounts/credentials.ts';
 import { KubernetesSecretStore } from '../lib/accounts/kubernetes-secrets.ts';
 import { loadMasterKey } from '../lib/accounts/secrets.ts';
+import { loadAuditKey, useAuditKey } from '../lib/audit/key.ts';
 import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
@@ -85,6 +86,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       throw new StartupError(err.message);
     });
     const masterKey = masterKeyFor(config);
+    useAuditKey(loadAuditKey(config)); // every audit row this process appends is keyed with it
     const ctx: AppContext = {
       config,
       db: database.db,
@@ -118,6 +120,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
 /** For one-shot CLI commands: the database only (no queues), closed — and the embedded server stopped — afterwards. */
 export async function withDatabase<T>(config: Config, fn: (db: Database['db'], masterKey: () => Buffer) => Promise<T>): Promise<T> {
   const logger = createLogger(config.LOG_LEVEL);
+  useAuditKey(() => loadAuditKey(config)); // loaded by the first audit row the command appends, if any
   const { url, embedded } = await resolveDatabase(config, logger, true);
   try {
     const driver = embedded ? 'pg' : config.databaseDriver;

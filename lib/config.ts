@@ -29,6 +29,18 @@ export const envSchema = z
       .string()
       .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (44 characters)')
       .optional(),
+    AETHER_JOB_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (44 characters)')
+      .optional(),
+    AETHER_MIGRATE_DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    /** HMAC key of the audit chain (lib/audit/key.ts); embedded: generated into $AETHER_HOME/audit.key. */
+    AETHER_AUDIT_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (44 characters)')
+      .optional(),
+    /** The audit anchor log (lib/audit/anchors.ts); embedded default $AETHER_HOME/audit-anchors.jsonl. */
+    AETHER_AUDIT_ANCHORS: z.string().min(1).optional(),
     AETHER_ACCOUNT: z.string().regex(/^[a-z0-9-]{1,40}$/, 'must be an account slug such as company').optional(),
     KRAKEN_API_URL: z.string().url().default('https://api.kraken.com'),
     COINGECKO_API_URL: z.string().url().default('https://api.coingecko.com/api/v3'),
@@ -72,7 +84,7 @@ const inferDriver = (url: string | undefined): 'pg' | 'neon' =>
  * OpenFaaS hands secrets to functions as files, never as environment variables: a variable that is
  * unset is read from `$SECRETS_DIR/<kebab-name>` when that file exists (e.g. database-url).
  */
-const FILE_SECRETS = ['DATABASE_URL', 'REDIS_URL', 'AETHER_MASTER_KEY', 'COINGECKO_API_KEY'] as const;
+const FILE_SECRETS = ['DATABASE_URL', 'REDIS_URL', 'AETHER_MASTER_KEY', 'AETHER_AUDIT_KEY', 'COINGECKO_API_KEY', 'AETHER_JOB_KEY', 'AETHER_MIGRATE_DATABASE_URL'] as const;
 
 function withFileSecrets(env: Record<string, string>): Record<string, string> {
   const dir = env.SECRETS_DIR ?? '/var/openfaas/secrets';
@@ -112,6 +124,10 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['GATEWAY_URL', '(unset)', 'OpenFaaS gateway; queue jobs are invoked over HTTP through it. Unset: functions are invoked in-process.'],
   ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets; DATABASE_URL, REDIS_URL, AETHER_MASTER_KEY, COINGECKO_API_KEY are read from files there (database-url, …) when unset.'],
   ['AETHER_MASTER_KEY', '(generated)', 'base64 32-byte key encrypting secrets at rest in the embedded runtime; generated into $AETHER_HOME/master.key (0600) on first start.'],
+  ['AETHER_JOB_KEY', '(generated)', 'base64 32-byte key signing job calls (dispatcher and cron → functions). Kubernetes: this variable or the aether-job-key secret; elsewhere generated into $AETHER_HOME/job.key (0600) on first start.'],
+  ['AETHER_MIGRATE_DATABASE_URL', '(unset)', 'Owner URL used only by migrations (the migrate Job); DATABASE_URL is then the least-privileged runtime role aether_runtime, whose password `aether migrate` sets from DATABASE_URL.'],
+  ['AETHER_AUDIT_KEY', '(generated)', 'base64 32-byte HMAC key of the audit chain, never stored in the database. Embedded: generated into $AETHER_HOME/audit.key (0600) on first start. Cluster: this variable or the aether-audit-key secret (required by every function that writes audit rows).'],
+  ['AETHER_AUDIT_ANCHORS', '$AETHER_HOME/audit-anchors.jsonl', 'Append-only file where the tick (hourly) and report (daily) jobs anchor the audit chain head outside the database; `aether audit verify` checks the chain against it. Cluster: a path on a persistent volume (unset: no anchoring).'],
   ['AETHER_ACCOUNT', '(unset)', 'The account an `order-<account>` pod serves (set in stack.yml); `aether serve` refuses a different order function.'],
   ['KRAKEN_API_URL', 'https://api.kraken.com', 'Kraken REST base URL (the emulator in tests).'],
   ['COINGECKO_API_URL', 'https://api.coingecko.com/api/v3', 'CoinGecko base URL (history backfill).'],

@@ -1,4 +1,5 @@
 import { listAccounts } from '../../lib/accounts/accounts.ts';
+import { anchorAuditHead } from '../../lib/audit/head.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { withAccount } from '../../lib/db/scope.ts';
 import { loggableError } from '../../lib/http/app.ts';
@@ -9,7 +10,8 @@ import { HttpError } from '../../lib/http/errors.ts';
 /**
  * The `report` job: daily PnL of the given UTC day (default yesterday and today so far) for every
  * account, upserted into daily_pnl. Each account runs in its own scoped transaction, so one account's
- * failure rolls back only its own rows and is reported while the others complete.
+ * failure rolls back only its own rows and is reported while the others complete. The report carries
+ * the audit chain's head, anchored outside the database as it is reported.
  */
 export const createApp = (ctx: AppContext) =>
   createJobFunction('report', 'report', ctx, async (payload, meta) => {
@@ -37,5 +39,5 @@ export const createApp = (ctx: AppContext) =>
         results.push({ account: a.slug, ok: false as const, error: (err as Error).message });
       }
     }
-    return { days, accounts: results, failed: results.filter((r) => !r.ok).length };
+    return { days, accounts: results, failed: results.filter((r) => !r.ok).length, audit: await anchorAuditHead(ctx) };
   });

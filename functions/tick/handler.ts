@@ -1,3 +1,4 @@
+import { anchorAuditHead } from '../../lib/audit/head.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { tradedPairsReport } from '../../lib/cycle/universe.ts';
 import { createJobFunction } from '../../lib/http/job-function.ts';
@@ -13,9 +14,11 @@ const INTERVAL = 3600;
  * pair Kraken does not list or whose request fails, and an account whose settings cannot be read,
  * are logged (warn) and reported in the answer while every other pair is ingested and scored. Only
  * when no pair at all could be ingested does the job fail (non-2xx: retried, and alerted on).
+ * Each tick first anchors the audit chain's head outside the database (the hourly anchor).
  */
 export const createApp = (ctx: AppContext) =>
   createJobFunction('tick', 'tick', ctx, async () => {
+    await anchorAuditHead(ctx);
     const traded = await tradedPairsReport(ctx.db);
     for (const u of traded.unreadable) ctx.logger.warn({ account: u.account, err: u.error }, 'tick: trading settings unreadable, its pairs are left out');
     const pairs = traded.pairs;

@@ -1,11 +1,15 @@
-import { and, asc, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../schema/index.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
-import { GENESIS_HASH, rowHash } from './canonical.ts';
+import { GENESIS_HASH, rowHmac } from './canonical.ts';
+import { auditKey } from './key.ts';
 
-export { canonicalJson, GENESIS_HASH, rowHash } from './canonical.ts';
+export { canonicalJson, GENESIS_HASH, rowHash, rowHmac } from './canonical.ts';
+export { auditKey, findAuditKey, loadAuditKey, useAuditKey } from './key.ts';
+export { anchorHead, anchorLogPath, readAnchorLog, type Anchor } from './anchors.ts';
+export { verifyAudit, verifyAuditChain, type ChainReport, type VerifyResult } from './verify.ts';
 
 /** Every appender takes this lock, so concurrent appends form one linear chain. */
 const CHAIN_LOCK = 0x61657468; // "aeth"
@@ -21,9 +25,12 @@ export type AuditRow = typeof auditLog.$inferSelect;
 
 /**
  * Appends one row to the chain inside the caller's transaction, so the record commits or rolls
- * back with the change it describes.
+ * back with the change it describes. The row is keyed (HMAC under the process's audit key). A row
+ * may name no user (a failed login for an unknown email, a job) and no account (a global event):
+ * audit_log has no row-level security and no foreign keys, so such rows are as valid as any.
  */
 export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock = systemClock): Promise<AuditRow> {
+  const key = auditKey(); // before the lock: a process without its key appends nothing
   await tx.execute(sql`select pg_advisory_xact_lock(${CHAIN_LOCK})`);
   const [last] = await tx.select({ id: auditLog.id, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.id)).limit(1);
   // Round-trip through JSON so what is hashed is exactly what jsonb stores and gives back.
@@ -37,36 +44,12 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock = syst
     details,
   };
   const prevHash = last?.hash ?? GENESIS_HASH;
-  const hash = rowHash(prevHash, row);
+  const hash = rowHmac(key, prevHash, row);
   const [inserted] = await tx
     .insert(auditLog)
-    .values({ ...row, ts: new Date(row.ts), prevHash, hash })
+    .values({ ...row, ts: new Date(row.ts), prevHash, hash, alg: 'hmac-sha256' })
     .returning();
   return inserted!;
-}
-
-export type VerifyResult =
-  | { ok: true; rows: number; head: string }
-  | { ok: false; rows: number; badId: number; reason: string };
-
-/** Walks the whole chain in id order and names the first row that does not hold. */
-export async function verifyAudit(db: Db, batch = 1000): Promise<VerifyResult> {
-  let prevHash = GENESIS_HASH;
-  let expectedId = 1;
-  let checked = 0;
-  for (;;) {
-    const rows = await db.select().from(auditLog).where(gte(auditLog.id, expectedId)).orderBy(asc(auditLog.id)).limit(batch);
-    if (rows.length === 0) return { ok: true, rows: checked, head: prevHash };
-    for (const r of rows) {
-      if (r.id !== expectedId) return { ok: false, rows: checked, badId: expectedId, reason: `row ${expectedId} is missing (next is ${r.id})` };
-      if (r.prevHash !== prevHash) return { ok: false, rows: checked, badId: r.id, reason: 'prev_hash does not match the previous row' };
-      const recomputed = rowHash(prevHash, { ...r, ts: r.ts.toISOString() });
-      if (recomputed !== r.hash) return { ok: false, rows: checked, badId: r.id, reason: 'hash does not match the row contents' };
-      prevHash = r.hash;
-      expectedId++;
-      checked++;
-    }
-  }
 }
 
 export interface AuditQuery {

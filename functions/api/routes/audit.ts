@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { accountIdsOf } from '../../../lib/accounts/users.ts';
-import { listAudit, verifyAudit } from '../../../lib/audit/index.ts';
+import { anchorLogPath, auditKey, listAudit, verifyAuditChain } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
@@ -32,7 +32,18 @@ const auditQuery = z
   .strict();
 
 const verifySchema = z
-  .object({ ok: z.boolean(), rows: z.number().int(), head: z.string().optional(), badId: z.number().int().optional(), reason: z.string().optional() })
+  .object({
+    ok: z.boolean(),
+    rows: z.number().int(),
+    seq: z.number().int().optional().openapi({ description: 'The head row' }),
+    head: z.string().optional().openapi({ description: "The head row's hash" }),
+    keyedFrom: z.number().int().nullable().optional().openapi({ description: 'The first HMAC-keyed row (earlier rows are plain SHA-256, from before the chain was keyed)' }),
+    anchors: z.number().int().optional().openapi({ description: 'Anchored heads checked' }),
+    anchorLog: z.string().nullable(),
+    badId: z.number().int().optional(),
+    reason: z.string().optional(),
+    warnings: z.array(z.string()),
+  })
   .openapi('AuditVerify');
 
 export function registerAudit(app: AetherApp, ctx: AppContext): void {
@@ -75,7 +86,7 @@ export function registerAudit(app: AetherApp, ctx: AppContext): void {
       method: 'get',
       path: '/audit/verify',
       tags: ['audit'],
-      summary: 'Walk the hash chain; names the first bad row',
+      summary: 'Recompute the keyed hash chain and check it against the anchor log; names the first bad row',
       security: [{ bearer: [] }],
       middleware: [authenticate(ctx), requireRole('admin')] as const,
       responses: {
@@ -86,7 +97,7 @@ export function registerAudit(app: AetherApp, ctx: AppContext): void {
       },
     }),
     async (c) => {
-      const r = await verifyAudit(ctx.db);
+      const r = await verifyAuditChain(ctx.db, auditKey(), anchorLogPath(ctx.config));
       return r.ok ? c.json(r, 200) : c.json(r, 409);
     },
   );
