@@ -160,7 +160,7 @@ async function runCase(databaseUrl: string, accountsN: number, pairs: string[], 
     const ctx = testContext(db.db, queue, { clock });
     // As `aether start`: fixed functions up front, order-<account> built when its first job asks.
     const gateway = createGateway(['score'], ctx);
-    workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(gateway.resolve), ctx.logger, { concurrency: { score: 1, order: ORDER_CONCURRENCY } });
+    workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(gateway.resolve, ctx), ctx.logger, { concurrency: { score: 1, order: ORDER_CONCURRENCY } });
     const orderWorker = workers[1]!;
     const failures: string[] = [];
     const completed = { score: 0, order: 0 };

@@ -19,13 +19,15 @@
  * has its account_cycles row for the bar (read from the embedded PostgreSQL). Options: see
  * bench/live/options.ts (BENCH_LIVE_*). Exits non-zero when a target is missed.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Candle } from '../lib/market/candle.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
+import { parseJobKey } from '../lib/http/job-signature.ts';
 import { runningEmbeddedUrl } from '../lib/runtime/embedded-postgres.ts';
+import { jobKeyFile } from '../lib/runtime/job-key.ts';
 import { generateKey, loadRepoCandles, startKrakenEmulator, type KrakenEmulator, type RecordedRequest } from '../tests/kraken-emulator/index.ts';
 import { Api } from './live/api.ts';
 import { blindResends, duplicates, mismatches, placedOrders, privateCallsFrom, unprotectedLive, unprotectedSim, type Finding } from './live/checks.ts';
@@ -267,7 +269,9 @@ async function run(): Promise<string[]> {
 
   const trigger = async (bar: number): Promise<void> => {
     if (opts.BENCH_LIVE_TRIGGER === 'http') {
-      const r = await api.request('POST', '/function/tick', {}, 'POST /function/tick').catch((err: Error) => ({ status: 0, text: err.message, body: undefined }));
+      // The runtime generated its job key into AETHER_HOME on first start; cron signs with it.
+      const jobKey = parseJobKey(readFileSync(jobKeyFile(home), 'utf8'), jobKeyFile(home));
+      const r = await api.job('tick', {}, jobKey).catch((err: Error) => ({ status: 0, text: err.message, body: undefined }));
       if (r.status !== 200) tickFailures.push(`cycle ${currentCycle}: tick answered ${r.status} ${r.text.slice(0, 200)}`);
       return;
     }

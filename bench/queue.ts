@@ -90,7 +90,7 @@ async function measure(client: QueueClient, databaseUrl: string): Promise<Sample
       mark.done = performance.now();
       return result;
     });
-    workers = startDispatcher(client, [queue], inProcessInvoker({ [fnName]: fn }), log, 4);
+    workers = startDispatcher(client, [queue], inProcessInvoker({ [fnName]: fn }, ctx), log, 4);
     const worker = workers[0]!;
     await worker.waitUntilReady();
     let pending: { id: string; resolve: (at: number) => void; reject: (err: Error) => void } | null = null;

@@ -5,6 +5,7 @@ import type { Config } from '../lib/config.ts';
 import type { AppContext } from '../lib/context.ts';
 import { hasTimescale, openDatabase, type Database } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
+import { excessPrivileges, runtimePasswordOf, runtimeUrl, setRuntimePassword } from '../lib/db/runtime-role.ts';
 import { EncryptedSecretStore } from '../lib/accounts/credentials.ts';
 import { KubernetesSecretStore } from '../lib/accounts/kubernetes-secrets.ts';
 import { loadMasterKey } from '../lib/accounts/secrets.ts';
@@ -12,13 +13,15 @@ import { loadAuditKey, useAuditKey } from '../lib/audit/key.ts';
 import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
-import { runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
+import { embeddedRuntimePassword, runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
+import { loadJobKey } from '../lib/runtime/job-key.ts';
 import { VERSION } from '../lib/version.ts';
 
 /** The process's shared services: database (embedded or from the environment), queues, context. */
 export interface Services {
   ctx: AppContext;
   database: Database;
+  /** The runtime's URL (the least-privileged role wherever Aether can arrange it). */
   databaseUrl: string;
   embedded: EmbeddedDatabase | null;
   close(): Promise<void>;
@@ -28,22 +31,61 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
+/** Where the database is, and who connects: the runtime's URL and the owner's (migrations only). */
+export interface DatabaseUrls {
+  /** The runtime: DATABASE_URL, or the embedded server's aether_runtime login. */
+  url: string;
+  /** The owner, for migrations (and BullMQ's own schema): AETHER_MIGRATE_DATABASE_URL, DATABASE_URL outside Kubernetes, the embedded superuser; null in a Kubernetes pod without it. */
+  ownerUrl: string | null;
+  /** The runtime role's password to (re)set after migrating: embedded, or taken from DATABASE_URL when a separate owner URL is given. */
+  runtimePassword: string | null;
+  embedded: EmbeddedDatabase | null;
+}
+
 /**
  * Where the database is: DATABASE_URL (cluster), the embedded server another `aether start` runs on
  * this AETHER_HOME (one-shot CLI commands join it), or a new embedded server (an explicit choice:
  * DATABASE_URL was left unset). A second long-running process on one AETHER_HOME is refused.
+ *
+ * Embedded, the runtime logs in as aether_runtime (password in $AETHER_HOME/pg.runtime.password) and
+ * the superuser only migrates. With DATABASE_URL, that URL is the runtime's; migrations use
+ * AETHER_MIGRATE_DATABASE_URL, or DATABASE_URL itself outside Kubernetes (a developer's database).
  */
-export async function resolveDatabase(
-  config: Config,
-  log: Logger,
-  joinRunning: boolean,
-): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL, embedded: null };
+export async function resolveDatabase(config: Config, log: Logger, joinRunning: boolean): Promise<DatabaseUrls> {
+  if (config.DATABASE_URL) {
+    const ownerUrl = config.AETHER_MIGRATE_DATABASE_URL ?? (config.KUBERNETES_SERVICE_HOST ? null : config.DATABASE_URL);
+    const runtimePassword = config.AETHER_MIGRATE_DATABASE_URL ? runtimePasswordOf(config.DATABASE_URL) : null;
+    return { url: config.DATABASE_URL, ownerUrl, runtimePassword, embedded: null };
+  }
   const running = joinRunning ? runningEmbeddedUrl(config.AETHER_HOME) : null;
-  if (running) return { url: running, embedded: null };
+  const runtimePassword = embeddedRuntimePassword(config.AETHER_HOME);
+  if (running) return { url: runtimeUrl(running, runtimePassword), ownerUrl: running, runtimePassword, embedded: null };
   log.info({ home: config.AETHER_HOME }, 'DATABASE_URL is unset: starting the embedded PostgreSQL');
   const embedded = await startEmbeddedPostgres(config.AETHER_HOME, (m) => log.warn(m));
-  return { url: embedded.url, embedded };
+  return { url: runtimeUrl(embedded.url, runtimePassword), ownerUrl: embedded.url, runtimePassword, embedded };
+}
+
+/**
+ * Applies the migrations as the owner, then gives the runtime role its password. Without an owner
+ * URL (a Kubernetes pod: the migrate Job owns that) nothing is migrated here.
+ */
+export async function migrateAsOwner(urls: DatabaseUrls, driver: 'pg' | 'neon'): Promise<void> {
+  if (!urls.ownerUrl) return;
+  await migrateDatabase(urls.ownerUrl, driver);
+  if (urls.runtimePassword) await setRuntimePassword(urls.ownerUrl, urls.runtimePassword);
+}
+
+/**
+ * The runtime's connection must not be able to step around row-level security or the audit
+ * triggers. In Kubernetes that is a start-up error; elsewhere (a developer's DATABASE_URL) a warning,
+ * and the runtime still runs every query as aether_app.
+ */
+export async function checkLeastPrivilege(config: Config, database: Database, log: Logger): Promise<void> {
+  const excess = await excessPrivileges(database.db);
+  if (excess.length === 0) return;
+  const why = `DATABASE_URL connects with more than the runtime needs (${excess.join('; ')}): connect as aether_runtime and give the owner's URL to migrations only (AETHER_MIGRATE_DATABASE_URL)`;
+  if (config.KUBERNETES_SERVICE_HOST) throw new StartupError(why);
+  log.warn(why);
 }
 
 /** Cluster: the key comes from the environment or the mounted secret; embedded: generated on first start. */
@@ -72,14 +114,22 @@ export function wallClock(config: Config, log: Logger): Clock {
 
 export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  const { url, embedded } = await resolveDatabase(config, logger, false);
+  const urls = await resolveDatabase(config, logger, false);
+  const { url, embedded } = urls;
   try {
     const driver = embedded ? 'pg' : config.databaseDriver;
-    if (opts.migrate ?? true) await migrateDatabase(url, driver);
+    if (opts.migrate ?? true) await migrateAsOwner(urls, driver);
+    else if (embedded && urls.runtimePassword) await setRuntimePassword(embedded.url, urls.runtimePassword);
     const database = await openDatabase({ url, driver, onIdleError: (err) => logger.warn({ err }, 'database pool') });
+    await checkLeastPrivilege(config, database, logger).catch(async (err: unknown) => {
+      await database.close();
+      throw err;
+    });
     const queue = await openQueueClient({
       redisUrl: config.REDIS_URL,
-      databaseUrl: url,
+      // BullMQ on PostgreSQL creates and drops objects in its own schema as it runs (per-queue
+      // sequences), so it needs the owner; it holds no account data. The cluster queues on Redis.
+      databaseUrl: urls.ownerUrl ?? url,
       onError: (err) => logger.warn({ err }, 'queue connection'),
     }).catch(async (err: Error) => {
       await database.close();
@@ -94,6 +144,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       logger,
       clock: opts.clock ?? wallClock(config, logger),
       masterKey,
+      jobKey: loadJobKey(config),
       timescale: await hasTimescale(database.db),
       version: VERSION,
       // Kubernetes Secrets where Aether runs in Kubernetes (the API server's env is set in every pod).
@@ -121,10 +172,11 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
 export async function withDatabase<T>(config: Config, fn: (db: Database['db'], masterKey: () => Buffer) => Promise<T>): Promise<T> {
   const logger = createLogger(config.LOG_LEVEL);
   useAuditKey(() => loadAuditKey(config)); // loaded by the first audit row the command appends, if any
-  const { url, embedded } = await resolveDatabase(config, logger, true);
+  const urls = await resolveDatabase(config, logger, true);
+  const { url, embedded } = urls;
   try {
     const driver = embedded ? 'pg' : config.databaseDriver;
-    await migrateDatabase(url, driver);
+    await migrateAsOwner(urls, driver);
     const database = await openDatabase({ url, driver, max: 2, onIdleError: (err) => logger.warn({ err }, 'database pool') });
     try {
       return await fn(database.db, () => masterKeyFor(config)); // only commands that encrypt need the key

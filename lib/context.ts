@@ -14,6 +14,8 @@ export interface AppContext {
   clock: Clock;
   /** Encrypts secrets at rest in the embedded runtime (TOTP secrets, Kraken keys there). */
   masterKey: Buffer;
+  /** Signs and verifies job calls (lib/http/job-signature.ts): a Kubernetes Secret, or $AETHER_HOME/job.key. */
+  jobKey: Buffer;
   timescale: boolean;
   version: string;
   /** Where uploaded Kraken keys go: Kubernetes Secrets (cluster) or encrypted rows (embedded). */

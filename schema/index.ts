@@ -13,4 +13,5 @@ export * from './hedge.ts';
 export * from './sim.ts';
 export * from './audit.ts';
 export * from './cycles.ts';
+export * from './job-signatures.ts';
 export { appRole } from './_shared.ts';

@@ -4,6 +4,7 @@
  * Every answer ≥ 500 is counted: the bench's own calls are part of `errors_5xx`.
  */
 import { generateSync } from 'otplib';
+import { jobFunctionPath, signJob } from '../../lib/http/job-signature.ts';
 
 export interface Reply {
   status: number;
@@ -52,6 +53,20 @@ export class Api {
       body = undefined;
     }
     const reply = { status: res.status, body, text };
+    if (res.status >= 500) this.errors5xx.push({ what, status: res.status, text: text.slice(0, 300) });
+    return reply;
+  }
+
+  /**
+   * A job call as the runtime's cron path makes it: POST /function/<fn>, signed with the runtime's job
+   * key at the runtime's wall clock (the function refuses an unsigned call, or one off its clock).
+   */
+  async job(fn: string, payload: unknown, jobKey: Buffer, what = `POST ${jobFunctionPath(fn)}`, timeoutMs = 120_000): Promise<Reply> {
+    const body = JSON.stringify(payload);
+    const headers = { 'content-type': 'application/json', ...signJob(jobKey, { method: 'POST', path: jobFunctionPath(fn), body }, this.wallNow()) };
+    const res = await fetch(`${this.base()}${jobFunctionPath(fn)}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    const reply = { status: res.status, body: undefined, text };
     if (res.status >= 500) this.errors5xx.push({ what, status: res.status, text: text.slice(0, 300) });
     return reply;
   }

@@ -41,7 +41,7 @@ export const OPTIONS = z.object({
   BENCH_LIVE_FAULT_SCALE: z.coerce.number().min(0).max(3).default(1),
   /** Seed of the emulator's fault PRNG. */
   BENCH_LIVE_SEED: int(1),
-  /** How a cycle starts: `http` = POST /function/tick on the gateway (as cron-connector); `enqueue` = a tick job on the queue (as the embedded cron). */
+  /** How a cycle starts: `http` = a signed POST /function/tick on the gateway (the job key from AETHER_HOME); `enqueue` = a tick job on the queue (as the cron schedulers). */
   BENCH_LIVE_TRIGGER: z.enum(['http', 'enqueue']).default('http'),
   /** Reset a false (non-drawdown) halt through the API, as an admin would, so the run keeps measuring. */
   BENCH_LIVE_RESET_HALTS: flag(true),

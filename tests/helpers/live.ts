@@ -10,6 +10,8 @@ import { PgNonceStore } from '../../lib/exchange/kraken-nonce.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 import { upsertCandles } from '../../lib/market/store.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
+import { jobRequest } from '../../lib/queue/dispatcher.ts';
+import { orderFunction } from '../../lib/queue/jobs.ts';
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { generateKey, loadRepoCandles, startKrakenEmulator, type EmulatorOptions, type KrakenEmulator } from '../kraken-emulator/index.ts';
 import { SteppedClock } from './clock.ts';
@@ -129,7 +131,7 @@ export async function startLiveHarness(o: { emulator?: Partial<EmulatorOptions> 
     async cycle(slug, barTime = bar()) {
       let app = apps.get(slug);
       if (!app) apps.set(slug, (app = orderApp(ctx, slug)));
-      const res = await app.request('/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: slug, barTime }) });
+      const res = await app.request('/', jobRequest(ctx, orderFunction(slug), { account: slug, barTime }));
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
     async close() {

@@ -35,6 +35,7 @@ describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => 
   });
 
   it('GET /healthz → 200 with mode, database, queue and timescale', async () => {
+  const signed = (): { signer: AppContext; fn: string } => ({ signer: h.ctx, fn: name });
     const r = await call(app, 'GET', '/healthz');
     expect(r.status, r.text).toBe(200);
     expect(r.body).toMatchObject({
@@ -65,9 +66,9 @@ describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => 
     ['an unknown field', { json: { zzUnknown: 1 } }, 400, 'VALIDATION_FAILED'],
     ['wrong types', { json: wrongTypes }, 400, 'VALIDATION_FAILED'],
     ['a text/plain body', { raw: '{}', contentType: 'text/plain' }, 415, 'HTTP_415'],
-  ] as const)('POST / with %s → %i in the error shape, nothing written', async (_, req, status, code) => {
+  ] as const)('POST / (signed) with %s → %i in the error shape, nothing written', async (_, req, status, code) => {
     const before = await rowCounts(h);
-    const r = await call(app, 'POST', '/', req);
+    const r = await call(app, 'POST', '/', { ...req, signAs: signed() });
     expectError(r, status, code);
     expect(r.headers.get('x-request-id')).toBe(errorShape.parse(r.body).requestId);
     expect(await rowCounts(h)).toEqual(before);
@@ -75,6 +76,12 @@ describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => 
 
   it('an unknown route → 404 in the error shape', async () => {
     expectError(await call(app, 'GET', '/nope'), 404, 'NOT_FOUND');
+  it('POST / unsigned, even with a valid body → 401 in the error shape, nothing written', async () => {
+    const before = await rowCounts(h);
+    expectError(await call(app, 'POST', '/', { json: {} }), 401, 'JOB_UNSIGNED');
+    expect(await rowCounts(h)).toEqual(before);
+  });
+
   });
 });
 

@@ -71,7 +71,7 @@ describe('a HALTED account', () => {
     const ctx = testContext(t.app.db, queue, { clock: wall });
     const all = [...accounts, broken];
     const apps = { score: scoreApp(ctx), ...Object.fromEntries(all.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
+    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps, ctx), ctx.logger, 1);
     const halted = accounts[2]!;
     try {
       for (const p of PAIRS) await upsertCandles(t.app.db, candles[p]!.filter((c) => c.openTime < FROM), 'csv');
@@ -132,7 +132,7 @@ describe('a HALTED account', () => {
     const wall = new VirtualClock(TO + 2 * HOUR);
     const ctx = testContext(t.app.db, queue, { clock: wall });
     const apps = { score: scoreApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
+    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps, ctx), ctx.logger, 1);
     const stateRow = async () => (await t.owner.query(`select state, since, day_key, day_start_equity_usd from trading_state where account_id = $1`, [halted.id])).rows[0];
     const before = await stateRow();
     const counts = async () => (await t.owner.query(`select (select count(*) from signals) s, (select count(*) from orders) o, (select count(*) from account_cycles) c`)).rows[0];
@@ -163,7 +163,7 @@ describe('a HALTED account', () => {
     const ctx = testContext(t.app.db, queue, { clock: wall });
     await t.owner.query(`update trading_state set day_key = '2030-01-01', since = '2030-01-01T05:00:00Z' where account_id = $1`, [a.id]);
     const apps = { [`order-${a.slug}`]: orderApp(ctx, a.slug) };
-    const workers = startDispatcher(queue, ['order'], inProcessInvoker(apps), ctx.logger, 1);
+    const workers = startDispatcher(queue, ['order'], inProcessInvoker(apps, ctx), ctx.logger, 1);
     try {
       // The last bar again (its first job completed above): a retry as after a lost acknowledgement.
       await queue.enqueue('order', { account: a.slug, barTime: TO }, { jobId: `${jobId('order', a.slug, TO)}-again` });

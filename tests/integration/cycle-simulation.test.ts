@@ -65,7 +65,7 @@ afterAll(async () => {
 describe('an account in simulation', () => {
   it('runs full cycles from the emulator and the emulator records 0 private calls', async () => {
     const apps = { tick: tickApp(ctx), score: scoreApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    const workers = startDispatcher(queue, ['tick', 'score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
+    const workers = startDispatcher(queue, ['tick', 'score', 'order'], inProcessInvoker(apps, ctx), ctx.logger, 1);
     try {
       for (let bar = 0; bar < BARS; bar++) {
         if (bar > 0) emu.advance(1);

@@ -13,9 +13,10 @@ import { loadSignals } from '../../lib/cycle/live-store.ts';
 import type { TrainJobOptions } from '../../lib/ml/train-job.ts';
 import { DEFAULT_TRAIN_OPTIONS } from '../../lib/ml/train.ts';
 import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
+import { jobRequest } from '../../lib/queue/dispatcher.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { createApp as trainApp } from '../../functions/train/handler.ts';
-import { testContext } from '../helpers/context.ts';
+import { TEST_JOB_KEY, testContext } from '../helpers/context.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 /** The train function end to end on the repository's candles in the store: small (2 pairs × 2,000 bars, few trees). */
@@ -59,8 +60,9 @@ afterAll(async () => {
   await t?.drop();
 });
 
-const post = async (app: ReturnType<typeof trainApp>, body: unknown) => {
-  const res = await app.request('/', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+/** A job call as the dispatcher makes it (signed with the test contexts' job key, at `clock`). */
+const post = async (app: ReturnType<typeof trainApp>, body: unknown, fn = 'train') => {
+  const res = await app.request('/', jobRequest({ jobKey: TEST_JOB_KEY, clock }, fn, body));
   const json = (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   expect(res.status, JSON.stringify(json)).toBe(200);
   return json;
@@ -100,7 +102,7 @@ describe('train function', () => {
     const ctx = testContext(t.app.db, queue, { clock });
     const champion = (await loadChampion(t.app.db))!.version;
     const barTime = candles['BTC/USD']!.at(-HELD_BACK - 1)!.openTime;
-    const out = await post(scoreApp(ctx), { barTime, pairs: PAIRS });
+    const out = await post(scoreApp(ctx), { barTime, pairs: PAIRS }, 'score');
     expect(out.providers).toEqual([`ml:${champion}`, 'baseline']);
     const rows = (await t.owner.query(`select pair, model_version from signals where ts = $1 order by pair, model_version`, [new Date(barTime)])).rows;
     expect(rows).toEqual(PAIRS.flatMap((pair) => [{ pair, model_version: 'baseline-v1' }, { pair, model_version: champion }].sort((a, b) => (a.model_version < b.model_version ? -1 : 1))));
@@ -157,7 +159,7 @@ describe('train function', () => {
   it('records a failed run (and answers with an error) when there is nothing to train on', async () => {
     await t.owner.query(`delete from candles where pair = 'BTC/USD'`);
     const ctx = testContext(t.app.db, queue, { clock: new VirtualClock(clock.now() + 2) });
-    const res = await trainApp(ctx, SMALL).request('/', { method: 'POST', body: JSON.stringify({ trigger: 'manual' }), headers: { 'content-type': 'application/json' } });
+    const res = await trainApp(ctx, SMALL).request('/', jobRequest({ jobKey: TEST_JOB_KEY, clock }, 'train', { trigger: 'manual' }));
     expect(res.status).toBe(500);
     const last = (await runs()).at(-1);
     expect(last).toMatchObject({ trigger: 'manual', status: 'failed' });

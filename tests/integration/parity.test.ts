@@ -66,7 +66,7 @@ describe('backtest and live path parity', () => {
     const wall = new VirtualClock(FROM);
     const ctx = testContext(t.app.db, queue, { clock: wall });
     const apps = { score: scoreApp(ctx), ...Object.fromEntries(accounts.map((a) => [`order-${a.slug}`, orderApp(ctx, a.slug)])) };
-    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps), ctx.logger, 1);
+    const workers = startDispatcher(queue, ['score', 'order'], inProcessInvoker(apps, ctx), ctx.logger, 1);
 
     const before = Object.fromEntries(PAIRS.map((p) => [p, candles[p]!.filter((c) => c.openTime < FROM)]));
     for (const p of PAIRS) await upsertCandles(t.app.db, before[p]!, 'csv');

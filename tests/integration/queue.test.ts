@@ -12,7 +12,7 @@ import { systemClock } from '../../lib/clock.ts';
 import { jobsTotal } from '../../lib/http/metrics.ts';
 import { createLogger, type Logger } from '../../lib/log.ts';
 import { openQueueClient, QueueBackendError, type QueueClient } from '../../lib/queue/client.ts';
-import { BUSY_CODE, inProcessInvoker, startDispatcher, type DispatcherOptions, type Invoke } from '../../lib/queue/dispatcher.ts';
+import { BUSY_CODE, inProcessInvoker, jobRequest, startDispatcher, type DispatcherOptions, type Invoke, type JobSigner } from '../../lib/queue/dispatcher.ts';
 import { JOB_QUEUES, jobId } from '../../lib/queue/jobs.ts';
 import { registerSchedules } from '../../lib/runtime/schedules.ts';
 import { cronSchedules, functionNames, loadStack } from '../../lib/runtime/stack.ts';
@@ -23,6 +23,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { describeForBackend, QUEUE_BACKENDS, randomSlug, requireRedisUrl, type QueueBackend } from '../helpers/queues.ts';
 
 const log = createLogger('silent');
+/** The scripted functions below check no signature; the dispatcher signs regardless. */
+const signer: JobSigner = { jobKey: randomBytes(32), clock: systemClock };
 const execFileAsync = promisify(execFile);
 
 /** Resolves with the job once `worker` reports `event` for `jobId` (the worker's own events, no polling). */
@@ -186,7 +188,7 @@ describe.each(QUEUE_BACKENDS)('queues on %s', (backend: QueueBackend) => {
 
     it('invokes order-<account> named by each job: a job for X reaches order-X only', async () => {
       const fns = scriptedFunctions([200]);
-      const worker = dispatch(inProcessInvoker(fns.record(['order-alpha', 'order-beta', 'order-gamma'])), log, 4);
+      const worker = dispatch(inProcessInvoker(fns.record(['order-alpha', 'order-beta', 'order-gamma']), signer), log, 4);
       const want = [
         ['alpha', 10],
         ['beta', 10],
@@ -210,7 +212,7 @@ describe.each(QUEUE_BACKENDS)('queues on %s', (backend: QueueBackend) => {
     it('never runs two jobs of one account at once, while other accounts run alongside', async () => {
       const fns = scriptedFunctions([200], 250);
       const accounts = ['alpha', 'beta', 'gamma'];
-      const worker = dispatch(inProcessInvoker(fns.record(accounts.map((a) => `order-${a}`))), log, { concurrency: 4, busyRetryMs: 30 });
+      const worker = dispatch(inProcessInvoker(fns.record(accounts.map((a) => `order-${a}`)), signer), log, { concurrency: 4, busyRetryMs: 30 });
       // Alpha has a backlog (after an outage: one job per missed bar); beta and gamma one job each.
       const jobs = [...[1, 2, 3, 4].map((t) => ['alpha', t] as const), ['beta', 1] as const, ['gamma', 1] as const];
       const done = jobs.map(([a, t]) => jobEvent(worker, 'completed', jobId('order', a, t)));
@@ -237,7 +239,7 @@ describe.each(QUEUE_BACKENDS)('queues on %s', (backend: QueueBackend) => {
       const app = new Hono();
       app.post('/', (c) => (++calls < 3 ? c.json({ code: BUSY_CODE, message: 'held by another job', requestId: 'x' }, 409) : c.json({ ran: calls }, 200)));
       const before = { retried: await counter('order', 'retried'), rejected: await counter('order', 'rejected') };
-      const worker = dispatch(inProcessInvoker({ 'order-alpha': app }), log, { concurrency: 1, busyRetryMs: 30 });
+      const worker = dispatch(inProcessInvoker({ 'order-alpha': app }, signer), log, { concurrency: 1, busyRetryMs: 30 });
       const done = jobEvent(worker, 'completed', 'busy-1');
       await client.enqueue('order', { account: 'alpha', barTime: 8 }, { jobId: 'busy-1' });
       const job = await done;
@@ -249,7 +251,7 @@ describe.each(QUEUE_BACKENDS)('queues on %s', (backend: QueueBackend) => {
     it('fails a job the function answers 400 once, without retrying, and counts it rejected', async () => {
       const fns = scriptedFunctions([400]);
       const before = await counter('order', 'rejected');
-      const worker = dispatch(inProcessInvoker(fns.record(['order-alpha'])), log, 1);
+      const worker = dispatch(inProcessInvoker(fns.record(['order-alpha']), signer), log, 1);
       const failed = jobEvent(worker, 'failed', 'bad-1');
       await client.enqueue('order', { account: 'alpha', barTime: 7 }, { jobId: 'bad-1' });
       const job = await failed;
@@ -266,7 +268,7 @@ describe.each(QUEUE_BACKENDS)('queues on %s', (backend: QueueBackend) => {
     it('retries a job the function answers 503 and completes it when the function recovers (retried, then done)', async () => {
       const fns = scriptedFunctions([503, 200]);
       const [retried, done0] = [await counter('order', 'retried'), await counter('order', 'done')];
-      const worker = dispatch(inProcessInvoker(fns.record(['order-alpha'])), log, 1);
+      const worker = dispatch(inProcessInvoker(fns.record(['order-alpha']), signer), log, 1);
       const failedOnce = jobEvent(worker, 'failed', 'flaky-1');
       const done = jobEvent(worker, 'completed', 'flaky-1');
       await client.enqueue('order', { account: 'alpha', barTime: 9 }, { jobId: 'flaky-1' });
@@ -281,7 +283,7 @@ describe.each(QUEUE_BACKENDS)('queues on %s', (backend: QueueBackend) => {
     });
 
     it('answers an account without a function as a permanent failure', async () => {
-      const worker = dispatch(inProcessInvoker({}), log, 1);
+      const worker = dispatch(inProcessInvoker({}, signer), log, 1);
       const failed = jobEvent(worker, 'failed', 'orphan');
       await client.enqueue('order', { account: 'nobody', barTime: 1 }, { jobId: 'orphan' });
       const job = await failed;
@@ -396,7 +398,7 @@ describe('an account created while the runtime runs', () => {
       const app = await gateway.resolve(fn);
       if (app) resolved.push(fn);
       return app;
-    });
+    }, ctx);
     const workers = startDispatcher(client, JOB_QUEUES, invoke, log);
     stop = async () => void (await Promise.all(workers.map((w) => w.close())));
     const order = workers[JOB_QUEUES.indexOf('order')]!;
@@ -421,7 +423,7 @@ describe('an account created while the runtime runs', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ function: `order-${slug}` });
     // It is that account's order function: a job for another account is refused by it.
-    const wrong = await http(`/function/order-${slug}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: 'company', barTime: 0 }) });
+    const wrong = await http(`/function/order-${slug}`, jobRequest(ctx, `order-${slug}`, { account: 'company', barTime: 0 }));
     expect(wrong.status).toBe(400);
     expect(await wrong.json()).toMatchObject({ code: 'WRONG_ACCOUNT' });
 

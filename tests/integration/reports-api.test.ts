@@ -72,7 +72,7 @@ beforeAll(async () => {
   );
   // Days the routes read: computed by the report function itself.
   const reportApp = createReportApp(h.ctx);
-  for (const day of ['2026-01-03', '2026-01-04', '2026-01-05']) expect((await call(reportApp, 'POST', '/', { json: { day } })).status).toBe(200);
+  for (const day of ['2026-01-03', '2026-01-04', '2026-01-05']) expect((await call(reportApp, 'POST', '/', { json: { day }, signAs: { signer: h.ctx, fn: 'report' } })).status).toBe(200);
 }, 120_000);
 afterAll(async () => {
   await h?.close();

@@ -7,6 +7,8 @@ import { seedFills, seedSnapshots } from './reports-seed.ts';
 /** The `report` job function: daily PnL per account per UTC day, upserted, idempotent, failure-isolated. */
 let h: ApiHarness;
 let app: AetherApp;
+/** Report jobs signed as the dispatcher signs them. */
+const report = () => ({ signer: h.ctx, fn: 'report' });
 let ids: Record<string, string>;
 
 type Result = { days: string[]; accounts: Array<{ account: string; ok: boolean; days?: string[]; error?: string }>; failed: number };
@@ -37,7 +39,7 @@ afterAll(async () => {
 describe('the report function', () => {
   it('with no day, closes yesterday and today so far (by the clock) for every account', async () => {
     expect(new Date(h.clock.now()).toISOString().slice(0, 10)).toBe('2026-01-05');
-    const r = await call(app, 'POST', '/', { json: {} });
+    const r = await call(app, 'POST', '/', { json: {}, signAs: report() });
     expect(r.status, r.text).toBe(200);
     const body = r.body as Result;
     expect(body.days).toEqual(['2026-01-04', '2026-01-05']);
@@ -57,15 +59,15 @@ describe('the report function', () => {
 
   it('is idempotent: running again leaves the same rows, no duplicates', async () => {
     const before = await dailyRows();
-    for (let i = 0; i < 2; i++) expect((await call(app, 'POST', '/', { json: {} })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await call(app, 'POST', '/', { json: {}, signAs: report() })).status).toBe(200);
     expect(await dailyRows()).toEqual(before);
-    expect(await call(app, 'POST', '/', { json: { day: '2026-01-05' } }).then((r) => r.status)).toBe(200);
+    expect(await call(app, 'POST', '/', { json: { day: '2026-01-05' }, signAs: report() }).then((r) => r.status)).toBe(200);
     expect(await dailyRows()).toEqual(before);
   });
 
   it('a rerun after new snapshots rewrites today’s row in place', async () => {
     await seedSnapshots(h.testDb.owner, ids.company!, [{ ts: '2026-01-05T11:00:00Z', equity: 1020, cash: 1020, positions: 0, hedgeRatio: 1 }]);
-    expect((await call(app, 'POST', '/', { json: { day: '2026-01-05' } })).status).toBe(200);
+    expect((await call(app, 'POST', '/', { json: { day: '2026-01-05' }, signAs: report() })).status).toBe(200);
     const rows = (await dailyRows()).filter((r) => r.slug === 'company');
     expect(rows).toHaveLength(2);
     expect(rows[1]).toMatchObject({ day: '2026-01-05', s: '1010', e: '1020', p: '10' });
@@ -77,7 +79,7 @@ describe('the report function', () => {
       begin if new.account_id = '${ids['director-1']}' then raise exception 'disk full (test)'; end if; return new; end $$`);
     await h.testDb.owner.query('create trigger fail_director_1 before insert or update on daily_pnl for each row execute function fail_director_1()');
     try {
-      const r = await call(app, 'POST', '/', { json: { day: '2026-01-04' } });
+      const r = await call(app, 'POST', '/', { json: { day: '2026-01-04' }, signAs: report() });
       expect(r.status, r.text).toBe(200);
       const body = r.body as Result;
       expect(body.failed).toBe(1);
@@ -90,7 +92,7 @@ describe('the report function', () => {
   });
 
   it.each([{ day: '2026-02-30' }, { day: '2026-1-5' }, { day: '2026-01-05', extra: 1 }])('refuses %j with a 400', async (json) => {
-    const r = await call(app, 'POST', '/', { json });
+    const r = await call(app, 'POST', '/', { json, signAs: report() });
     expect(r.status, r.text).toBe(400);
     expectError(r, 400);
   });

@@ -68,7 +68,7 @@ afterAll(async () => {
 
 describe('tick with a pair Kraken does not list, a failing request and an unreadable account', () => {
   it('ingests every good pair, reports the bad ones (answer and warn log) and enqueues scoring of the newest bar', async () => {
-    const r = await call(tickApp(ctx), 'POST', '/', { json: {} });
+    const r = await call(tickApp(ctx), 'POST', '/', { json: {}, signAs: { signer: ctx, fn: 'tick' } });
     expect(r.status, r.text).toBe(200);
     const barTime = cursorTime() - 3_600_000; // the newest closed bar
     const body = r.body as { pairs: Array<{ pair: string; lastOpenTime: number }>; failed: Array<{ pair: string; unknown: boolean; error: string }>; scored: number; scoredPairs: string[]; unreadableAccounts: Array<{ account: string }> };
@@ -91,7 +91,7 @@ describe('tick with a pair Kraken does not list, a failing request and an unread
     emu.advance(1);
     clock.set(cursorTime());
     emu.faults.add({ method: 'OHLC', kind: 'http', status: 502, count: 1 }); // the first request: BTC/USD (pairs go in order)
-    const r = await call(tickApp(ctx), 'POST', '/', { json: {} });
+    const r = await call(tickApp(ctx), 'POST', '/', { json: {}, signAs: { signer: ctx, fn: 'tick' } });
     expect(r.status, r.text).toBe(200);
     const barTime = cursorTime() - 3_600_000;
     const body = r.body as { failed: Array<{ pair: string }>; scored: number; scoredPairs: string[] };
@@ -103,7 +103,7 @@ describe('tick with a pair Kraken does not list, a failing request and an unread
 
   it('when no pair at all can be ingested the job fails (non-2xx), so it is retried and alerted on', async () => {
     emu.faults.add({ method: 'OHLC', kind: 'http', status: 503, count: 5 });
-    const r = await call(tickApp(ctx), 'POST', '/', { json: {} });
+    const r = await call(tickApp(ctx), 'POST', '/', { json: {}, signAs: { signer: ctx, fn: 'tick' } });
     expect(r.status).toBeGreaterThanOrEqual(500);
   });
 });
@@ -111,7 +111,7 @@ describe('tick with a pair Kraken does not list, a failing request and an unread
 describe('score with a pair that has no data and a provider that fails on one pair', () => {
   it('the score function answers 200 for pairs without candles and enqueues every account’s order job', async () => {
     const barTime = cursorTime() - 3_600_000;
-    const r = await call(scoreApp(ctx), 'POST', '/', { json: { barTime, pairs: ['ETH/USD', 'FOO/USD', 'SOL/USD'] } });
+    const r = await call(scoreApp(ctx), 'POST', '/', { json: { barTime, pairs: ['ETH/USD', 'FOO/USD', 'SOL/USD'] }, signAs: { signer: ctx, fn: 'score' } });
     expect(r.status, r.text).toBe(200);
     const body = r.body as { signals: Array<{ pair: string; probUp: number | null }>; orderJobs: number; failed: unknown[] };
     expect(body.signals.map((s) => [s.pair, s.probUp === null])).toEqual([['ETH/USD', false], ['FOO/USD', true], ['SOL/USD', false]]);

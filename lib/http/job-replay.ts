@@ -1,0 +1,16 @@
+import { sql } from 'drizzle-orm';
+import { rowsOf, type Db } from '../db/client.ts';
+
+/**
+ * Remembers each accepted job signature until its timestamp leaves the window, in PostgreSQL: the
+ * one store every runtime has (the embedded one has no Redis) and every replica of every function
+ * shares, so a replay is refused wherever it lands. The primary key makes the claim atomic: of two
+ * calls with one signature exactly one wins. Expired rows go in the same statement.
+ */
+export async function claimSignature(db: Db, signature: string, expiresAt: number, now: number): Promise<boolean> {
+  const r = await db.execute(sql`
+    with expired as (delete from job_signatures where expires_at < ${new Date(now).toISOString()}::timestamptz),
+    claimed as (insert into job_signatures (signature, expires_at) values (${signature}, ${new Date(expiresAt).toISOString()}::timestamptz) on conflict do nothing returning 1)
+    select count(*)::int as n from claimed`);
+  return (rowsOf<{ n: number }>(r)[0]?.n ?? 0) === 1;
+}
