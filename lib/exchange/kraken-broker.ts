@@ -92,7 +92,8 @@ export interface KrakenBrokerOptions {
   lookupSettleMs?: number;
 }
 
-export type CredentialCheck = { ok: true; balances: Balances } | { ok: false; reason: string };
+/** `KEY_CAN_WITHDRAW`: Kraken accepted the key, but it may withdraw funds, which Aether never needs. */
+export type CredentialCheck = { ok: true; balances: Balances } | { ok: false; reason: string; code?: 'KEY_CAN_WITHDRAW' };
 
 /** Thrown inside the broker for one failed HTTP call; never escapes it. */
 class CallFailure extends Error {
@@ -783,7 +784,8 @@ export class KrakenBroker implements Broker {
 
   /**
    * Used when keys are uploaded or an account goes live: a Balance call proves the key and
-   * signature, a `validate=true` order proves trading permission without placing anything. Lack of
+   * signature, the withdrawal probe (`canWithdraw`) refuses a key that could move funds off the
+   * exchange, and a `validate=true` order proves trading permission without placing anything. Lack of
    * funds does not fail the check.
    */
   async checkCredentials(): Promise<CredentialCheck> {
@@ -797,6 +799,8 @@ export class KrakenBroker implements Broker {
       if (e instanceof ExchangeRejectedError) return { ok: false, reason: `${e.code}: ${e.message}` };
       throw e;
     }
+    if (await this.canWithdraw())
+      return { ok: false, code: 'KEY_CAN_WITHDRAW', reason: 'this key has the Withdraw Funds permission: create a key without the Withdraw Funds permission (Aether only queries and trades)' };
     const index = await this.marketIndex();
     const m = index.tradable().find((x) => x.symbol === 'BTC/USD') ?? index.tradable()[0];
     if (!m) throw new ExchangeRejectedError('MARKET_NOT_TRADABLE', 'no tradable USD market to validate an order on');
@@ -822,6 +826,22 @@ export class KrakenBroker implements Broker {
       // validate=true never places an order, so even an ambiguous failure is safe to retry.
       if (f.cls === 'DEADLINE' || retry + 1 >= RETRY_POLICY[f.cls].attempts) throw temporary(f.cls, `validate order: ${f.message}`);
       await this.backoff(f, retry, 'kraken AddOrder (validate)');
+    }
+  }
+
+  /**
+   * Whether the key may withdraw funds. Asks Kraken's WithdrawMethods — a list of withdrawal methods,
+   * never a withdrawal — which needs the Query Funds and Withdraw Funds permissions: a key without
+   * Withdraw Funds is answered `EGeneral:Permission denied`. Call after a successful Balance (which
+   * proves Query Funds), so a denial can only mean the missing Withdraw Funds permission.
+   */
+  async canWithdraw(): Promise<boolean> {
+    try {
+      await this.read('WithdrawMethods', {}, z.unknown());
+      return true;
+    } catch (e) {
+      if (e instanceof ExchangeRejectedError && e.code === 'PERMISSION_DENIED') return false;
+      throw e;
     }
   }
 

@@ -24,9 +24,10 @@ export interface KeyCheckOptions {
 
 /**
  * Validates keys against Kraken before they are stored or an account goes live:
- * KrakenBroker.checkCredentials — a BalanceEx call (the key and signature work) and a
- * `validate=true` AddOrder that meets the pair's ordermin and costmin (nothing is placed; lack of
- * funds does not fail the check). Rejections are reported as `{ ok: false }`; an unreachable
+ * KrakenBroker.checkCredentials — a BalanceEx call (the key and signature work), a WithdrawMethods
+ * probe that must be refused (a key that may withdraw is `{ ok: false, code: 'KEY_CAN_WITHDRAW' }`)
+ * and a `validate=true` AddOrder that meets the pair's ordermin and costmin (nothing is placed; lack
+ * of funds does not fail the check). Rejections are reported as `{ ok: false }`; an unreachable
  * exchange after retries too.
  *
  * Nonces: when the process already has a broker for this key (`krakenBrokerFor`), the check runs

@@ -381,8 +381,8 @@ describe('checkKrakenCredentials (key upload)', () => {
     const used = await createKrakenBroker({ accountId, credentials: { apiKey: key.key, apiSecret: key.secret }, apiUrl: emu.url, nonceStore: store, clock: systemClock });
     await used.balances();
     expect(await checkKrakenCredentials(emu.url, { apiKey: key.key, apiSecret: key.secret })).toEqual({ ok: true });
-    // the unfunded key's validate order is refused for funds, which does not fail the check; no nonce trouble
-    expect(emu.requests.filter((r) => r.key === key.key).flatMap((r) => r.errors)).toEqual(['EOrder:Insufficient funds']);
+    // the withdrawal probe is denied (a trading key), the unfunded key's validate order is refused for funds, which does not fail the check; no nonce trouble
+    expect(emu.requests.filter((r) => r.key === key.key).flatMap((r) => r.errors)).toEqual(['EGeneral:Permission denied', 'EOrder:Insufficient funds']);
     expect(emu.orders(key.key)).toHaveLength(0);
     expect(await checkKrakenCredentials(emu.url, { apiKey: 'unknown', apiSecret: key.secret })).toMatchObject({ ok: false, reason: expect.stringContaining('AUTH') });
   });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Candle } from '../../lib/market/candle.ts';
 import { EUR_USD, PAIRS, feeForVolume, findAsset, findPair, type PairDef } from './markets.ts';
 import { buildPricePath, type PricePath } from './prices.ts';
+import { DEFAULT_PERMISSIONS, type Permission } from './permissions.ts';
 import { ADD_ORDER_COST, DecayingCounter, RestLimiter, TRADING_TIERS, amendCost, cancelPenalty, type LockoutPolicy, type Tier } from './ratelimit.ts';
 
 /** A Kraken error string, answered as `{"error":[code]}`. */
@@ -26,6 +27,8 @@ export interface KeyInit {
   tier?: Tier;
   balances?: Record<string, number>; // by Kraken asset id or unified code ("ZUSD" or "USD")
   volume30dUsd?: number;
+  /** The key's permissions (default DEFAULT_PERMISSIONS: a trading key that cannot withdraw). */
+  permissions?: readonly Permission[];
 }
 
 export interface Account {
@@ -36,6 +39,7 @@ export interface Account {
   volume30dUsd: number;
   tradedUsd: number; // volume traded on the emulator, added to the fee-tier volume
   lastNonce: bigint | null;
+  permissions: Set<Permission>;
   rest: RestLimiter;
   trading: Map<string, DecayingCounter>; // by pair key
 }
@@ -239,6 +243,7 @@ export class KrakenExchange {
       volume30dUsd: init.volume30dUsd ?? 0,
       tradedUsd: 0,
       lastNonce: null,
+      permissions: new Set(init.permissions ?? DEFAULT_PERMISSIONS),
       rest: new RestLimiter(tier, this.now, this.lockout),
       trading: new Map(),
     };

@@ -1,5 +1,6 @@
 /** Scripted faults: matched by Kraken method name, fired a number of times or with a seeded probability. */
 import { z } from 'zod';
+import { PermissionSchema } from './permissions.ts';
 
 const match = {
   method: z.string().min(1), // Kraken method name ("AddOrder", "Ticker") or "*"
@@ -41,6 +42,7 @@ const KeySchema = z.object({
   tier: z.enum(['starter', 'intermediate', 'pro']).optional(),
   balances: z.record(z.string(), z.number().nonnegative()).optional(),
   volume30dUsd: z.number().nonnegative().optional(),
+  permissions: z.array(PermissionSchema).optional(),
 });
 
 export const ScenarioSchema = z.object({

@@ -5,5 +5,6 @@ export { loadCandleCsv, loadRepoCandles, parseCandleCsv } from './csv.ts';
 export { FaultSpecSchema, ScenarioSchema, isProcessingFault, parseScenario, type FaultAction, type FaultSpec, type ProcessingFault, type Scenario } from './faults.ts';
 export { KrakenError, KrakenExchange, type EmuOrder, type EmuTrade, type KeyInit, type LedgerEntry, type MarginAttempt, type SystemStatus } from './exchange.ts';
 export { bookChecksum } from './ws.ts';
+export { DEFAULT_PERMISSIONS, PERMISSIONS, permitted, type Permission } from './permissions.ts';
 export { PAIRS, ASSETS, type PairDef, type AssetDef } from './markets.ts';
 export { ADD_ORDER_COST, DEFAULT_LOCKOUT, REST_TIERS, TRADING_TIERS, amendCost, cancelPenalty, restCost, type LockoutPolicy, type Tier } from './ratelimit.ts';

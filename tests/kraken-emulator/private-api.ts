@@ -198,6 +198,14 @@ export function privateMethod(ex: KrakenExchange, acc: Account, method: string, 
       return ex.cancelOrder(acc, params);
     case 'CancelAll':
       return ex.cancelAll(acc);
+    case 'WithdrawMethods': {
+      // Information only: the emulator serves no Withdraw, so nothing ever leaves an account.
+      const asked = str(params, 'asset');
+      const asset = asked === undefined ? undefined : findAsset(asked);
+      if (asked !== undefined && !asset) throw new KrakenError('EQuery:Unknown asset');
+      const held = [...acc.balances.keys()].filter((a) => asset === undefined || a === asset.id);
+      return held.map((a) => ({ asset: a, method: `${findAsset(a)?.altname ?? a} withdrawal`, network: findAsset(a)?.code ?? a, minimum: amount(a, 0) }));
+    }
     case 'GetWebSocketsToken':
       return { token: randomBytes(30).toString('base64'), expires: 900 };
     default:

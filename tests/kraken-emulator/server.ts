@@ -7,6 +7,7 @@ import { loadRepoCandles } from './csv.ts';
 import { KrakenError, KrakenExchange, type Account, type EmuOrder, type EmuTrade, type KeyInit, type MarginAttempt, type Params, type SystemStatus } from './exchange.ts';
 import { FaultPlan, isProcessingFault, parseScenario, type FaultSpec, type ProcessingFault, type Scenario } from './faults.ts';
 import { findAsset } from './markets.ts';
+import { permitted, type Permission } from './permissions.ts';
 import { privateMethod } from './private-api.ts';
 import { publicMethod } from './public-api.ts';
 import type { LockoutPolicy } from './ratelimit.ts';
@@ -77,6 +78,8 @@ export interface KrakenEmulator {
   balances(key: string): Record<string, { total: number; hold: number; free: number }>;
   setBalance(key: string, asset: string, amount: number): void;
   addKey(init: KeyInit): void;
+  /** Replaces a key's permissions, as editing the key in Kraken's settings does. */
+  setPermissions(key: string, permissions: readonly Permission[]): void;
   /** AddOrder attempts that carried leverage / margin parameters (refused). */
   marginAttempts(): MarginAttempt[];
   /** Replaces (or with undefined removes) the private-request hook (see `PrivateRequestHook`). */
@@ -307,6 +310,7 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
   const callPrivate = (rec: RecordedRequest, acc: Account): Payload => {
     rec.processed = true;
     try {
+      if (!permitted(rec.name, acc.permissions)) throw new KrakenError('EGeneral:Permission denied');
       return { error: [], result: privateMethod(ex, acc, rec.name, rec.params) };
     } catch (e) {
       if (!(e instanceof KrakenError)) throw e;
@@ -357,6 +361,9 @@ export async function startKrakenEmulator(opts: EmulatorOptions = {}): Promise<K
       ex.setBalance(ex.account(key), asset, amount);
     },
     addKey: (init) => void ex.addAccount(init),
+    setPermissions: (key, permissions) => {
+      ex.account(key).permissions = new Set(permissions);
+    },
     marginAttempts: () => ex.marginAttempts,
     setPrivateRequestHook: (fn) => {
       hook = fn;
