@@ -1,64 +1,57 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { Tx } from '../db/client.ts';
-import { krakenCredentialsSchema, krakenSecretName, MissingCredentialsError, SECRET_KEYS, type KrakenCredentials, type SecretStore, type StoredSecret } from './credentials.ts';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { krakenSecretName, SECRET_KEYS, type KeySecretWriter, type KrakenCredentials, type SecretStore } from './credentials.ts';
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
 
 /**
  * Kraken keys as Kubernetes Secrets `kraken-<account>` (namespace-scoped), written through the
- * Kubernetes API with the api function's service account. The Secret usually exists (an empty
- * placeholder deployed with the stack, so RBAC can name it); it is replaced, or created when absent.
+ * Kubernetes API with the api function's service account — which may patch (and create) those
+ * Secrets but never read them: every write is a JSON merge patch, with a create when the Secret is
+ * absent. The database keeps the key sealed only until the Secret is written (kraken-secret-sync.ts).
  */
-export class KubernetesSecretStore implements SecretStore {
+export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
+  readonly storage = 'kubernetes';
+  readonly secrets: KeySecretWriter = this;
   private readonly api: CoreV1Api;
   constructor(
     kubeConfig: KubeConfig,
     private readonly namespace: string,
+    readonly masterKey: Buffer,
   ) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
   /** In the cluster: the pod's service account. */
-  static inCluster(namespace: string): KubernetesSecretStore {
+  static inCluster(namespace: string, masterKey: Buffer): KubernetesSecretStore {
     const kc = new KubeConfig();
     kc.loadFromCluster();
-    return new KubernetesSecretStore(kc, namespace);
+    return new KubernetesSecretStore(kc, namespace, masterKey);
   }
 
-  async put(accountSlug: string, creds: KrakenCredentials): Promise<StoredSecret> {
+  ref(accountSlug: string): string {
+    return `${this.namespace}/${krakenSecretName(accountSlug)}`;
+  }
+
+  /** Puts the key into `kraken-<account>`, or (null) takes both fields out of it; never reads it. */
+  async write(accountSlug: string, creds: KrakenCredentials | null): Promise<void> {
     const name = krakenSecretName(accountSlug);
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'Opaque',
-      metadata: { name, namespace: this.namespace, labels: { 'app.kubernetes.io/part-of': 'aether', 'aether/account': accountSlug } },
-      stringData: { [SECRET_KEYS.apiKey]: creds.apiKey, [SECRET_KEYS.apiSecret]: creds.apiSecret },
-    };
-    const existing = await this.api.readNamespacedSecret({ name, namespace: this.namespace }).then(
-      (s) => s,
-      (err: { code?: number }) => {
-        if (err.code === 404) return null;
-        throw err;
-      },
-    );
-    if (existing) await this.api.replaceNamespacedSecret({ name, namespace: this.namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
-    else await this.api.createNamespacedSecret({ namespace: this.namespace, body });
-    return { storage: 'kubernetes', ref: `${this.namespace}/${name}`, ciphertext: null };
-  }
-
-  /** Reads `kraken-<account>` back (the api function holds get on exactly those Secrets). */
-  async get(_tx: Tx, account: { slug: string }): Promise<KrakenCredentials> {
-    const name = krakenSecretName(account.slug);
-    const secret = await this.api.readNamespacedSecret({ name, namespace: this.namespace }).then(
-      (s) => s,
-      (err: { code?: number }) => {
-        if (err.code === 404) return null;
-        throw err;
-      },
-    );
-    const data = secret?.data ?? {};
-    const field = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : '');
-    const apiKey = field(SECRET_KEYS.apiKey);
-    const apiSecret = field(SECRET_KEYS.apiSecret);
-    if (!apiKey || !apiSecret) throw new MissingCredentialsError(`Secret ${this.namespace}/${name} holds no Kraken key`);
-    return krakenCredentialsSchema.parse({ apiKey, apiSecret });
+    const labels = { 'app.kubernetes.io/part-of': 'aether', 'aether/account': accountSlug };
+    const data = creds ? { [SECRET_KEYS.apiKey]: b64(creds.apiKey), [SECRET_KEYS.apiSecret]: b64(creds.apiSecret) } : { [SECRET_KEYS.apiKey]: null, [SECRET_KEYS.apiSecret]: null };
+    const patch = () =>
+      this.api.patchNamespacedSecret({ name, namespace: this.namespace, body: { metadata: { labels }, data } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    try {
+      await patch();
+      return;
+    } catch (err) {
+      if (codeOf(err) !== 404) throw err;
+    }
+    if (!creds) return; // no Secret holds no key
+    try {
+      await this.api.createNamespacedSecret({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: this.namespace, labels }, data: data as Record<string, string> } });
+    } catch (err) {
+      if (codeOf(err) !== 409) throw err;
+      await patch(); // created meanwhile by someone else: ours is the newer value
+    }
   }
 }

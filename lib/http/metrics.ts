@@ -70,6 +70,12 @@ export const krakenLimiterWaitSeconds = new Counter({
   labelNames: ['account'] as const,
   registers: [registry],
 });
+export const krakenSecretPending = new Gauge({
+  name: 'aether_kraken_secret_pending',
+  help: "1 while the account's kraken-<account> Kubernetes Secret does not yet hold what the database says (a key upload or revocation whose Secret write failed; retried)",
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
 export const krakenCallFailuresTotal = new Counter({
   name: 'aether_kraken_call_failures_total',
   help: 'Failed Kraken private calls by method and class (rejected, UNAVAILABLE, RATE_LIMIT, LOCKOUT, NONCE, NETWORK, DEADLINE); each retry counts',

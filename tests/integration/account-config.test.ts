@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
-import { decryptSecret } from '../../lib/accounts/secrets.ts';
+import { decryptSecret, sealedAad } from '../../lib/accounts/secrets.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
-import { call, expectError, login, onboard, rowCounts, type ApiHarness, startApi } from '../helpers/api.ts';
+import { call, expectError, login, loginAdmin, onboard, rowCounts, type Admin, type ApiHarness, startApi } from '../helpers/api.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
 import { auditOf, everyRowAsText } from './account-config-harness.ts';
 
@@ -18,6 +18,7 @@ let admin: string;
 let viewer: string;
 let ids: Record<string, string>;
 let adminId: string;
+let adminUser: Admin;
 const GOOD = generateKey();
 const GOOD_2 = generateKey();
 const REVOKED = generateKey(); // known to Kraken, later refused
@@ -34,6 +35,7 @@ beforeAll(async () => {
   const o = await onboard(h);
   ({ token: admin, accounts: ids } = o);
   adminId = o.admin.userId;
+  adminUser = o.admin;
   const r = await call(h.app, 'POST', '/users', { token: admin, json: { ...VIEWER, accountIds: [ids.company, ids['director-1']] } });
   expect(r.status, r.text).toBe(201);
   viewer = await login(h, VIEWER.email, VIEWER.password);
@@ -202,7 +204,14 @@ describe('trading.baseline is gone (scoring computes one baseline signal per pai
   });
 });
 
+/** Key changes and going live need step-up: a fresh login (with TOTP) opens its five minutes. */
+const stepUp = async () => {
+  admin = await loginAdmin(h, adminUser);
+};
+
 describe('POST /accounts/{account}/keys (embedded: encrypted at rest)', () => {
+  beforeAll(stepUp);
+
   it('keys Kraken refuses → 422, nothing written', async () => {
     await writesNothing(async () => {
       expectError(await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(UNKNOWN) }), 422, 'KEYS_REFUSED');
@@ -235,17 +244,23 @@ describe('POST /accounts/{account}/keys (embedded: encrypted at rest)', () => {
     expect(r.status, r.text).toBe(201);
     expect(emu.calls('BalanceEx', GOOD.key).length).toBe(balanceCalls + 1);
     expect(emu.orders(GOOD.key)).toEqual([]); // the validate=true probe placed nothing
-    expect(r.body).toMatchObject({ storage: 'encrypted', active: true, keyLast4: GOOD.key.slice(-4), fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(r.body).toMatchObject({ storage: 'encrypted', active: true, revokedAt: null, secret: null, keyLast4: GOOD.key.slice(-4), fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(emu.calls('WithdrawMethods', GOOD.key).at(-1)!.errors).toEqual(['EGeneral:Permission denied']); // probed: it cannot withdraw
     const { rows } = await h.testDb.owner.query('select * from credentials where account_id = $1', [ids.company]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ storage: 'encrypted', ref: null, active: true });
-    expect(JSON.parse(decryptSecret(h.ctx.masterKey, rows[0].ciphertext as string))).toEqual(creds(GOOD));
+    expect(JSON.parse(decryptSecret(h.ctx.masterKey, rows[0].ciphertext as string, sealedAad.credentials(ids.company!, rows[0].id as string)))).toEqual(creds(GOOD));
     const [audit] = await auditOf(h.testDb.owner, 'keys.upload', ids.company!);
     expect(audit!.details).toEqual({ fingerprint: (r.body as { fingerprint: string }).fingerprint, last4: GOOD.key.slice(-4), storage: 'encrypted', ref: null });
   });
 
-  it('a new upload retires the previous key', async () => {
+  it('a new upload retires the previous key and wipes its sealed copy', async () => {
     expect((await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(GOOD_2) })).status).toBe(201);
+    const { rows } = await h.testDb.owner.query('select key_last4, active, ciphertext is not null as sealed from credentials where account_id = $1 order by created_at', [ids.company]);
+    expect(rows).toEqual([
+      { key_last4: GOOD.key.slice(-4), active: false, sealed: false },
+      { key_last4: GOOD_2.key.slice(-4), active: true, sealed: true },
+    ]);
     const r = await call(h.app, 'GET', '/accounts/company/keys', { token: viewer });
     expect(r.status).toBe(200);
     const keys = (r.body as { keys: Array<{ keyLast4: string; active: boolean }> }).keys;
@@ -259,6 +274,8 @@ describe('POST /accounts/{account}/keys (embedded: encrypted at rest)', () => {
 });
 
 describe('POST /accounts/{account}/simulation', () => {
+  beforeAll(stepUp);
+
   const live = (slug: string) => ({ enabled: false, confirm: `LIVE ${slug}` });
 
   it('going live without stored keys → 409, still simulated', async () => {

@@ -5,7 +5,8 @@ import { adminReset } from '../../../lib/risk/drawdown.ts';
 import { loosenedRiskLimits } from '../../../lib/risk/loosening.ts';
 import type { Context } from 'hono';
 import type { Account } from '../../../lib/accounts/accounts.ts';
-import { krakenCredentialsSchema, listCredentials, MissingCredentialsError, saveCredentials } from '../../../lib/accounts/credentials.ts';
+import { activeCredential, type CredentialSummary, krakenCredentialsSchema, listCredentials, NoActiveKeyError, revokeCredentials, saveCredentials, unsealCredentials } from '../../../lib/accounts/credentials.ts';
+import { secretSyncState, syncKrakenSecret, syncKrakenSecretNow, type SecretSyncState } from '../../../lib/accounts/kraken-secret-sync.ts';
 import { latestSettings, putSettings, settingsSchemas, SETTINGS_KINDS, type SettingsKind } from '../../../lib/accounts/settings.ts';
 import { appendAudit } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
@@ -23,8 +24,23 @@ const allSettings = z.object(Object.fromEntries(SETTINGS_KINDS.map((k) => [k, ve
 const editableKind = z.object({ account: accountParam.shape.account, kind: z.enum(['trading', 'risk', 'hedge']).openapi({ param: { name: 'kind', in: 'path' } }) });
 const patchBody = z.record(z.string(), z.unknown()).openapi('SettingsPatch', { description: 'fields to change; merged with the current settings, then validated whole' });
 const credentialSummary = z
-  .object({ fingerprint: z.string(), keyLast4: z.string(), storage: z.enum(['kubernetes', 'encrypted']), active: z.boolean(), createdAt: z.string() })
+  .object({ fingerprint: z.string(), keyLast4: z.string(), storage: z.enum(['kubernetes', 'encrypted']), active: z.boolean(), createdAt: z.string(), revokedAt: z.string().nullable() })
   .openapi('CredentialSummary');
+const keySecretState = z
+  .object({
+    ref: z.string(),
+    state: z.enum(['pending', 'written']).openapi({ description: 'pending: the Secret does not hold what the database says yet (retried); written: it does' }),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .nullable()
+  .openapi('KeySecretState', { description: "The cluster's kraken-<account> Kubernetes Secret write; null where the key is sealed in the database (embedded)" });
+const uploaded = credentialSummary.extend({ secret: keySecretState }).openapi('UploadedKey');
+const revokedKey = z
+  .object({ revoked: credentialSummary, toSimulation: z.boolean().openapi({ description: 'the account was live and has been switched back to simulation' }), secret: keySecretState })
+  .openapi('RevokedKey');
+const summaryJson = (k: CredentialSummary) => ({ ...k, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null });
 
 const simulationBody = z
   .object({
@@ -72,6 +88,29 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
   const viewer = [authenticate(ctx), requireAccountAccess(ctx, 'viewer')];
   const admin = [authenticate(ctx), requireAccountAccess(ctx, 'admin')];
   const listing = new KrakenUsdListing(new KrakenRestClient({ baseUrl: ctx.config.KRAKEN_API_URL }), ctx.clock);
+  const secretSync = { db: ctx.db, secretStore: ctx.secretStore, logger: ctx.logger, clock: ctx.clock };
+  const secretJson = (a: Account, s: SecretSyncState | null) =>
+    s && ctx.secretStore.secrets ? { ref: ctx.secretStore.secrets.ref(a.slug), state: s.state, attempts: s.attempts, lastError: s.lastError, updatedAt: s.updatedAt.toISOString() } : null;
+  const refusal = (status: 409 | 422, check: { reason: string; code?: 'KEY_CAN_WITHDRAW' }, what: string) =>
+    new HttpError(status, check.code ?? 'KEYS_REFUSED', check.code ? check.reason : `Kraken refused ${what}: ${check.reason}`);
+
+  /**
+   * Going live needs the account's active key, accepted by Kraken now: embedded, the sealed key is
+   * checked again (the withdrawal probe included). In the cluster the api never reads Secrets, so the
+   * key was checked when it was uploaded, and its Secret must have been written.
+   */
+  async function checkKeysForLive(a: Account): Promise<void> {
+    await syncKrakenSecret(secretSync, a); // a pending Secret write gets one more try first
+    const { key, sync } = await withAccount(ctx.db, a.id, async (tx) => ({ key: await activeCredential(tx, a.id), sync: await secretSyncState(tx, a.id) }));
+    if (!key) throw new HttpError(409, 'NO_KEYS', `${a.slug} has no Kraken key stored`);
+    if (key.storage === 'kubernetes') {
+      if (sync?.state !== 'written') throw new HttpError(409, 'SECRET_PENDING', `the key's Kubernetes Secret is not written yet${sync?.lastError ? ` (${sync.lastError})` : ''}; it is retried — try again shortly`);
+      return;
+    }
+    if (!key.ciphertext) throw new HttpError(409, 'NO_KEYS', `${a.slug} has no Kraken key stored`);
+    const check = await ctx.checkCredentials(unsealCredentials(ctx.secretStore.masterKey, { ...key, ciphertext: key.ciphertext }), a.id);
+    if (!check.ok) throw refusal(409, check, 'the stored keys');
+  }
 
   app.openapi(
     createRoute({
@@ -151,7 +190,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         401: errorResponses[401],
         403: errorResponses[403],
         404: json(errorSchema, 'No such account'),
-        409: json(errorSchema, 'Keys missing or refused by Kraken'),
+        409: json(errorSchema, 'Keys missing (NO_KEYS), refused by Kraken (KEYS_REFUSED), able to withdraw (KEY_CAN_WITHDRAW), or their Kubernetes Secret not written yet (SECRET_PENDING)'),
       },
     }),
     async (c) => {
@@ -159,14 +198,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       const a = account(c as never);
       if (!enabled && confirm !== `LIVE ${a.slug}`) throw new HttpError(400, 'CONFIRMATION_REQUIRED', `to trade live with real money send confirm: "LIVE ${a.slug}"`);
       if (!enabled) assertSteppedUp(c as never, ctx, 'going live');
-      if (!enabled) {
-        const creds = await withAccount(ctx.db, a.id, (tx) => ctx.secretStore.get(tx, a)).catch((err: Error) => {
-          if (err instanceof MissingCredentialsError) throw new HttpError(409, 'NO_KEYS', err.message);
-          throw err;
-        });
-        const check = await ctx.checkCredentials(creds, a.id);
-        if (!check.ok) throw new HttpError(409, 'KEYS_REFUSED', `Kraken refused the stored keys: ${check.reason}`);
-      }
+      if (!enabled) await checkKeysForLive(a);
       const result = await withAccount(ctx.db, a.id, async (tx) => {
         const current = await latestSettings(tx, a.id, 'simulation');
         return putSettings(tx, a.id, 'simulation', { ...current.value, enabled }, c.get('user')!.id, ctx.clock);
@@ -184,12 +216,17 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       security: [{ bearer: [] }],
       middleware: viewer,
       request: { params: accountParam },
-      responses: { 200: json(z.object({ keys: z.array(credentialSummary) }), 'Key summaries'), 401: errorResponses[401], 403: errorResponses[403], 404: json(errorSchema, 'No such account') },
+      responses: {
+        200: json(z.object({ keys: z.array(credentialSummary), secret: keySecretState }), 'Key summaries, and the state of the Kubernetes Secret write (cluster)'),
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+      },
     }),
     async (c) => {
       const a = account(c as never);
-      const keys = await withAccount(ctx.db, a.id, (tx) => listCredentials(tx, a.id));
-      return c.json({ keys: keys.map((k) => ({ ...k, createdAt: k.createdAt.toISOString() })) }, 200);
+      const { keys, sync } = await withAccount(ctx.db, a.id, async (tx) => ({ keys: await listCredentials(tx, a.id), sync: await secretSyncState(tx, a.id) }));
+      return c.json({ keys: keys.map(summaryJson), secret: secretJson(a, sync) }, 200);
     },
   );
 
@@ -198,26 +235,59 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       method: 'post',
       path: '/accounts/{account}/keys',
       tags: ['keys'],
-      summary: 'Upload a Kraken key (admin): validated against Kraken, stored as a Kubernetes Secret or encrypted, audited by fingerprint',
+      summary:
+        'Upload a Kraken key (admin): validated against Kraken (a key that can withdraw is refused), stored as a Kubernetes Secret (written after the audited change commits) or encrypted, audited by fingerprint',
       security: [{ bearer: [] }],
       middleware: [...admin, requireStepUp(ctx, 'uploading a Kraken key')],
       request: { params: accountParam, body: body(krakenCredentialsSchema) },
       responses: {
-        201: json(credentialSummary, 'Stored'),
+        201: json(uploaded, 'Stored (and, in the cluster, written to its Kubernetes Secret)'),
+        202: json(uploaded, 'Stored and audited; its Kubernetes Secret write failed and is retried (secret.lastError says why)'),
         400: errorResponses[400],
         401: errorResponses[401],
         403: errorResponses[403],
         404: json(errorSchema, 'No such account'),
-        422: json(errorSchema, 'Kraken refused the key'),
+        422: json(errorSchema, 'Kraken refused the key (KEYS_REFUSED), or the key can withdraw funds (KEY_CAN_WITHDRAW)'),
       },
     }),
     async (c) => {
       const creds = c.req.valid('json');
       const a = account(c as never);
       const check = await ctx.checkCredentials(creds, a.id);
-      if (!check.ok) throw new HttpError(422, 'KEYS_REFUSED', `Kraken refused the key: ${check.reason}`);
+      if (!check.ok) throw refusal(422, check, 'the key');
       const saved = await withAccount(ctx.db, a.id, (tx) => saveCredentials(tx, a, creds, ctx.secretStore, c.get('user')!.id, ctx.clock));
-      return c.json({ ...saved, createdAt: saved.createdAt.toISOString() }, 201);
+      const sync = await syncKrakenSecretNow(secretSync, a); // only now that the audited change is committed
+      return c.json({ ...summaryJson(saved), secret: secretJson(a, sync) }, sync?.state === 'pending' ? 202 : 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/accounts/{account}/keys',
+      tags: ['keys'],
+      summary:
+        "Revoke the account's Kraken key (admin, audited): no key material stays in the database, the Kubernetes Secret is emptied (cluster), and a live account is switched back to simulation",
+      security: [{ bearer: [] }],
+      middleware: [...admin, requireStepUp(ctx, 'revoking a Kraken key')],
+      request: { params: accountParam },
+      responses: {
+        200: json(revokedKey, 'Revoked (and, in the cluster, removed from its Kubernetes Secret)'),
+        202: json(revokedKey, 'Revoked and audited; emptying its Kubernetes Secret failed and is retried (secret.lastError says why)'),
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+        409: json(errorSchema, 'The account has no active key (NO_KEYS)'),
+      },
+    }),
+    async (c) => {
+      const a = account(c as never);
+      const out = await withAccount(ctx.db, a.id, (tx) => revokeCredentials(tx, a, ctx.secretStore, c.get('user')!.id, ctx.clock)).catch((err: unknown) => {
+        if (err instanceof NoActiveKeyError) throw new HttpError(409, 'NO_KEYS', err.message);
+        throw err;
+      });
+      const sync = await syncKrakenSecretNow(secretSync, a);
+      return c.json({ revoked: summaryJson(out.revoked), toSimulation: out.toSimulation, secret: secretJson(a, sync) }, sync?.state === 'pending' ? 202 : 200);
     },
   );
 
