@@ -20,8 +20,9 @@ export interface AppContext {
   version: string;
   /** Where uploaded Kraken keys go: Kubernetes Secrets (cluster) or encrypted rows (embedded). */
   secretStore: SecretStore;
-  /** Validates keys against Kraken (a Balance call and a validate=true order) before they are stored; with the account id its nonces are persisted with the account's. */
+  /** Validates keys against Kraken (a Balance call, the withdrawal-permission probe and a validate=true order) before they are stored; with the account id its nonces are persisted with the account's. */
   checkCredentials(creds: KrakenCredentials, accountId?: string): Promise<CredentialCheck>;
 }
 
-export type CredentialCheck = { ok: true } | { ok: false; reason: string };
+/** `code` KEY_CAN_WITHDRAW: Kraken accepted the key, but it may withdraw funds (refused: Aether never needs that). */
+export type CredentialCheck = { ok: true } | { ok: false; reason: string; code?: 'KEY_CAN_WITHDRAW' };
