@@ -7,7 +7,9 @@ import { hasTimescale, openDatabase, type Database } from '../lib/db/client.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { excessPrivileges, runtimePasswordOf, runtimeUrl, setRuntimePassword } from '../lib/db/runtime-role.ts';
 import { EncryptedSecretStore } from '../lib/accounts/credentials.ts';
+import { startSecretReconciler } from '../lib/accounts/kraken-secret-sync.ts';
 import { KubernetesSecretStore } from '../lib/accounts/kubernetes-secrets.ts';
+import { resealLegacySecrets } from '../lib/accounts/reseal.ts';
 import { loadMasterKey } from '../lib/accounts/secrets.ts';
 import { loadAuditKey, useAuditKey } from '../lib/audit/key.ts';
 import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
@@ -148,15 +150,21 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       timescale: await hasTimescale(database.db),
       version: VERSION,
       // Kubernetes Secrets where Aether runs in Kubernetes (the API server's env is set in every pod).
-      secretStore: config.KUBERNETES_SERVICE_HOST ? KubernetesSecretStore.inCluster(config.KUBERNETES_NAMESPACE) : new EncryptedSecretStore(masterKey),
+      secretStore: config.KUBERNETES_SERVICE_HOST ? KubernetesSecretStore.inCluster(config.KUBERNETES_NAMESPACE, masterKey) : new EncryptedSecretStore(masterKey),
       checkCredentials: (creds, accountId) => checkKrakenCredentials(config.KRAKEN_API_URL, creds, { accountId, db: database.db }),
     };
+    // The api (and `aether start`) hold the master key: they re-seal v1 secrets before serving and
+    // keep the cluster's Kraken key Secrets in line with the database.
+    const keyKeeper = opts.migrate ?? true;
+    if (keyKeeper) await resealLegacySecrets(ctx.db, masterKey, logger);
+    const stopReconciler = keyKeeper && ctx.secretStore.secrets ? startSecretReconciler(ctx) : null;
     return {
       ctx,
       database,
       databaseUrl: url,
       embedded,
       async close() {
+        await stopReconciler?.();
         await queue.close();
         await database.close();
         await embedded?.stop();
