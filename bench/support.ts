@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useAuditKey } from '../lib/audit/key.ts';
 import { migrateDatabase } from '../lib/db/migrate.ts';
 import { startEmbeddedPostgres } from '../lib/runtime/embedded-postgres.ts';
 import { adminQuery, reachablePg } from '../tests/helpers/postgres.ts';
@@ -32,6 +33,8 @@ export async function withFreshDatabase<T>(fn: (url: string, source: string) => 
       rmSync(home, { recursive: true, force: true });
     };
   }
+  // Benches append audit rows as the runtime does, keyed: the key the composition root would load.
+  useAuditKey(randomBytes(32));
   const name = `aether_bench_${randomBytes(5).toString('hex')}`;
   const u = new URL(admin);
   u.pathname = `/${name}`;
