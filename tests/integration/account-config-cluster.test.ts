@@ -94,6 +94,21 @@ describe('KubernetesSecretStore against the Secrets API (create and patch only)'
     expect(fake.secret(NS, 'kraken-director-2')).toBeUndefined();
   });
 
+  it('with the Role’s patch alone (no create), an absent Secret is a 403, nothing written: the stack must deploy the placeholder', async () => {
+    const strict = await startKubernetesFake({ verbs: ['patch'] });
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromOptions(fakeKubeConfigOptions(strict));
+      await expect(new KubernetesSecretStore(kc, NS, MASTER).write('director-3', creds(A))).rejects.toMatchObject({ code: 403 });
+      expect(strict.secret(NS, 'kraken-director-3')).toBeUndefined();
+      strict.put(NS, 'kraken-director-3');
+      await new KubernetesSecretStore(kc, NS, MASTER).write('director-3', creds(A));
+      expect(strict.secret(NS, 'kraken-director-3')!.data).toEqual({ 'api-key': A.key, 'api-secret': A.secret });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('the fake enforces the Role: a read is forbidden', async () => {
     const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/secrets/kraken-company`, { headers: { authorization: `Bearer ${fake.token}` } });
     expect(res.status).toBe(403);
