@@ -71,10 +71,14 @@ export class Api {
     return reply;
   }
 
-  /** As `request`, re-logging in once on 401 (sessions expire on the runtime's wall clock, which jumps an hour a cycle). */
+  /**
+   * As `request`, re-logging in once on 401 (sessions expire on the runtime's wall clock, which jumps
+   * an hour a cycle) or 403 STEP_UP_REQUIRED (a TOTP login opens the step-up window again).
+   */
   async authed(method: string, path: string, json?: unknown, what?: string): Promise<Reply> {
     let r = await this.request(method, path, json, what);
-    if (r.status === 401 && this.admin) {
+    const stepUp = r.status === 403 && (r.body as { code?: string } | undefined)?.code === 'STEP_UP_REQUIRED';
+    if ((r.status === 401 || stepUp) && this.admin) {
       await this.login();
       r = await this.request(method, path, json, what);
     }

@@ -171,6 +171,17 @@ export async function loginAdmin(h: ApiHarness, admin: Pick<Admin, 'email' | 'pa
   return (r.body as { token: string }).token;
 }
 
+/**
+ * Opens a session's step-up window (going live, keys, halt resets, loosening a risk limit) with a
+ * fresh TOTP code. A TOTP login opens it too, for five minutes: tests that move the clock further
+ * call this before such an action.
+ */
+export async function stepUp(h: ApiHarness, token: string, admin: Pick<Admin, 'secret'>, ip = '198.51.100.3'): Promise<void> {
+  nextTotpStep(h.clock);
+  const r = await call(h.app, 'POST', '/auth/step-up', { token, json: { totp: codeAt(admin.secret, h.clock) }, headers: { 'x-forwarded-for': ip } });
+  expect(r.status, r.text).toBe(200);
+}
+
 export async function login(h: ApiHarness, email: string, password: string, ip = '198.51.100.2'): Promise<string> {
   const r = await call(h.app, 'POST', '/auth/login', { json: { email, password }, headers: { 'x-forwarded-for': ip } });
   expect(r.status, r.text).toBe(200);

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SESSION_TTL_MS, THROTTLE } from '../../lib/accounts/sessions.ts';
+import { BACKOFF, backoffMs } from '../../lib/accounts/login-throttle.ts';
+import { SESSION_TTL_MS } from '../../lib/accounts/sessions.ts';
 import { totpCode } from '../../lib/accounts/totp.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { createApp } from '../../functions/api/handler.ts';
 import { call, codeAt, expectError, loginAdmin, nextTotpStep, onboard, startApi, type Admin, type ApiHarness } from '../helpers/api.ts';
 
 let h: ApiHarness;
@@ -15,9 +18,13 @@ afterAll(async () => {
 });
 
 const loginAs = (body: Record<string, unknown>, ip: string) => call(h.app, 'POST', '/auth/login', { json: body, headers: { 'x-forwarded-for': ip } });
-const failures = async (): Promise<number> => (await h.testDb.owner.query('select count(*)::int as n from login_attempts')).rows[0].n;
-/** Leaves every earlier failure outside the throttling window. */
-const clearWindow = (): void => h.clock.advance(THROTTLE.windowMs + 60_000);
+/** Failures counted against the admin's email. */
+const failures = async (): Promise<number> =>
+  (await h.testDb.owner.query(`select coalesce(sum(failures), 0)::int as n from login_throttle where key = $1`, [`email:${admin.email}`])).rows[0].n;
+/** Leaves every earlier failure behind: a quiet spell longer than the backoff forgets them. */
+const clearWindow = (): void => h.clock.advance(BACKOFF.forgetAfterMs + 60_000);
+/** The right password and the current code (unused: call after clearWindow, or move to a fresh step first). */
+const right = (ip: string) => loginAs({ email: admin.email, password: admin.password, totp: codeAt(admin.secret, h.clock) }, ip);
 
 describe('admin login: password and TOTP', () => {
   it('asks for a TOTP code when an admin gives only the password', async () => {
@@ -93,32 +100,109 @@ describe('admin login: password and TOTP', () => {
   });
 });
 
-describe('login throttling: 5 failures per 15 minutes, per email or per address', () => {
-  it('throttles an email after 5 failures (from any addresses), even with the right password, until the window passes', async () => {
-    clearWindow();
-    for (let i = 0; i < THROTTLE.maxFailures - 1; i++)
-      expectError(await loginAs({ email: admin.email, password: `wrong password ${i}` }, `192.0.2.${i + 1}`), 401, 'BAD_CREDENTIALS');
-    // Four failures: not throttled yet.
-    await loginAdmin(h, admin, '192.0.2.50');
-    expectError(await loginAs({ email: admin.email, password: 'wrong password 4' }, '192.0.2.60'), 401, 'BAD_CREDENTIALS');
-    nextTotpStep(h.clock);
-    const right = { email: admin.email, password: admin.password, totp: codeAt(admin.secret, h.clock) };
-    const before = await failures();
-    expectError(await loginAs(right, '192.0.2.70'), 429, 'THROTTLED');
-    // Email matching ignores case.
-    expectError(await loginAs({ ...right, email: admin.email.toUpperCase() }, '192.0.2.71'), 429, 'THROTTLED');
-    expect(await failures()).toBe(before);
-    h.clock.advance(16 * 60_000);
-    await loginAdmin(h, admin, '192.0.2.70');
+describe('login throttling: exponential backoff per email and per address', () => {
+  it('the backoff: free failures, then doubling up to the cap of each kind', () => {
+    expect([1, 2, 3].map((n) => backoffMs(n, 'email'))).toEqual([0, 0, 0]);
+    expect([4, 5, 6, 7].map((n) => backoffMs(n, 'email'))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(backoffMs(40, 'email')).toBe(BACKOFF.capMs.email);
+    expect(backoffMs(40, 'ip')).toBe(BACKOFF.capMs.ip);
+    expect(BACKOFF.capMs.email).toBeLessThanOrEqual(60_000);
   });
 
-  it('throttles an address after 5 failures on any emails, and only that address', async () => {
+  it('an attacker hammering an email cannot keep the right password out for longer than the current backoff', async () => {
     clearWindow();
-    for (let i = 0; i < THROTTLE.maxFailures; i++)
+    // The attacker fails often enough, from many addresses, waiting out each backoff, to reach the email's longest wait.
+    let n = 0;
+    for (;;) {
+      expectError(await loginAs({ email: admin.email, password: `guess ${n}` }, `192.0.2.${n + 1}`), 401, 'BAD_CREDENTIALS');
+      n++;
+      if (backoffMs(n, 'email') >= BACKOFF.capMs.email) break;
+      h.clock.advance(backoffMs(n, 'email'));
+    }
+    expect(await failures()).toBe(n);
+    // During the wait every attempt is refused unseen — the right password too — with Retry-After, and none counts or extends it.
+    for (let i = 0; i < 5; i++) {
+      const r = await loginAs({ email: admin.email, password: `more guessing ${i}` }, '192.0.2.250');
+      expectError(r, 429, 'THROTTLED');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(r.headers.get('retry-after'))).toBeLessThanOrEqual(BACKOFF.capMs.email / 1000);
+      h.clock.advance(2_000);
+    }
+    const blocked = await right('203.0.113.40');
+    expectError(blocked, 429, 'THROTTLED');
+    expect(await failures()).toBe(n);
+    // As soon as the wait (measured from the last counted failure) has passed, the director gets in.
+    const { rows } = await h.testDb.owner.query<{ until: Date }>(`select blocked_until as until from login_throttle where key = $1`, [`email:${admin.email}`]);
+    h.clock.advance(rows[0]!.until.getTime() - h.clock.now() + 1);
+    const ok = await right('203.0.113.40');
+    expect(ok.status, ok.text).toBe(200);
+    // …and the success clears the email's failures.
+    expect(await failures()).toBe(0);
+  });
+
+  it('email matching ignores case', async () => {
+    clearWindow();
+    for (let i = 0; i <= BACKOFF.freeFailures; i++)
+      expectError(await loginAs({ email: i % 2 ? admin.email.toUpperCase() : admin.email, password: `wrong ${i}` }, `192.0.2.${i + 1}`), 401, 'BAD_CREDENTIALS');
+    expectError(await loginAs({ email: admin.email.toUpperCase(), password: admin.password }, '192.0.2.99'), 429, 'THROTTLED');
+  });
+
+  it('throttles an address that fails on many emails, and only that address', async () => {
+    clearWindow();
+    for (let i = 0; i <= BACKOFF.freeFailures; i++)
       expectError(await loginAs({ email: `stranger${i}@example.com`, password: 'guessing a password' }, '192.0.2.200'), 401, 'BAD_CREDENTIALS');
-    nextTotpStep(h.clock);
-    expectError(await loginAs({ email: admin.email, password: admin.password, totp: codeAt(admin.secret, h.clock) }, '192.0.2.200'), 429, 'THROTTLED');
-    await loginAdmin(h, admin, '192.0.2.201');
+    expectError(await right('192.0.2.200'), 429, 'THROTTLED');
+    expect((await right('192.0.2.201')).status).toBe(200);
+  });
+
+  it('checks and records in one step: a burst of parallel guesses gets no more tries than a sequence', async () => {
+    clearWindow();
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => loginAs({ email: 'burst@example.com', password: `parallel guess ${i}` }, `192.0.2.${100 + i}`)),
+    );
+    const statuses = replies.map((r) => r.status).sort();
+    // freeFailures + 1 failures are looked at (the last one starts the wait); the rest are refused unseen.
+    expect(statuses).toEqual([...Array(BACKOFF.freeFailures + 1).fill(401), ...Array(12 - BACKOFF.freeFailures - 1).fill(429)]);
+    const { rows } = await h.testDb.owner.query(`select failures from login_throttle where key = 'email:burst@example.com'`);
+    expect(rows[0].failures).toBe(BACKOFF.freeFailures + 1);
+  });
+
+  it('only trusts X-Forwarded-For when TRUSTED_PROXY_HOPS says so', async () => {
+    clearWindow();
+    const direct = createApp({ ...h.ctx, config: parseConfig({ AETHER_HOME: '/nonexistent' }) });
+    // Without trusted proxies every request here is from the same peer, whatever the header claims.
+    for (let i = 0; i <= BACKOFF.freeFailures; i++)
+      expectError(
+        await call(direct, 'POST', '/auth/login', { json: { email: `spoof${i}@example.com`, password: 'guessing a password' }, headers: { 'x-forwarded-for': `10.0.0.${i}` } }),
+        401,
+        'BAD_CREDENTIALS',
+      );
+    const r = await call(direct, 'POST', '/auth/login', {
+      json: { email: admin.email, password: admin.password, totp: codeAt(admin.secret, h.clock) },
+      headers: { 'x-forwarded-for': '10.0.0.99' },
+    });
+    expectError(r, 429, 'THROTTLED');
+    // With one trusted hop, the entry the proxy appended counts — not one the client prepended.
+    clearWindow();
+    for (let i = 0; i <= BACKOFF.freeFailures; i++)
+      expectError(await loginAs({ email: `hop${i}@example.com`, password: 'guessing a password' }, `10.9.9.${i}, 192.0.2.210`), 401, 'BAD_CREDENTIALS');
+    expectError(await right('10.9.9.77, 192.0.2.210'), 429, 'THROTTLED');
+  });
+
+  it('audits failed and successful logins, never the password tried', async () => {
+    clearWindow();
+    const secret = 'a very secret wrong password';
+    expectError(await loginAs({ email: admin.email, password: secret }, '192.0.2.220'), 401, 'BAD_CREDENTIALS');
+    expectError(await loginAs({ email: 'nobody@example.com', password: secret }, '192.0.2.220'), 401, 'BAD_CREDENTIALS');
+    expect((await right('192.0.2.221')).status).toBe(200);
+    const { rows } = await h.testDb.owner.query<{ action: string; user_id: string | null; details: Record<string, unknown> }>(
+      `select action, user_id, details from audit_log where action like 'auth.login%' order by id desc limit 3`,
+    );
+    expect(rows.map((r) => r.action)).toEqual(['auth.login', 'auth.login_failed', 'auth.login_failed']);
+    expect(rows[1]).toMatchObject({ user_id: null, details: { email: 'nobody@example.com', ip: '192.0.2.220', reason: 'BAD_CREDENTIALS' } });
+    expect(rows[2]).toMatchObject({ user_id: admin.userId, details: { email: admin.email, reason: 'BAD_CREDENTIALS' } });
+    const leaked = await h.testDb.owner.query(`select count(*)::int as n from audit_log where details::text like $1`, [`%${secret}%`]);
+    expect(leaked.rows[0].n).toBe(0);
   });
 });
 
@@ -149,6 +233,37 @@ describe('sessions', () => {
     expectError(await call(h.app, 'POST', '/auth/logout', { token }), 401, 'UNAUTHENTICATED');
     const actions = (await h.testDb.owner.query('select action from audit_log order by id desc limit 1')).rows[0].action;
     expect(actions).toBe('auth.logout');
+  });
+
+  it('the cookie on plain http (embedded): aether_session, HttpOnly, SameSite=Strict, Path=/, not Secure', async () => {
+    nextTotpStep(h.clock);
+    const r = await right('198.51.100.25');
+    expect(r.status, r.text).toBe(200);
+    const cookie = r.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^aether_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).not.toMatch(/Secure/i);
+  });
+
+  it('the cookie in production (cluster mode or TLS): __Host-aether_session, Secure, and only that name authenticates', async () => {
+    for (const env of [{ DATABASE_URL: 'postgres://db.example/aether' }, { TLS_CERT: '/tls/cert.pem', TLS_KEY: '/tls/key.pem' }]) {
+      const app = createApp({ ...h.ctx, config: parseConfig({ AETHER_HOME: '/nonexistent', TRUSTED_PROXY_HOPS: '1', ...env }) });
+      nextTotpStep(h.clock);
+      const r = await call(app, 'POST', '/auth/login', {
+        json: { email: admin.email, password: admin.password, totp: codeAt(admin.secret, h.clock) },
+        headers: { 'x-forwarded-for': '198.51.100.26' },
+      });
+      expect(r.status, r.text).toBe(200);
+      const cookie = r.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/^__Host-aether_session=[A-Za-z0-9_-]{43};/);
+      for (const attr of [/; Secure/, /; HttpOnly/, /; SameSite=Strict/, /; Path=\//]) expect(cookie).toMatch(attr);
+      expect(cookie).not.toMatch(/Domain=/i);
+      const token = (r.body as { token: string }).token;
+      expect((await call(app, 'GET', '/me', { headers: { cookie: `__Host-aether_session=${token}` } })).status).toBe(200);
+      expectError(await call(app, 'GET', '/me', { headers: { cookie: `aether_session=${token}` } }), 401, 'UNAUTHENTICATED');
+    }
   });
 
   it('the session cookie authenticates like the bearer token', async () => {

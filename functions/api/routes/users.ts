@@ -50,7 +50,7 @@ const notFound = json(errorSchema, 'No such user');
 const refused = json(errorSchema, 'Refused by a rule: the last admin (LAST_ADMIN), your own account (OWN_ACCOUNT), not a viewer (NOT_A_VIEWER), invite pending (INVITE_PENDING)');
 
 export function registerUsers(app: AetherApp, ctx: AppContext): void {
-  const adminOnly = [authenticate(ctx), requireRole('admin')] as const;
+  const adminOnly = [authenticate(ctx), requireRole('admin')];
   const secured = { tags: ['users'], security: [{ bearer: [] }], middleware: adminOnly };
   const std = { 400: errorResponses[400], 401: errorResponses[401], 403: errorResponses[403], 404: notFound, 409: refused };
 
@@ -84,7 +84,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
     }),
     async (c) => {
       const input = c.req.valid('json');
-      const actor = c.get('user').id;
+      const actor = c.get('user')!.id;
       if (input.role === 'admin') {
         const inv = await change((tx, a) => inviteAdmin(tx, input, a), actor);
         return c.json({ user: toJson(inv.user), invite: { token: inv.inviteToken, expiresAt: inv.expiresAt.toISOString() } }, 201);
@@ -106,7 +106,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const user = await change((tx, a) => setDisabled(tx, id, disabled, a), c.get('user').id);
+        const user = await change((tx, a) => setDisabled(tx, id, disabled, a), c.get('user')!.id);
         return c.json({ user: toJson(user) }, 200);
       },
     );
@@ -124,7 +124,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
     async (c) => {
       const { id } = c.req.valid('param');
       const { password } = c.req.valid('json');
-      const user = await change((tx, a) => resetPassword(tx, id, password, a), c.get('user').id);
+      const user = await change((tx, a) => resetPassword(tx, id, password, a), c.get('user')!.id);
       return c.json({ user: toJson(user) }, 200);
     },
   );
@@ -140,7 +140,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const n = await change((tx, a) => endSessions(tx, id, a), c.get('user').id);
+      const n = await change((tx, a) => endSessions(tx, id, a), c.get('user')!.id);
       return c.json({ sessionsEnded: n }, 200);
     },
   );
@@ -156,7 +156,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const user = await change((tx, a) => resetTotp(tx, id, a), c.get('user').id);
+      const user = await change((tx, a) => resetTotp(tx, id, a), c.get('user')!.id);
       return c.json({ user: toJson(user) }, 200);
     },
   );
@@ -173,7 +173,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
     async (c) => {
       const { id } = c.req.valid('param');
       const { accountIds } = c.req.valid('json');
-      const after = await change((tx, a) => setMemberships(tx, id, accountIds, a), c.get('user').id);
+      const after = await change((tx, a) => setMemberships(tx, id, accountIds, a), c.get('user')!.id);
       return c.json({ accountIds: after }, 200);
     },
   );
