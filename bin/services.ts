@@ -91,12 +91,20 @@ export async function checkLeastPrivilege(config: Config, database: Database, lo
 }
 
 /** Cluster: the key comes from the environment or the mounted secret; embedded: generated on first start. */
-function masterKeyFor(config: Config): Buffer {
+function masterKeyFor(config: Config, required = true): Buffer {
   if (config.mode === 'embedded' || config.AETHER_MASTER_KEY) return loadMasterKey(config.AETHER_HOME, config.AETHER_MASTER_KEY);
   const file = join(config.SECRETS_DIR, 'aether-master-key');
-  if (!existsSync(file)) throw new StartupError(`AETHER_MASTER_KEY is unset and ${file} does not exist: the cluster needs the aether-master-key secret`);
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (required) throw new StartupError(`AETHER_MASTER_KEY is unset and ${file} does not exist: the cluster needs the aether-master-key secret`);
+  return NO_MASTER_KEY;
 }
+
+/**
+ * In the cluster only the api holds the master key (TOTP secrets, a Kraken key on its way to its
+ * Secret); the other functions and the dispatcher decrypt nothing and get this empty key instead,
+ * which every cipher refuses ("Invalid key length") — a use where none was expected fails closed.
+ */
+const NO_MASTER_KEY = Buffer.alloc(0);
 
 /** The wall clock: the system's, or — in a replay or benchmark — the system's plus the offset in AETHER_CLOCK_OFFSET_FILE. */
 export function wallClock(config: Config, log: Logger): Clock {
@@ -114,7 +122,8 @@ export function wallClock(config: Config, log: Logger): Clock {
   return clock;
 }
 
-export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean } = {}): Promise<Services> {
+/** `masterKey: false`: a process that decrypts nothing (the cluster's functions but api, the dispatcher) runs without the key mounted. */
+export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean; masterKey?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const urls = await resolveDatabase(config, logger, false);
   const { url, embedded } = urls;
@@ -137,7 +146,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       await database.close();
       throw new StartupError(err.message);
     });
-    const masterKey = masterKeyFor(config);
+    const masterKey = masterKeyFor(config, opts.masterKey ?? true);
     useAuditKey(loadAuditKey(config)); // every audit row this process appends is keyed with it
     const ctx: AppContext = {
       config,

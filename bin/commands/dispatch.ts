@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const stop = onShutdown(logger);
-  const services = await openServices(config, { logger, migrate: false });
+  const services = await openServices(config, { logger, migrate: false, masterKey: false, auditKey: false });
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const names = [...JOB_QUEUES];
   const stack = loadStack();

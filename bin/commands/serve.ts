@@ -24,7 +24,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const stop = onShutdown(logger);
-  const services = await openServices(config, { logger, migrate: name === 'api' });
+  // Only api encrypts or decrypts with the master key; in the cluster no other function mounts it.
+  const services = await openServices(config, { logger, migrate: name === 'api', masterKey: name === 'api' });
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const app = functionApp(name, services.ctx);
   const { server, url } = await listen(app.fetch, config);

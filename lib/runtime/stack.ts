@@ -1,7 +1,8 @@
 /**
  * The typed view of `stack.yml`, the OpenFaaS stack file: which functions exist, what each mounts,
- * and the cron schedules that drive the OpenFaaS cron-connector in the cluster and BullMQ job
- * schedulers in the embedded runtime. One parser so both read the same schedules.
+ * and the cron schedules (`aether/schedule`) that become BullMQ job schedulers — registered by
+ * `aether start` in the embedded runtime and by `aether dispatch` in the cluster — so every job,
+ * the scheduled ones included, reaches its function through the dispatcher, signed.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,10 @@ import { z } from 'zod';
 import { ORDER_FUNCTION_PREFIX } from '../queue/jobs.ts';
 import { CronError, parseCron } from './cron.ts';
 
-export const CRON_TOPIC = 'cron-function';
+/** The annotation holding a function's cron schedule (UTC): its queue gets a BullMQ job scheduler. */
+export const SCHEDULE_ANNOTATION = 'aether/schedule';
+/** OpenFaaS cron-connector's trigger: it POSTs unsigned calls, which every job function refuses. */
+const CRON_CONNECTOR_TOPIC = 'cron-function';
 export const KRAKEN_SECRET_PREFIX = 'kraken-';
 /** OpenFaaS function name of the order function serving one account (`order-<account>`). */
 export { ORDER_FUNCTION_PREFIX };
@@ -46,20 +50,20 @@ export const stackFunctionSchema = z
   })
   .superRefine((fn, ctx) => {
     const annotations = fn.annotations ?? {};
-    const topic = annotations['topic'];
-    const schedule = annotations['schedule'];
-    if (topic === CRON_TOPIC && schedule === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['annotations', 'schedule'], message: `topic ${CRON_TOPIC} needs a schedule` });
+    if (annotations['topic'] === CRON_CONNECTOR_TOPIC || annotations['schedule'] !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['annotations'],
+        message: `the OpenFaaS cron-connector (topic: ${CRON_CONNECTOR_TOPIC}, schedule) cannot sign job calls: schedule with ${SCHEDULE_ANNOTATION}`,
+      });
     }
+    const schedule = annotations[SCHEDULE_ANNOTATION];
     if (schedule !== undefined) {
-      if (topic !== CRON_TOPIC) {
-        ctx.addIssue({ code: 'custom', path: ['annotations', 'topic'], message: `a schedule needs topic: ${CRON_TOPIC}` });
-      }
       try {
         parseCron(schedule);
       } catch (error) {
         if (!(error instanceof CronError)) throw error;
-        ctx.addIssue({ code: 'custom', path: ['annotations', 'schedule'], message: error.message });
+        ctx.addIssue({ code: 'custom', path: ['annotations', SCHEDULE_ANNOTATION], message: error.message });
       }
     }
     const labels = fn.labels ?? {};
@@ -131,12 +135,11 @@ export function functionNames(stack: Stack): string[] {
   return Object.keys(stack.functions);
 }
 
-/** Cron-triggered functions in file order. */
+/** Scheduled functions in file order. */
 export function cronSchedules(stack: Stack): Array<{ function: string; schedule: string }> {
   return Object.entries(stack.functions).flatMap(([name, fn]) => {
-    const annotations = fn.annotations ?? {};
-    const schedule = annotations['schedule'];
-    return annotations['topic'] === CRON_TOPIC && schedule !== undefined ? [{ function: name, schedule }] : [];
+    const schedule = fn.annotations?.[SCHEDULE_ANNOTATION];
+    return schedule !== undefined ? [{ function: name, schedule }] : [];
   });
 }
 

@@ -81,7 +81,7 @@ describe('stack.yml', () => {
     expect(missing).toEqual([]);
   });
 
-  it('puts cron triggers on tick, report and train only, each a valid expression and a queue', () => {
+  it('puts schedules on tick, report and train only, each a valid expression and a queue; no cron-connector trigger', () => {
     const schedules = cronSchedules(stack);
     expect(schedules).toEqual([
       { function: 'tick', schedule: '1 * * * *' },
@@ -91,16 +91,16 @@ describe('stack.yml', () => {
     for (const { schedule } of schedules) expect(() => parseCron(schedule)).not.toThrow();
     // The embedded runtime feeds each schedule to the queue of the same name.
     for (const s of schedules) expect(JOB_QUEUES).toContain(s.function);
-    for (const name of ['api', 'score', 'order-company', 'order-director-1', 'order-director-2']) {
-      expect(stack.functions[name]!.annotations?.['topic']).toBeUndefined();
-      expect(stack.functions[name]!.annotations?.['schedule']).toBeUndefined();
-    }
+    for (const name of ['api', 'score', 'order-company', 'order-director-1', 'order-director-2']) expect(stack.functions[name]!.annotations?.['aether/schedule']).toBeUndefined();
+    // The cron-connector's calls are unsigned: nothing may still ask it for them.
+    for (const fn of Object.values(stack.functions)) expect([fn.annotations?.['topic'], fn.annotations?.['schedule']]).toEqual([undefined, undefined]);
   });
 
-  it('probes /healthz, mounts the database and Redis URLs and the master key, and scales order functions to exactly one', () => {
+  it('probes /healthz, mounts the database and Redis URLs and the job key (the master key: api only), and scales order functions to exactly one', () => {
     for (const [name, fn] of Object.entries(stack.functions)) {
       expect(fn.annotations?.['com.openfaas.health.http.path'], name).toBe('/healthz');
-      expect(fn.secrets, name).toEqual(expect.arrayContaining(['database-url', 'redis-url', 'aether-master-key']));
+      expect(fn.secrets, name).toEqual(expect.arrayContaining(['database-url', 'redis-url', 'aether-job-key']));
+      expect(fn.secrets?.includes('aether-master-key'), name).toBe(name === 'api');
       expect(Number(fn.labels?.['com.openfaas.scale.min']), name).toBeGreaterThanOrEqual(1);
     }
     for (const account of ACCOUNTS) {
@@ -144,7 +144,7 @@ describe('a new account', () => {
 
   it('gives a new account its own function with only its own key, which the isolation check accepts', () => {
     const fn = orderFunctionFor(stack, 'director-3');
-    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-master-key', 'kraken-director-3']);
+    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-job-key', 'kraken-director-3']);
     expect(fn.environment).toMatchObject({ FUNCTION: 'order-director-3', AETHER_ACCOUNT: 'director-3' });
     expect(fn.labels?.['aether/account']).toBe('director-3');
     const copy = structuredClone(stack);
@@ -195,9 +195,9 @@ describe('function timeouts', () => {
 describe('the stack schema rejects broken files', () => {
   it.each<[string, (doc: { functions: Record<string, Record<string, unknown>> } & Record<string, unknown>) => void, RegExp]>([
     ['a misspelt field', (d) => { d.functions['tick']!['secret'] = ['database-url']; }, /secret/],
-    ['an invalid cron schedule', (d) => { (d.functions['tick']!['annotations'] as Record<string, string>)['schedule'] = '61 * * * *'; }, /minute value 61 is outside 0-59/],
-    ['a schedule without the cron topic', (d) => { (d.functions['score']!['annotations'] as Record<string, string>)['schedule'] = '0 * * * *'; }, /a schedule needs topic: cron-function/],
-    ['the cron topic without a schedule', (d) => { (d.functions['score']!['annotations'] as Record<string, string>)['topic'] = 'cron-function'; }, /needs a schedule/],
+    ['an invalid cron schedule', (d) => { (d.functions['tick']!['annotations'] as Record<string, string>)['aether/schedule'] = '61 * * * *'; }, /minute value 61 is outside 0-59/],
+    ['a cron-connector schedule (unsigned calls)', (d) => { (d.functions['score']!['annotations'] as Record<string, string>)['schedule'] = '0 * * * *'; }, /cron-connector .* cannot sign job calls/],
+    ['the cron-connector topic', (d) => { (d.functions['score']!['annotations'] as Record<string, string>)['topic'] = 'cron-function'; }, /cannot sign job calls: schedule with aether\/schedule/],
     ['scale.min above scale.max', (d) => { (d.functions['api']!['labels'] as Record<string, string>)['com.openfaas.scale.min'] = '9'; }, /scale.min 9 exceeds scale.max 6/],
     ['a non-numeric scale label', (d) => { (d.functions['api']!['labels'] as Record<string, string>)['com.openfaas.scale.max'] = 'lots'; }, /must be a positive integer/],
     ['a handler outside functions/', (d) => { d.functions['api']!['handler'] = './lib/api'; }, /must be \.\/functions\/<folder>/],
