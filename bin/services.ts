@@ -11,7 +11,7 @@ import { startSecretReconciler } from '../lib/accounts/kraken-secret-sync.ts';
 import { KubernetesSecretStore } from '../lib/accounts/kubernetes-secrets.ts';
 import { resealLegacySecrets } from '../lib/accounts/reseal.ts';
 import { loadMasterKey } from '../lib/accounts/secrets.ts';
-import { loadAuditKey, useAuditKey } from '../lib/audit/key.ts';
+import { loadAuditKey, useAuditKey, withoutAuditKey } from '../lib/audit/key.ts';
 import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
@@ -122,8 +122,11 @@ export function wallClock(config: Config, log: Logger): Clock {
   return clock;
 }
 
-/** `masterKey: false`: a process that decrypts nothing (the cluster's functions but api, the dispatcher) runs without the key mounted. */
-export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean; masterKey?: boolean } = {}): Promise<Services> {
+/**
+ * `masterKey: false`: a process that decrypts nothing (the cluster's functions but api, the dispatcher) runs without the key mounted.
+ * `auditKey: false`: a process that appends no audit rows (the dispatcher) runs without the audit key mounted.
+ */
+export async function openServices(config: Config, opts: { logger?: Logger; clock?: Clock; migrate?: boolean; masterKey?: boolean; auditKey?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const urls = await resolveDatabase(config, logger, false);
   const { url, embedded } = urls;
@@ -147,7 +150,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       throw new StartupError(err.message);
     });
     const masterKey = masterKeyFor(config, opts.masterKey ?? true);
-    useAuditKey(loadAuditKey(config)); // every audit row this process appends is keyed with it
+    useAuditKey((opts.auditKey ?? true) ? loadAuditKey(config) : withoutAuditKey); // every audit row this process appends is keyed with it
     const ctx: AppContext = {
       config,
       db: database.db,

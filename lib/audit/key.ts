@@ -64,6 +64,11 @@ export function useAuditKey(key: Buffer | (() => Buffer)): void {
   source = typeof key === 'function' ? key : null;
 }
 
+/** For a process that appends no audit rows: an append there fails closed instead of signing with nothing. */
+export const withoutAuditKey = (): Buffer => {
+  throw new AuditKeyError('this process holds no audit key: it is not meant to append audit rows');
+};
+
 export function auditKey(): Buffer {
   if (!loaded && source) loaded = source();
   if (!loaded) throw new AuditKeyError('no audit key is loaded in this process: the composition root calls useAuditKey');
