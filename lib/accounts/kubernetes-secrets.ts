@@ -1,8 +1,28 @@
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderMiddleware, type ConfigurationOptions } from '@kubernetes/client-node';
 import { krakenSecretName, SECRET_KEYS, type KeySecretWriter, type KrakenCredentials, type SecretStore } from './credentials.ts';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
+
+/**
+ * A request's content type and time limit: the outbox row stays locked while a write is in flight, so
+ * a hung API server must end as a failed (retried) write, not hold the lock.
+ */
+function requestOptions(contentType: string, timeoutMs: number): ConfigurationOptions {
+  const header = setHeaderMiddleware('Content-Type', contentType);
+  return {
+    middleware: [
+      {
+        pre: (req) => {
+          req.setSignal(AbortSignal.timeout(timeoutMs));
+          return header.pre(req);
+        },
+        post: header.post,
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
 
 /**
  * Kraken keys as Kubernetes Secrets `kraken-<account>` (namespace-scoped), written through the
@@ -18,6 +38,7 @@ export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
     kubeConfig: KubeConfig,
     private readonly namespace: string,
     readonly masterKey: Buffer,
+    private readonly timeoutMs = 10_000,
   ) {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
@@ -39,7 +60,7 @@ export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
     const labels = { 'app.kubernetes.io/part-of': 'aether', 'aether/account': accountSlug };
     const data = creds ? { [SECRET_KEYS.apiKey]: b64(creds.apiKey), [SECRET_KEYS.apiSecret]: b64(creds.apiSecret) } : { [SECRET_KEYS.apiKey]: null, [SECRET_KEYS.apiSecret]: null };
     const patch = () =>
-      this.api.patchNamespacedSecret({ name, namespace: this.namespace, body: { metadata: { labels }, data } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      this.api.patchNamespacedSecret({ name, namespace: this.namespace, body: { metadata: { labels }, data } }, requestOptions(PatchStrategy.MergePatch, this.timeoutMs));
     try {
       await patch();
       return;
@@ -48,7 +69,10 @@ export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
     }
     if (!creds) return; // no Secret holds no key
     try {
-      await this.api.createNamespacedSecret({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: this.namespace, labels }, data: data as Record<string, string> } });
+      await this.api.createNamespacedSecret(
+        { namespace: this.namespace, body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: this.namespace, labels }, data: data as Record<string, string> } },
+        requestOptions('application/json', this.timeoutMs),
+      );
     } catch (err) {
       if (codeOf(err) !== 409) throw err;
       await patch(); // created meanwhile by someone else: ours is the newer value

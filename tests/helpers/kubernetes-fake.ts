@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  * as a JSON merge patch (RFC 7386, `application/merge-patch+json`; 404 when absent, 415 for other
  * patch types), `stringData` folded into base64 `data` and never stored or returned, a
  * resourceVersion that grows with every write, and errors as `Status` objects. `failNext` makes the
- * next requests fail (an API server outage) without touching anything.
+ * next requests fail (an API server outage) and `stallNext` leaves them unanswered (a hung one),
+ * without touching anything.
  */
 
 export interface StoredSecretObject {
@@ -37,6 +38,8 @@ export interface KubernetesFake {
   put(namespace: string, name: string, data?: Record<string, string>): void;
   /** The next `count` authorised requests are answered `status` (default 503) and change nothing. */
   failNext(count: number, status?: number): void;
+  /** The next `count` authorised requests are never answered (a hung API server) and change nothing. */
+  stallNext(count: number): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export async function startKubernetesFake(opts: { token?: string; verbs?: readon
   const token = opts.token ?? 'fake-service-account-token';
   const verbs = new Set(opts.verbs ?? ALL_VERBS);
   let failures: { count: number; status: number } = { count: 0, status: 503 };
+  let stalls = 0;
   const store = new Map<string, StoredSecretObject>();
   const requests: FakeRequest[] = [];
   let version = 1000;
@@ -115,6 +119,10 @@ export async function startKubernetesFake(opts: { token?: string; verbs?: readon
       const verb = verbOf(req.method ?? '', name !== undefined);
       if (verb && !verbs.has(verb))
         return status(res, 403, 'Forbidden', `secrets${name ? ` "${name}"` : ''} is forbidden: User "system:serviceaccount:aether:aether-api" cannot ${verb} resource "secrets" in API group "" in the namespace "${ns}"`);
+      if (stalls > 0) {
+        stalls--;
+        return; // the client gives up; close() drops the socket
+      }
       if (failures.count > 0) {
         failures.count--;
         return status(res, failures.status, 'ServiceUnavailable', 'the server is currently unable to handle the request');
@@ -181,7 +189,14 @@ export async function startKubernetesFake(opts: { token?: string; verbs?: readon
     failNext(count, code = 503) {
       failures = { count, status: code };
     },
-    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    stallNext(count) {
+      stalls = count;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
   };
 }
 

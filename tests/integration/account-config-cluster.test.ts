@@ -109,6 +109,16 @@ describe('KubernetesSecretStore against the Secrets API (create and patch only)'
     }
   });
 
+  it('a hung API server ends the write at its time limit (the outbox row must not stay locked)', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions(fakeKubeConfigOptions(fake));
+    fake.stallNext(1);
+    const started = performance.now();
+    await expect(new KubernetesSecretStore(kc, NS, MASTER, 300).write('company', creds(A))).rejects.toThrow(/abort/i);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(fake.secret(NS, 'kraken-company')!.data['api-key']).toBe(B.key); // unchanged
+  });
+
   it('the fake enforces the Role: a read is forbidden', async () => {
     const res = await fetch(`${fake.url}/api/v1/namespaces/${NS}/secrets/kraken-company`, { headers: { authorization: `Bearer ${fake.token}` } });
     expect(res.status).toBe(403);
