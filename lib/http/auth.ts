@@ -7,7 +7,7 @@ import { obligationsOf, roleOn, type Role } from '../accounts/users.ts';
 import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import type { AetherEnv } from './app.ts';
-import { HttpError } from './errors.ts';
+import { errorSchema, HttpError } from './errors.ts';
 
 export interface AuthedEnv extends AetherEnv {
   Variables: AetherEnv['Variables'] & {
@@ -92,6 +92,12 @@ export const requireStepUp = (ctx: Pick<AppContext, 'clock'>, what = 'this actio
     assertSteppedUp(c, ctx, what);
     await next();
   });
+
+/** The 403 a step-up route documents in OpenAPI. */
+export const stepUpForbidden = {
+  description: 'Not an admin of this account (FORBIDDEN), or no TOTP code in the last five minutes (STEP_UP_REQUIRED: POST /auth/step-up, then repeat)',
+  content: { 'application/json': { schema: errorSchema } },
+} as const;
 
 const rank: Record<Role, number> = { viewer: 1, admin: 2 };
 

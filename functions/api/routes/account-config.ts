@@ -13,7 +13,7 @@ import type { AppContext } from '../../../lib/context.ts';
 import { withAccount } from '../../../lib/db/scope.ts';
 import { untradableReason } from '../../../lib/exchange/universe.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
-import { assertSteppedUp, authenticate, requireAccountAccess, requireStepUp, type AuthedEnv } from '../../../lib/http/auth.ts';
+import { assertSteppedUp, authenticate, requireAccountAccess, requireStepUp, stepUpForbidden, type AuthedEnv } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
 import { KrakenRestClient, KrakenUsdListing, MarketListingUnavailableError } from '../../../lib/market/kraken-rest.ts';
 import { tradingSettingsObject } from '../../../lib/strategy/settings.ts';
@@ -146,7 +146,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         200: json(versioned, 'The new version'),
         400: errorResponses[400],
         401: errorResponses[401],
-        403: errorResponses[403],
+        403: stepUpForbidden,
         404: json(errorSchema, 'No such account'),
         422: json(errorSchema, 'A pair that is not a tradable Kraken USD spot market'),
         503: json(errorSchema, "Kraken's market listing could not be read to check the pairs"),
@@ -188,7 +188,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         200: json(versioned, 'The new simulation setting'),
         400: errorResponses[400],
         401: errorResponses[401],
-        403: errorResponses[403],
+        403: stepUpForbidden,
         404: json(errorSchema, 'No such account'),
         409: json(errorSchema, 'Keys missing (NO_KEYS), refused by Kraken (KEYS_REFUSED), able to withdraw (KEY_CAN_WITHDRAW), or their Kubernetes Secret not written yet (SECRET_PENDING)'),
       },
@@ -245,7 +245,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         202: json(uploaded, 'Stored and audited; its Kubernetes Secret write failed and is retried (secret.lastError says why)'),
         400: errorResponses[400],
         401: errorResponses[401],
-        403: errorResponses[403],
+        403: stepUpForbidden,
         404: json(errorSchema, 'No such account'),
         422: json(errorSchema, 'Kraken refused the key (KEYS_REFUSED), or the key can withdraw funds (KEY_CAN_WITHDRAW)'),
       },
@@ -275,7 +275,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         200: json(revokedKey, 'Revoked (and, in the cluster, removed from its Kubernetes Secret)'),
         202: json(revokedKey, 'Revoked and audited; emptying its Kubernetes Secret failed and is retried (secret.lastError says why)'),
         401: errorResponses[401],
-        403: errorResponses[403],
+        403: stepUpForbidden,
         404: json(errorSchema, 'No such account'),
         409: json(errorSchema, 'The account has no active key (NO_KEYS)'),
       },
@@ -339,7 +339,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         200: json(tradingStateSchema, 'The account trades again'),
         400: errorResponses[400],
         401: errorResponses[401],
-        403: errorResponses[403],
+        403: stepUpForbidden,
         404: json(errorSchema, 'No such account'),
         409: json(errorSchema, 'Nothing to reset'),
       },
