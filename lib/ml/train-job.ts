@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/client.ts';
 import type { Candle } from '../market/candle.ts';
 import { loadCandles } from '../market/store.ts';
+import { purgedFolds, type FoldOptions } from './cv.ts';
 import { buildRows, type CandlesByPair, type Row } from './dataset.ts';
 import { DEFAULT_DRIFT_THRESHOLDS, assessDrift, type DriftReport, type DriftThresholds } from './drift.ts';
 import { BTC_PAIR } from './features.ts';
@@ -47,7 +48,8 @@ export const DEFAULT_TRAIN_JOB: TrainJobOptions = {
 };
 
 export interface TrainingSummary {
-  run: string;
+  /** The training_runs row; null when there was nothing to train on (no run was started). */
+  run: string | null;
   trigger: TrainTrigger;
   kind: 'full' | 'online' | 'none';
   pairs: string[];
@@ -63,17 +65,56 @@ export interface TrainingSummary {
 
 const plain = (c: Candle): Candle => ({ pair: c.pair, interval: c.interval, openTime: c.openTime, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
 
-/** The newest `maxBars` closed candles of each pair (BTC/USD too: the cross-asset features need it). */
-export async function trainingCandles(db: Db, pairs: readonly string[], interval: number, maxBars: number, now: number): Promise<Record<string, Candle[]>> {
+const NO_BTC = 'no stored BTC/USD candles: the cross-asset features need them (run aether backfill)';
+
+/** The newest `maxBars` closed candles of each pair and of BTC/USD, those stored (none on a fresh install). */
+async function storedCandles(db: Db, pairs: readonly string[], interval: number, maxBars: number, now: number): Promise<Record<string, Candle[]>> {
   const out: Record<string, Candle[]> = {};
   for (const p of [...new Set([...pairs, BTC_PAIR])].sort()) {
     // `to` is exclusive on open time: only bars closed by `now`.
     const cs = await loadCandles(db, p, interval, { to: now - interval * 1000 + 1, limit: maxBars });
     if (cs.length) out[p] = cs.map(plain);
   }
-  if (!out[BTC_PAIR] && Object.keys(out).length) throw new Error('no stored BTC/USD candles: the cross-asset features need them (run aether backfill)');
   return out;
 }
+
+/** The newest `maxBars` closed candles of each pair (BTC/USD too: the cross-asset features need it). */
+export async function trainingCandles(db: Db, pairs: readonly string[], interval: number, maxBars: number, now: number): Promise<Record<string, Candle[]>> {
+  const out = await storedCandles(db, pairs, interval, maxBars, now);
+  if (!out[BTC_PAIR] && Object.keys(out).length) throw new Error(NO_BTC);
+  return out;
+}
+
+/**
+ * Why the stored history cannot be cross-validated yet, or null when it can. A fresh install has no
+ * candles and a young one too few to make every fold, or folds whose training side holds a single
+ * class: that is nothing to do yet, not a failure.
+ */
+function historyShortfall(rows: readonly Row[], cv: FoldOptions): string | null {
+  const labelled = rows.filter((r) => r.y !== null);
+  const short = `too little history to cross-validate: ${labelled.length} labelled rows`;
+  const times = new Set(labelled.map((r) => r.time)).size;
+  const testable = times - (cv.trainSide === 'past' ? Math.floor(times * cv.initialTrainFraction) : 0);
+  if (testable < Math.max(cv.folds, 1)) return short;
+  const oneClass = (idx: readonly number[]): boolean => new Set(idx.map((i) => labelled[i]!.y)).size < 2;
+  return purgedFolds(labelled, cv).some((f) => f.test.length === 0 || oneClass(f.train)) ? `${short} (a fold would have no test rows or a single class to learn)` : null;
+}
+
+/** The answer of a run that had nothing to train on: nothing was written. */
+const nothingToTrain = (trigger: TrainTrigger, pairs: string[], rows: number, reason: string, drift: DriftReport | null): TrainingSummary => ({
+  run: null,
+  trigger,
+  kind: 'none',
+  pairs,
+  rows,
+  folds: 0,
+  version: null,
+  metrics: null,
+  championMetrics: null,
+  promoted: false,
+  reason,
+  drift,
+});
 
 /** Rows whose label is known by `now` (labels end at a stored bar's close, never later than the store). */
 const knownBy = (rows: readonly Row[], now: number): Row[] => rows.map((r) => (r.labelEnd <= now ? r : { ...r, y: null, labelEnd: Infinity }));
@@ -100,20 +141,27 @@ export function championOptions(champion: ModelRecord, base: TrainOptions): Trai
 
 const stamp = (t: number): string => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-/** One full training run: recorded in training_runs and audited, whatever its outcome. */
+/**
+ * One full training run: recorded in training_runs and audited, whatever its outcome. Too little
+ * stored history (historyShortfall) is answered as `kind: 'none'` before a run is started.
+ */
 export async function fullRetrain(db: Db, clock: Clock, trigger: TrainTrigger, pairs: readonly string[], options: Partial<TrainJobOptions> = {}, drift: DriftReport | null = null): Promise<TrainingSummary> {
   const o = { ...DEFAULT_TRAIN_JOB, ...options };
   const opts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...o.train };
-  if (!opts.cv) throw new Error('a training run needs cross-validation (train.cv) to compare with the champion');
+  const cv = opts.cv;
+  if (!cv) throw new Error('a training run needs cross-validation (train.cv) to compare with the champion');
+  const now = clock.now();
+  o.onProgress?.('load', 0, 4);
+  const candles = await storedCandles(db, pairs, o.interval, o.maxBars, now);
+  // Without BTC/USD the other pairs' cross-asset features cannot be built at all.
+  if (Object.keys(candles).length && !candles[BTC_PAIR]) return nothingToTrain(trigger, Object.keys(candles), 0, NO_BTC, drift);
+  const rows = knownBy(buildRows(candles, opts.label, opts.features), now);
+  const shortfall = historyShortfall(rows, cv);
+  if (shortfall) return nothingToTrain(trigger, Object.keys(candles), rows.filter((r) => r.y !== null).length, shortfall, drift);
   const run = await startTrainingRun(db, trigger, clock, { kind: 'full', pairs, drift: drift?.reasons ?? null });
   try {
-    const now = clock.now();
-    o.onProgress?.('load', 0, 4);
-    const candles = await trainingCandles(db, pairs, o.interval, o.maxBars, now);
-    const rows = knownBy(buildRows(candles, opts.label, opts.features), now);
     o.onProgress?.('cross-validate', 1, 4);
     const folds = crossValidate(rows, opts);
-    if (!folds.length) throw new Error(`too little history to cross-validate (${rows.length} rows)`);
     o.onProgress?.('fit', 2, 4);
     const model = fitTrainedModel(rows, opts, summarize(folds).brier);
     const version = `${model.kind}-${stamp(now)}-${run.slice(0, 8)}`;
@@ -229,7 +277,7 @@ export async function checkDrift(db: Db, clock: Clock, pairs: readonly string[],
  */
 export async function trainJob(db: Db, clock: Clock, trigger: TrainTrigger, pairs: readonly string[], options: Partial<TrainJobOptions> = {}): Promise<TrainingSummary> {
   const o = { ...DEFAULT_TRAIN_JOB, ...options };
-  if (!pairs.length) throw new Error('no traded pairs: nothing to train on');
+  if (!pairs.length) return nothingToTrain(trigger, [], 0, 'no traded pairs: nothing to train on', null);
   if (trigger !== 'schedule') return fullRetrain(db, clock, trigger, pairs, o);
   const drift = await checkDrift(db, clock, pairs, o);
   if (drift?.retrain) return fullRetrain(db, clock, 'drift', pairs, o, drift);

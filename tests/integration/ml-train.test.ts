@@ -156,14 +156,16 @@ describe('train function', () => {
     expect(start.drift[0]).toMatch(/rolling Brier/);
   }, 120_000);
 
-  it('records a failed run (and answers with an error) when there is nothing to train on', async () => {
+  it('answers "nothing to train on" (200, kind none, the reason) and records no run when BTC/USD history is missing', async () => {
     await t.owner.query(`delete from candles where pair = 'BTC/USD'`);
+    const before = { runs: (await runs()).length, actions: await actions() };
     const ctx = testContext(t.app.db, queue, { clock: new VirtualClock(clock.now() + 2) });
     const res = await trainApp(ctx, SMALL).request('/', jobRequest({ jobKey: TEST_JOB_KEY, clock }, 'train', { trigger: 'manual' }));
-    expect(res.status).toBe(500);
-    const last = (await runs()).at(-1);
-    expect(last).toMatchObject({ trigger: 'manual', status: 'failed' });
-    expect(last.error).toMatch(/BTC\/USD/);
-    expect((await actions()).at(-1)).toBe('training.failed');
+    expect(res.status).toBe(200);
+    const { training } = (await res.json()) as { training: { kind: string; run: string | null; reason: string } };
+    expect(training).toMatchObject({ kind: 'none', run: null });
+    expect(training.reason).toMatch(/BTC\/USD/);
+    expect((await runs()).length).toBe(before.runs);
+    expect(await actions()).toEqual(before.actions);
   }, 60_000);
 });
