@@ -13,6 +13,7 @@ import { resealLegacySecrets } from '../lib/accounts/reseal.ts';
 import { loadMasterKey } from '../lib/accounts/secrets.ts';
 import { loadAuditKey, useAuditKey, withoutAuditKey } from '../lib/audit/key.ts';
 import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
+import { metricsTokenFor } from '../lib/http/metrics-token.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
 import { embeddedRuntimePassword, runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
@@ -152,7 +153,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     const masterKey = masterKeyFor(config, opts.masterKey ?? true);
     useAuditKey((opts.auditKey ?? true) ? loadAuditKey(config) : withoutAuditKey); // every audit row this process appends is keyed with it
     const ctx: AppContext = {
-      config,
+      config: { ...config, AETHER_METRICS_TOKEN: metricsTokenFor(config) },
       db: database.db,
       queue,
       logger,

@@ -55,6 +55,14 @@ export const envSchema = z
     AETHER_CLOCK_OFFSET_FILE: z.string().min(1).optional(),
     /** Set by Kubernetes in every pod: key uploads then go to Kubernetes Secrets. */
     KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+    /** Bearer token /metrics requires (embedded: generated into $AETHER_HOME/metrics.token). */
+    AETHER_METRICS_TOKEN: z.string().regex(/^[\x21-\x7e]{32,256}$/, 'must be 32–256 printable ASCII characters without spaces').optional(),
+    /** Host names the HTTP server answers besides loopback and IP literals (DNS-rebinding guard); `*` answers any. */
+    AETHER_ALLOWED_HOSTS: z
+      .string()
+      .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)$/, 'must be host names separated by commas (no ports), or *')))
+      .default([]),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TLS_CERT) !== Boolean(env.TLS_KEY))
@@ -84,7 +92,7 @@ const inferDriver = (url: string | undefined): 'pg' | 'neon' =>
  * OpenFaaS hands secrets to functions as files, never as environment variables: a variable that is
  * unset is read from `$SECRETS_DIR/<kebab-name>` when that file exists (e.g. database-url).
  */
-const FILE_SECRETS = ['DATABASE_URL', 'REDIS_URL', 'AETHER_MASTER_KEY', 'AETHER_AUDIT_KEY', 'COINGECKO_API_KEY', 'AETHER_JOB_KEY', 'AETHER_MIGRATE_DATABASE_URL'] as const;
+const FILE_SECRETS = ['DATABASE_URL', 'REDIS_URL', 'AETHER_MASTER_KEY', 'AETHER_AUDIT_KEY', 'COINGECKO_API_KEY', 'AETHER_METRICS_TOKEN', 'AETHER_JOB_KEY', 'AETHER_MIGRATE_DATABASE_URL'] as const;
 
 function withFileSecrets(env: Record<string, string>): Record<string, string> {
   const dir = env.SECRETS_DIR ?? '/var/openfaas/secrets';
@@ -122,7 +130,7 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['DATABASE_DRIVER', 'inferred', '`pg` (node-postgres) or `neon` (@neondatabase/serverless); inferred from the URL host (*.neon.tech → neon).'],
   ['REDIS_URL', '(unset → BullMQ on PostgreSQL)', 'redis:// URL for the BullMQ queues. Unreachable at start-up = error, never a silent switch.'],
   ['GATEWAY_URL', '(unset)', 'OpenFaaS gateway; queue jobs are invoked over HTTP through it. Unset: functions are invoked in-process.'],
-  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets; DATABASE_URL, REDIS_URL, AETHER_MASTER_KEY, AETHER_AUDIT_KEY, COINGECKO_API_KEY are read from files there (database-url, …) when unset.'],
+  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets; DATABASE_URL, REDIS_URL, AETHER_MASTER_KEY, AETHER_AUDIT_KEY, COINGECKO_API_KEY, AETHER_METRICS_TOKEN are read from files there (database-url, …) when unset.'],
   ['AETHER_MASTER_KEY', '(generated)', 'base64 32-byte key encrypting secrets at rest in the embedded runtime; generated into $AETHER_HOME/master.key (0600) on first start.'],
   ['AETHER_JOB_KEY', '(generated)', 'base64 32-byte key signing job calls (dispatcher and cron → functions). Kubernetes: this variable or the aether-job-key secret; elsewhere generated into $AETHER_HOME/job.key (0600) on first start.'],
   ['AETHER_MIGRATE_DATABASE_URL', '(unset)', 'Owner URL used only by migrations (the migrate Job); DATABASE_URL is then the least-privileged runtime role aether_runtime, whose password `aether migrate` sets from DATABASE_URL.'],
@@ -137,4 +145,6 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['TRUSTED_PROXY_HOPS', '0', 'Proxies in front of the api (ingress, gateway) that append to X-Forwarded-For; the client address for login throttling is the entry that many hops from the right. 0: the header is ignored.'],
   ['AETHER_CLOCK_OFFSET_FILE', '(unset)', 'Replays and benchmarks only: the wall clock is the system clock plus the milliseconds in this file (re-read when it changes, never backwards). Unset in production.'],
   ['KUBERNETES_NAMESPACE', 'aether', 'Namespace where the api function writes Kraken key Secrets (cluster).'],
+  ['AETHER_METRICS_TOKEN', '(generated)', 'Bearer token /metrics requires (401 otherwise). Embedded: generated into $AETHER_HOME/metrics.token (0600) on first start. Cluster: this variable or the aether-metrics-token secret; unset, /metrics answers 401.'],
+  ['AETHER_ALLOWED_HOSTS', '(loopback, IP literals)', 'Comma-separated host names the HTTP server answers (e.g. the public host aether.example.com); other Host headers get 421. Loopback names and IP literals always pass, in cluster mode also *.svc and *.svc.cluster.local. `*` answers any host.'],
 ] as unknown as Array<[keyof Env, string, string]>;

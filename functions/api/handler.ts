@@ -27,6 +27,8 @@ export function createApp(ctx: AppContext): AetherApp {
     summary: 'This OpenAPI 3.1 document',
     responses: { 200: { description: 'The OpenAPI document', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
   });
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Aether API', version: ctx.version } });
+  // Built on first request and kept: the routes are all registered by then, and building it is not cheap.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.get('/openapi.json', (c) => c.json((document ??= app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'Aether API', version: ctx.version } }))));
   return app;
 }

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, z, type Hook } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { Context, Env } from 'hono';
+import type { Env } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppContext } from '../context.ts';
 import type { User } from '../accounts/users.ts';
 import { pgErrorCode } from '../db/client.ts';
-import { HttpError, type ErrorBody } from './errors.ts';
+import { errorBody, errorSchema, HttpError } from './errors.ts';
+import { hygiene, paramsFirst } from './hygiene.ts';
+import { bearerMatches } from './metrics-token.ts';
 import { httpDuration, registry } from './metrics.ts';
 
 export interface AetherEnv extends Env {
@@ -15,11 +17,7 @@ export interface AetherEnv extends Env {
 }
 export type AetherApp = OpenAPIHono<AetherEnv>;
 
-export const errorBody = (c: Context<AetherEnv>, code: string, message: string): ErrorBody => ({
-  code,
-  message,
-  requestId: c.get('requestId') ?? 'unknown',
-});
+export { errorBody };
 
 /**
  * What of an unhandled error goes to the log. A failed drizzle query's message embeds the statement's
@@ -54,11 +52,20 @@ const healthSchema = z
 
 /**
  * The Hono app of one function with Aether's conventions: request ids, JSON logs, the error shape,
- * an HTTP histogram, `/healthz` and `/metrics`.
+ * an HTTP histogram, HTTP hygiene (security headers, the Host allow-list, a body limit, no control
+ * characters in URLs or JSON text: ./hygiene.ts), path and query parameters validated before a
+ * route's middleware, `/healthz` and `/metrics` (bearer token).
  */
 export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
   const app = new OpenAPIHono<AetherEnv>({ defaultHook: validationHook });
   const log = ctx.logger.child({ function: name });
+
+  // A route's middleware (authentication, the account lookup) reads the database before
+  // zod-openapi's validators run: judge path and query parameters first, so a bad one is a 400
+  // that reached no I/O.
+  const register = app.openapi;
+  app.openapi = ((route, handler, hook) =>
+    register({ ...route, middleware: [paramsFirst(route.request), ...[route.middleware ?? []].flat()] }, handler, hook)) as typeof app.openapi;
 
   app.use(async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -72,6 +79,7 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
     httpDuration.observe({ function: name, method: c.req.method, route, status: String(c.res.status) }, seconds);
     log.debug({ requestId, method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
   });
+  app.use(...hygiene(ctx.config));
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json(errorBody(c, err.code, err.message), err.status);
@@ -99,8 +107,17 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
     method: 'get',
     path: '/metrics',
     tags: ['ops'],
-    summary: 'Prometheus metrics',
-    responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } } },
+    summary: 'Prometheus metrics (per-account equity, drawdown, halted state): the metrics bearer token only',
+    security: [{ metricsToken: [] }],
+    responses: {
+      200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } },
+      401: { description: 'No or a wrong metrics token', content: { 'application/json': { schema: errorSchema } } },
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'metricsToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'AETHER_METRICS_TOKEN (embedded: $AETHER_HOME/metrics.token; cluster: the aether-metrics-token secret)',
   });
 
   app.get('/healthz', async (c) => {
@@ -125,6 +142,10 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
     );
   });
 
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  app.get('/metrics', async (c) => {
+    if (!bearerMatches(c.req.header('authorization'), ctx.config.AETHER_METRICS_TOKEN))
+      return c.json(errorBody(c, 'UNAUTHENTICATED', 'the metrics bearer token is required'), 401, { 'www-authenticate': 'Bearer' });
+    return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
+  });
   return app;
 }

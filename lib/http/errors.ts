@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AetherEnv } from './app.ts';
 
 /** The one error shape every route answers with. */
 export const errorSchema = z
@@ -10,10 +12,16 @@ export const errorSchema = z
   .openapi('Error');
 export type ErrorBody = z.infer<typeof errorSchema>;
 
+export const errorBody = (c: Context<AetherEnv>, code: string, message: string): ErrorBody => ({
+  code,
+  message,
+  requestId: c.get('requestId') ?? 'unknown',
+});
+
 /** Thrown by handlers for an expected refusal; the error middleware renders it in the error shape. */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 501 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 421 | 422 | 429 | 501 | 503,
     readonly code: string,
     message: string,
   ) {

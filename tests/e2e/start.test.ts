@@ -54,7 +54,10 @@ describe('aether start (embedded, no configuration)', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', mode: 'embedded', database: 'ok', queue: 'ok', queueBackend: 'postgres', timescale: 'no' });
-    const metrics = await fetch(`${base}/function/api/metrics`);
+    // /metrics needs the token generated into AETHER_HOME on first start.
+    expect((await fetch(`${base}/function/api/metrics`)).status).toBe(401);
+    expect(statSync(join(home, 'metrics.token')).mode & 0o777).toBe(0o600);
+    const metrics = await fetch(`${base}/function/api/metrics`, { headers: { authorization: `Bearer ${readFileSync(join(home, 'metrics.token'), 'utf8').trim()}` } });
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
     expect(await metrics.text()).toMatch(/^# HELP /m);
     // The application's pool logs in as the least-privileged runtime role; the superuser only migrated (and queues BullMQ).

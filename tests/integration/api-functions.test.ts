@@ -28,10 +28,12 @@ const FUNCTIONS: Array<{ name: string; build: (ctx: AppContext) => AetherApp; wr
   { name: 'order-company', build: (ctx) => orderApp(ctx, 'company'), wrongTypes: { account: 'company', barTime: 1.5 } },
 ];
 
+const METRICS_TOKEN = 'm'.repeat(40);
+
 describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => {
   let app: AetherApp;
   beforeAll(() => {
-    app = build(h.ctx);
+    app = build({ ...h.ctx, config: { ...h.ctx.config, AETHER_METRICS_TOKEN: METRICS_TOKEN } });
   });
 
   it('GET /healthz → 200 with mode, database, queue and timescale', async () => {
@@ -53,7 +55,7 @@ describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => 
 
   it('GET /metrics → Prometheus text with its request histogram', async () => {
     await call(app, 'GET', '/healthz');
-    const r = await call(app, 'GET', '/metrics');
+    const r = await call(app, 'GET', '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(r.text).toContain('# TYPE aether_http_request_duration_seconds histogram');

@@ -291,15 +291,23 @@ describe('kubectl kustomize k8s/overlays/production', () => {
     const tlsHosts = (ingress.spec?.tls ?? []).flatMap((t) => t.hosts ?? []);
     expect(tlsHosts.length).toBeGreaterThan(0);
     for (const t of ingress.spec?.tls ?? []) expect(t.secretName).toBeTruthy();
+    // nginx regex locations (use-regex) match case-insensitively from the start of the decoded path.
+    expect(ingress.metadata?.annotations?.['nginx.ingress.kubernetes.io/use-regex']).toBe('true');
+    const routed = (ingress.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => new RegExp(`^${p.path}`, 'i')));
+    const published = (path: string) => routed.some((re) => re.test(path));
     for (const rule of ingress.spec?.rules ?? []) {
       expect(rule.host).toBeTruthy();
       expect(tlsHosts).toContain(rule.host);
       for (const p of rule.http?.paths ?? []) {
         const backend = named('Service', p.backend.service!.name);
         expect((backend as K8sObject & { spec: { type?: string } }).spec.type).toBe('ExternalName');
-        expect(p.path).toBe('/function/api');
       }
     }
+    for (const path of ['/function/api', '/function/api/', '/function/api/healthz', '/function/api/auth/login', '/function/api/accounts/company/trades.csv', '/function/api/metricsx'])
+      expect(published(path), path).toBe(true);
+    // Only the api function, and never its /metrics (Prometheus scrapes the pods with the metrics token).
+    for (const path of ['/function/api/metrics', '/function/api/METRICS', '/function/api/metrics/', '/function/tick', '/function/order-company/', '/function/apix', '/system/functions', '/metrics'])
+      expect(published(path), path).toBe(false);
     const issuer = ingress.metadata?.annotations?.['cert-manager.io/cluster-issuer'];
     expect(named('ClusterIssuer', issuer ?? '(missing annotation)')).toBeDefined();
     expect(ingress.metadata?.annotations?.['nginx.ingress.kubernetes.io/force-ssl-redirect']).toBe('true');
@@ -372,6 +380,10 @@ describe('kubectl kustomize k8s/overlays/production', () => {
   it('scrapes every function pod and alerts on function down, job failures and HALTED accounts (D-4, D-5)', () => {
     const monitor = specOf(podMonitorSpec)(named('PodMonitor', 'aether-functions'));
     expect(monitor.podMetricsEndpoints.map((e) => [e.port, e.path])).toEqual([['http', '/metrics']]);
+    // /metrics answers 401 without the metrics token: every scrape sends it from its Secret.
+    for (const name of ['aether-functions', 'aether-dispatcher'])
+      for (const e of specOf(podMonitorSpec)(named('PodMonitor', name)).podMetricsEndpoints)
+        expect(e['authorization'], name).toEqual({ type: 'Bearer', credentials: { name: 'aether-metrics-token', key: 'aether-metrics-token' } });
     expect(JSON.stringify(monitor.selector)).toContain('faas_function');
 
     const rules = ofKind('PrometheusRule').flatMap((r) => specOf(prometheusRuleSpec)(r).groups.flatMap((g) => g.rules));

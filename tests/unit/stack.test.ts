@@ -144,7 +144,7 @@ describe('a new account', () => {
 
   it('gives a new account its own function with only its own key, which the isolation check accepts', () => {
     const fn = orderFunctionFor(stack, 'director-3');
-    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-job-key', 'kraken-director-3']);
+    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-metrics-token', 'aether-job-key', 'kraken-director-3']);
     expect(fn.environment).toMatchObject({ FUNCTION: 'order-director-3', AETHER_ACCOUNT: 'director-3' });
     expect(fn.labels?.['aether/account']).toBe('director-3');
     const copy = structuredClone(stack);

@@ -5,7 +5,7 @@ import type { AppContext } from '../../../lib/context.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
 import { errorResponses } from '../../../lib/http/errors.ts';
-import { json } from './schemas.ts';
+import { isoTime, json } from './schemas.ts';
 
 const auditRowSchema = z
   .object({
@@ -24,9 +24,9 @@ const auditQuery = z
   .object({
     account: z.uuid().optional(),
     action: z.string().regex(/^[a-z0-9_.-]{1,64}$/).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
-    before: z.coerce.number().int().positive().optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();

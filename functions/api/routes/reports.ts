@@ -23,10 +23,10 @@ import {
   type TradeFilter,
   type TradeRow,
 } from '../../../lib/reports/queries.ts';
-import { accountParam, json } from './schemas.ts';
+import { accountParam, isoDay, isoTime, json } from './schemas.ts';
 
-const day = z.iso.date().openapi({ pattern: String.raw`^\d{4}-\d{2}-\d{2}$`, example: '2026-01-05' });
-const time = z.iso.datetime({ offset: true });
+const day = isoDay;
+const time = isoTime;
 const range = { from: time.optional(), to: time.optional() };
 // Closed sets as enums with their pattern spelled out, so the route table can build a bad value.
 const sideParam = z.enum(['buy', 'sell']).openapi({ pattern: '^(buy|sell)$' });
