@@ -7,6 +7,8 @@ let viewerToken: string;
 let revokedToken: string;
 let accounts: Record<string, string>;
 const VIEWER = { email: 'viewer@example.com', name: 'Company Viewer', role: 'viewer', password: 'viewer password long enough' } as const;
+/** Any user id: the role check answers before the user is looked up. */
+const SOMEONE = '00000000-0000-4000-8000-000000000000';
 
 beforeAll(async () => {
   h = await startApi();
@@ -67,6 +69,12 @@ describe('a viewer of the company account', () => {
     ['POST', '/users', { email: 'x@example.com', name: 'X', role: 'admin', password: 'a long enough password' }],
     ['GET', '/audit/verify', undefined],
     ['POST', '/onboarding/accounts', { accounts: [{ slug: 'viewer-made', name: 'Viewer made', kind: 'other' }] }],
+    ['POST', `/users/${SOMEONE}/disable`, undefined],
+    ['POST', `/users/${SOMEONE}/enable`, undefined],
+    ['POST', `/users/${SOMEONE}/password`, { password: 'a long enough password' }],
+    ['DELETE', `/users/${SOMEONE}/sessions`, undefined],
+    ['DELETE', `/users/${SOMEONE}/totp`, undefined],
+    ['PUT', `/users/${SOMEONE}/accounts`, { accountIds: [] }],
   ] as const)('%s %s → 403 and nothing written', async (method, path, json) => {
     const before = (await h.testDb.owner.query(`select (select count(*) from accounts)::int a, (select count(*) from users)::int u, (select count(*) from audit_log)::int l`)).rows[0];
     expectError(await call(h.app, method, path, { token: viewerToken, json }), 403, 'FORBIDDEN');
