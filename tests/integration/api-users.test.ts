@@ -106,6 +106,25 @@ describe('inviting an admin', () => {
     await loginAdmin(h, second);
   });
 
+  it('two acceptances of one token at once: exactly one sets the password', async () => {
+    const r = await call(h.app, 'POST', '/users', { token: await asFirst(), json: { role: 'admin', email: 'racing@example.com', name: 'Racing' } });
+    const token = (r.body as { invite: { token: string } }).invite.token;
+    const replies = await Promise.all(
+      ['first password chosen', 'second password chosen'].map((password) => call(h.app, 'POST', '/onboarding/invite', { json: { token, password } })),
+    );
+    expect(replies.map((x) => x.status).sort()).toEqual([200, 403]);
+    const racer = (r.body as { user: { id: string } }).user.id;
+    expect((await h.testDb.owner.query(`select count(*)::int as n from audit_log where action = 'user.invite_accept' and details->>'user' = $1`, [racer])).rows[0].n).toBe(1);
+    // Out of the way of the admin counts below.
+    expect((await call(h.app, 'POST', `/users/${racer}/disable`, { token: firstToken })).status).toBe(200);
+  });
+
+  it('an email already taken (in any case) is a 409 and writes nothing', async () => {
+    const before = await rowCounts(h);
+    expectError(await call(h.app, 'POST', '/users', { token: firstToken, json: { role: 'admin', email: 'SECOND.admin@example.com', name: 'Again' } }), 409, 'USER_EXISTS');
+    expect(await rowCounts(h)).toEqual(before);
+  });
+
   it('an invite expires after 72 hours', async () => {
     const r = await call(h.app, 'POST', '/users', { token: await asFirst(), json: { role: 'admin', email: 'late@example.com', name: 'Late' } });
     expect(r.status, r.text).toBe(201);
