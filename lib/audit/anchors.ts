@@ -107,7 +107,7 @@ export interface HeadAnchoring {
   /** The chain's head; null for an empty chain (nothing to anchor). */
   head: { seq: number; hash: string } | null;
   keyedFrom: number | null;
-  /** False when the head was already the last anchor. */
+  /** False when the head was already the last anchor, or the database no longer matches it. */
   written: boolean;
   /** Why the database no longer holds the last anchored (seq, hash); null when it does. */
   mismatch: string | null;
@@ -116,6 +116,8 @@ export interface HeadAnchoring {
 /**
  * Anchors the current head in the log at `path`, after checking that the database still holds the
  * last anchored row unchanged — the cheap hourly version of `aether audit verify`'s anchor check.
+ * A database that does not is not anchored over: the mismatch is reported on every run until the
+ * database holds that row again (restored), instead of once.
  */
 export async function anchorHead(db: Db, path: string, clock: Clock): Promise<HeadAnchoring> {
   const head = await chainHead(db);
@@ -128,8 +130,7 @@ export async function anchorHead(db: Db, path: string, clock: Clock): Promise<He
   }
   // Where the keyed rows begin never changes once anchored; the query runs until it is.
   const keyedFrom = last?.keyedFrom ?? (await db.select({ first: min(auditLog.id) }).from(auditLog).where(eq(auditLog.alg, 'hmac-sha256')))[0]?.first ?? null;
-  if (!head) return { head: null, keyedFrom, written: false, mismatch };
-  if (last && last.seq === head.seq && last.hash === head.hash) return { head, keyedFrom, written: false, mismatch };
+  if (!head || mismatch || (last && last.seq === head.seq && last.hash === head.hash)) return { head, keyedFrom, written: false, mismatch };
   await appendAnchor(path, { seq: head.seq, hash: head.hash, keyedFrom, at: new Date(clock.now()).toISOString() });
   return { head, keyedFrom, written: true, mismatch };
 }

@@ -27,7 +27,7 @@ export async function anchorAuditHead(ctx: Pick<AppContext, 'db' | 'config' | 'c
     const a = await anchorHead(ctx.db, path, ctx.clock);
     if (a.mismatch) log.error({ file: path, reason: a.mismatch }, 'the audit chain no longer matches its last anchor');
     if (a.written) log.info({ file: path, seq: a.head!.seq, hash: a.head!.hash }, 'audit head anchored');
-    return a.head && { ...a.head, anchored: true };
+    return a.head && { ...a.head, anchored: a.mismatch === null };
   } catch (err) {
     log.error({ err, file: path }, 'the audit head could not be anchored');
     return unanchored(ctx);
