@@ -1,5 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { boolean, check, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { boolean, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { accountId, accountIsolation, createdAt, ts } from './_shared.ts';
 import { users } from './users.ts';
 
@@ -44,7 +43,7 @@ export const krakenSecretSync = pgTable(
     lastError: text('last_error'),
     updatedAt: ts('updated_at').notNull(),
   },
-  (t) => [accountIsolation('kraken_secret_sync'), check('kraken_secret_sync_state_check', sql`${t.state} IN ('pending', 'written')`)],
+  () => [accountIsolation('kraken_secret_sync')],
 );
 
 /** The last Kraken nonce used per account key, so nonces stay strictly increasing across restarts. */

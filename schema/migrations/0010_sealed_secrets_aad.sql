@@ -12,8 +12,7 @@ CREATE TABLE "kraken_secret_sync" (
 	"state" text NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_error" text,
-	"updated_at" timestamp (3) with time zone NOT NULL,
-	CONSTRAINT "kraken_secret_sync_state_check" CHECK ("state" IN ('pending', 'written'))
+	"updated_at" timestamp (3) with time zone NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "kraken_secret_sync" ADD CONSTRAINT "kraken_secret_sync_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint

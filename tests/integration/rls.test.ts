@@ -33,6 +33,7 @@ const SCOPED = [
   'hedge_history',
   'hedge_state',
   'kraken_nonces',
+  'kraken_secret_sync',
   'orders',
   'positions',
   'risk_events',
