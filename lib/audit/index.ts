@@ -6,7 +6,7 @@ import type { Db, Tx } from '../db/client.ts';
 import { GENESIS_HASH, rowHmac } from './canonical.ts';
 import { auditKey } from './key.ts';
 
-export { canonicalJson, GENESIS_HASH, rowHash, rowHmac } from './canonical.ts';
+export { AUDIT_ALGS, canonicalJson, GENESIS_HASH, rowHash, rowHmac, type AuditAlg } from './canonical.ts';
 export { auditKey, findAuditKey, loadAuditKey, useAuditKey } from './key.ts';
 export { anchorHead, anchorLogPath, readAnchorLog, type Anchor } from './anchors.ts';
 export { verifyAudit, verifyAuditChain, type ChainReport, type VerifyResult } from './verify.ts';

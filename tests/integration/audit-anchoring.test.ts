@@ -33,6 +33,9 @@ describe('anchoring the audit head', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ ok: true, anchors: 0, anchorLog: join(home, 'audit-anchors.jsonl') });
     expect(r.body.warnings).toEqual([expect.stringMatching(/no anchor log at .* yet/)]);
+    const rows = await call(h.app, 'GET', '/audit?limit=5', { token });
+    expect(rows.status, rows.text).toBe(200);
+    expect(new Set((rows.body as { rows: Array<{ alg: string }> }).rows.map((x) => x.alg))).toEqual(new Set(['hmac-sha256'])); // every row keyed
   });
 
   it('the daily report anchors the head outside the database and carries it', async () => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { accountIdsOf } from '../../../lib/accounts/users.ts';
-import { anchorLogPath, auditKey, listAudit, verifyAuditChain } from '../../../lib/audit/index.ts';
+import { AUDIT_ALGS, anchorLogPath, auditKey, listAudit, verifyAuditChain } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
@@ -17,6 +17,7 @@ const auditRowSchema = z
     details: z.record(z.string(), z.unknown()),
     prevHash: z.string(),
     hash: z.string(),
+    alg: z.enum(AUDIT_ALGS).openapi({ description: "How `hash` was made: 'hmac-sha256' under the audit key, or 'sha256' for rows from before the chain was keyed" }),
   })
   .openapi('AuditRow');
 
