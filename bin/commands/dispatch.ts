@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { parseConfig } from '../../lib/config.ts';
-import { registry } from '../../lib/http/metrics.ts';
+import { metricsHandler } from '../../lib/http/metrics-token.ts';
 import { createLogger } from '../../lib/log.ts';
 import { gatewayInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
 import { JOB_QUEUES } from '../../lib/queue/jobs.ts';
@@ -20,11 +20,11 @@ const CLUSTER_ORDER_CONCURRENCY = 8;
 /**
  * `aether dispatch`: queue workers that invoke the cluster's functions through the OpenFaaS gateway
  * (an `order` job → `GATEWAY_URL/function/order-<account>` of its payload), every call signed with
- * the job key, with /healthz (queue backend reachable) and /metrics (job counters and durations) on
- * PORT. It also registers stack.yml's cron schedules as BullMQ job schedulers — the cluster's cron
- * path, the same as the embedded runtime's (idempotent by id, so every replica may register them; a
- * tick is one job whichever replica runs it). The queues are fixed (one per job kind): a new account
- * needs its function deployed, not a new queue or a restart here.
+ * the job key, with /healthz (queue backend reachable) and /metrics (job counters and durations; the
+ * metrics token's bearer only) on PORT. It also registers stack.yml's cron schedules as BullMQ job
+ * schedulers — the cluster's cron path, the same as the embedded runtime's (idempotent by id, so
+ * every replica may register them; a tick is one job whichever replica runs it). The queues are fixed
+ * (one per job kind): a new account needs its function deployed, not a new queue or a restart here.
  */
 export async function run(argv: string[]): Promise<number> {
   if (argv.length) {
@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     const ok = await services.ctx.queue.ping().then(() => true, () => false);
     return c.json({ status: ok ? 'ok' : 'degraded', function: 'dispatch', queueBackend: services.ctx.queue.backend, queues: names }, ok ? 200 : 503);
   });
-  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  app.get('/metrics', metricsHandler(services.ctx.config.AETHER_METRICS_TOKEN));
   const { server, url } = await listen(app.fetch, config);
   if (await stop.add(() => closeServer(server))) return 0;
   logger.info({ queues: names, gateway: config.GATEWAY_URL, url }, 'dispatching');

@@ -9,8 +9,8 @@ import type { User } from '../accounts/users.ts';
 import { pgErrorCode } from '../db/client.ts';
 import { errorBody, errorSchema, HttpError } from './errors.ts';
 import { hygiene, paramsFirst } from './hygiene.ts';
-import { bearerMatches } from './metrics-token.ts';
-import { httpDuration, registry } from './metrics.ts';
+import { metricsHandler } from './metrics-token.ts';
+import { httpDuration } from './metrics.ts';
 
 export interface AetherEnv extends Env {
   Variables: { requestId: string; user?: User; sessionId?: string };
@@ -142,10 +142,6 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
     );
   });
 
-  app.get('/metrics', async (c) => {
-    if (!bearerMatches(c.req.header('authorization'), ctx.config.AETHER_METRICS_TOKEN))
-      return c.json(errorBody(c, 'UNAUTHENTICATED', 'the metrics bearer token is required'), 401, { 'www-authenticate': 'Bearer' });
-    return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
-  });
+  app.get('/metrics', metricsHandler(ctx.config.AETHER_METRICS_TOKEN));
   return app;
 }

@@ -1,7 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Context } from 'hono';
 import type { Config } from '../config.ts';
+import type { AetherEnv } from './app.ts';
+import { errorBody } from './errors.ts';
+import { registry } from './metrics.ts';
 
 /**
  * The bearer token `/metrics` requires: AETHER_METRICS_TOKEN (or the `aether-metrics-token` secret
@@ -33,3 +37,11 @@ export function bearerMatches(authorization: string | undefined, expected: strin
   if (!expected || !authorization?.startsWith('Bearer ')) return false;
   return timingSafeEqual(digest(authorization.slice(7).trim()), digest(expected));
 }
+
+/** GET /metrics (every function and the dispatcher): the exposition for the bearer of the metrics token, 401 in the error shape to anyone else. */
+export const metricsHandler =
+  (token: string | undefined) =>
+  async (c: Context<AetherEnv>): Promise<Response> => {
+    if (!bearerMatches(c.req.header('authorization'), token)) return c.json(errorBody(c, 'UNAUTHENTICATED', 'the metrics bearer token is required'), 401, { 'www-authenticate': 'Bearer' });
+    return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
+  };
