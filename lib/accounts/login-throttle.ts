@@ -26,7 +26,12 @@ export function backoffMs(failures: number, kind: ThrottleKind): number {
   return over <= 0 ? 0 : Math.min(BACKOFF.capMs[kind], BACKOFF.baseMs * 2 ** (over - 1));
 }
 
-export const throttleKeys = (email: string, ip: string): string[] => [`email:${email.toLowerCase()}`, `ip:${ip}`];
+/** The two keys one attempt counts against. */
+export interface ThrottleKeys {
+  email: string;
+  ip: string;
+}
+export const throttleKeys = (email: string, ip: string): ThrottleKeys => ({ email: `email:${email.toLowerCase()}`, ip: `ip:${ip}` });
 const kindOf = (key: string): ThrottleKind => (key.startsWith('email:') ? 'email' : 'ip');
 
 // Two-key advisory locks: a namespace of their own, apart from the single-key locks elsewhere.

@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { listAccounts } from '../../../lib/accounts/accounts.ts';
-import { clearFailures, enterThrottle, recordFailure, throttleKeys } from '../../../lib/accounts/login-throttle.ts';
+import { clearFailures, enterThrottle, recordFailure, throttleKeys, type ThrottleKeys } from '../../../lib/accounts/login-throttle.ts';
 import { hashPassword, verifyPassword } from '../../../lib/accounts/passwords.ts';
 import { createSession, openStepUp, revokeSession } from '../../../lib/accounts/sessions.ts';
 import {
@@ -66,23 +66,23 @@ type Attempt<T> = { ok: true; value: T } | { ok: false; status: 401 | 403; code:
 /**
  * Runs a credential check under the login backoff of `keys`, in one transaction: refused at once
  * (429 + Retry-After) while a key waits; a failure is counted and audited (`failedAction`, never the
- * secret tried) and answered after the commit; a success clears the first key's failures.
+ * secret tried) and answered after the commit; a success clears the email's failures.
  */
-export async function throttledAttempt<T>(
+async function throttledAttempt<T>(
   c: Context,
   ctx: AppContext,
-  keys: string[],
+  keys: ThrottleKeys,
   failedAction: string,
   details: Record<string, unknown>,
   attempt: (tx: Tx) => Promise<Attempt<T>>,
 ): Promise<T> {
   const r = await ctx.db.transaction(async (tx): Promise<{ blocked: Date } | { out: Attempt<T> }> => {
-    const blocked = await enterThrottle(tx, keys, ctx.clock);
+    const blocked = await enterThrottle(tx, [keys.email, keys.ip], ctx.clock);
     if (blocked) return { blocked };
     const out = await attempt(tx);
-    if (out.ok) await clearFailures(tx, keys.slice(0, 1));
+    if (out.ok) await clearFailures(tx, [keys.email]);
     else {
-      await recordFailure(tx, keys, ctx.clock);
+      await recordFailure(tx, [keys.email, keys.ip], ctx.clock);
       await appendAudit(tx, { action: failedAction, userId: out.userId, details: { ...details, reason: out.code } }, ctx.clock);
     }
     return { out };
