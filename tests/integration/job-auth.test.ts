@@ -135,6 +135,25 @@ describe('the embedded gateway and the dispatcher', () => {
   });
 });
 
+describe('the cron path', () => {
+  it('a scheduled job (a BullMQ job scheduler, as stack.yml\'s schedules become) reaches its function signed and runs', async () => {
+    const gateway = createGateway(['report'], h.ctx);
+    const [worker] = startDispatcher(h.queue, ['report'], inProcessInvoker(gateway.resolve, h.ctx), h.ctx.logger, 1) as [Worker];
+    try {
+      const ran = new Promise<Job>((ok, fail) => {
+        worker.on('completed', (job: Job) => ok(job));
+        worker.on('failed', (job: Job | undefined, err: Error) => fail(new Error(`${job?.id}: ${err.message}`)));
+      });
+      await h.queue.schedule('report', 'cron-report-test', '* * * * * *', {}); // every second (6-field pattern)
+      const job = await ran;
+      expect(job.returnvalue).toMatchObject({ failed: 0 });
+    } finally {
+      await h.queue.queue('report').removeJobScheduler('cron-report-test');
+      await worker.close();
+    }
+  }, 30_000);
+});
+
 describe('job-signature (pure)', () => {
   const key = randomBytes(32);
   const parts = { method: 'POST', path: '/function/tick', body: '{}' };
