@@ -35,9 +35,9 @@ describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => 
   beforeAll(() => {
     app = build({ ...h.ctx, config: { ...h.ctx.config, AETHER_METRICS_TOKEN: METRICS_TOKEN } });
   });
+  const signed = (): { signer: AppContext; fn: string } => ({ signer: h.ctx, fn: name });
 
   it('GET /healthz → 200 with mode, database, queue and timescale', async () => {
-  const signed = (): { signer: AppContext; fn: string } => ({ signer: h.ctx, fn: name });
     const r = await call(app, 'GET', '/healthz');
     expect(r.status, r.text).toBe(200);
     expect(r.body).toMatchObject({
@@ -76,14 +76,14 @@ describe.each(FUNCTIONS)('the $name function', ({ name, build, wrongTypes }) => 
     expect(await rowCounts(h)).toEqual(before);
   });
 
-  it('an unknown route → 404 in the error shape', async () => {
-    expectError(await call(app, 'GET', '/nope'), 404, 'NOT_FOUND');
   it('POST / unsigned, even with a valid body → 401 in the error shape, nothing written', async () => {
     const before = await rowCounts(h);
     expectError(await call(app, 'POST', '/', { json: {} }), 401, 'JOB_UNSIGNED');
     expect(await rowCounts(h)).toEqual(before);
   });
 
+  it('an unknown route → 404 in the error shape', async () => {
+    expectError(await call(app, 'GET', '/nope'), 404, 'NOT_FOUND');
   });
 });
 
