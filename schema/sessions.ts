@@ -20,14 +20,18 @@ export const sessions = pgTable(
 
 /**
  * Login backoff, one row per throttled key (`email:<address>` or `ip:<address>`), persisted so a
- * restart does not reset it. Rows exist only for keys with failures.
+ * restart does not reset it. Rows exist only for keys with recent failures (older ones are purged).
  */
-export const loginThrottle = pgTable('login_throttle', {
-  key: text('key').primaryKey(),
-  failures: integer('failures').notNull(),
-  lastFailureAt: ts('last_failure_at').notNull(),
-  blockedUntil: ts('blocked_until').notNull(),
-});
+export const loginThrottle = pgTable(
+  'login_throttle',
+  {
+    key: text('key').primaryKey(),
+    failures: integer('failures').notNull(),
+    lastFailureAt: ts('last_failure_at').notNull(),
+    blockedUntil: ts('blocked_until').notNull(),
+  },
+  (t) => [index('login_throttle_last_failure_idx').on(t.lastFailureAt)],
+);
 
 /** The one-time token printed on first start; it authorises creating the first admin. */
 export const onboardingTokens = pgTable('onboarding_tokens', {

@@ -51,9 +51,15 @@ export async function enterThrottle(tx: Tx, keys: string[], clock: Clock): Promi
   return until > clock.now() ? new Date(until) : null;
 }
 
-/** Counts a failure on each key (inside the transaction that entered the throttle). */
+/**
+ * Counts a failure on each key (inside the transaction that entered the throttle), and drops the
+ * keys whose failures are forgotten, so addresses and emails tried once do not pile up.
+ */
 export async function recordFailure(tx: Tx, keys: string[], clock: Clock): Promise<void> {
   const now = clock.now();
+  // A bounded purge that skips rows another attempt holds: it never waits, so it never deadlocks.
+  await tx.execute(sql`delete from login_throttle where key in (
+    select key from login_throttle where last_failure_at < ${new Date(now - BACKOFF.forgetAfterMs).toISOString()} limit 100 for update skip locked)`);
   const rows = await tx.select().from(loginThrottle).where(inArray(loginThrottle.key, keys));
   for (const key of keys) {
     const prev = rows.find((r) => r.key === key);

@@ -15,4 +15,6 @@ CREATE TABLE "login_throttle" (
 	"blocked_until" timestamp (3) with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX "login_throttle_last_failure_idx" ON "login_throttle" USING btree ("last_failure_at");
+--> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE, DELETE ON "login_throttle" TO aether_app;

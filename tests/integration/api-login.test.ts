@@ -189,6 +189,16 @@ describe('login throttling: exponential backoff per email and per address', () =
     expectError(await right('10.9.9.77, 192.0.2.210'), 429, 'THROTTLED');
   });
 
+  it('forgotten failures are purged, so keys tried once do not pile up', async () => {
+    clearWindow();
+    expectError(await loginAs({ email: 'tried.once@example.com', password: 'guessing a password' }, '192.0.2.230'), 401, 'BAD_CREDENTIALS');
+    const keys = async () => (await h.testDb.owner.query<{ key: string }>(`select key from login_throttle`)).rows.map((r) => r.key);
+    expect(await keys()).toEqual(expect.arrayContaining(['email:tried.once@example.com', 'ip:192.0.2.230']));
+    clearWindow();
+    expectError(await loginAs({ email: 'tried.later@example.com', password: 'guessing a password' }, '192.0.2.231'), 401, 'BAD_CREDENTIALS');
+    expect((await keys()).sort()).toEqual(['email:tried.later@example.com', 'ip:192.0.2.231']);
+  });
+
   it('audits failed and successful logins, never the password tried', async () => {
     clearWindow();
     const secret = 'a very secret wrong password';
