@@ -362,6 +362,22 @@ describe('kubectl kustomize k8s/overlays/production', () => {
     for (const f of fromOpenfaas) expect(f.podSelector?.matchLabels).toEqual({ app: 'gateway' });
   });
 
+  it('keeps the gateway (namespace openfaas, applied on its own) for ingress-nginx, the dispatcher, Prometheus and OpenFaaS itself', () => {
+    const docs = parseAllDocuments(readFileSync(join(ROOT, 'k8s', 'openfaas', 'gateway-networkpolicy.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(docs).toHaveLength(1);
+    const policy = new NetworkPolicy(docs[0] as never);
+    policy.validate();
+    expect(policy.metadata?.namespace).toBe('openfaas');
+    expect(policy.spec?.podSelector.matchLabels).toEqual({ app: 'gateway' });
+    expect(policy.spec?.policyTypes).toEqual(['Ingress']);
+    const peers = (policy.spec?.ingress ?? []).flatMap((i) => i.from ?? []);
+    const fromAether = peers.filter((p) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'aether');
+    expect(fromAether.map((p) => p.podSelector?.matchLabels)).toEqual([{ 'app.kubernetes.io/component': 'dispatcher' }]);
+    // No peer without a namespace or pod restriction (ipBlock, or an empty rule) opens it to the cluster.
+    for (const p of peers) expect(p.ipBlock, JSON.stringify(p)).toBeUndefined();
+    for (const i of policy.spec?.ingress ?? []) expect(i.from?.length, JSON.stringify(i)).toBeGreaterThan(0);
+  });
+
   it('denies all traffic by default and only then allows specific flows', () => {
     const policies = ofKind('NetworkPolicy').map((o) => new NetworkPolicy(o as never));
     const denyAll = policies.find(
