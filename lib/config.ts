@@ -130,7 +130,7 @@ export const configDocs: Array<[name: keyof Env, def: string, meaning: string]> 
   ['DATABASE_DRIVER', 'inferred', '`pg` (node-postgres) or `neon` (@neondatabase/serverless); inferred from the URL host (*.neon.tech → neon).'],
   ['REDIS_URL', '(unset → BullMQ on PostgreSQL)', 'redis:// URL for the BullMQ queues. Unreachable at start-up = error, never a silent switch.'],
   ['GATEWAY_URL', '(unset)', 'OpenFaaS gateway; queue jobs are invoked over HTTP through it. Unset: functions are invoked in-process.'],
-  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets; DATABASE_URL, REDIS_URL, AETHER_MASTER_KEY, AETHER_AUDIT_KEY, COINGECKO_API_KEY, AETHER_METRICS_TOKEN are read from files there (database-url, …) when unset.'],
+  ['SECRETS_DIR', '/var/openfaas/secrets', 'Where OpenFaaS mounts Kubernetes Secrets; DATABASE_URL, REDIS_URL, AETHER_MASTER_KEY, AETHER_AUDIT_KEY, AETHER_JOB_KEY, AETHER_MIGRATE_DATABASE_URL, COINGECKO_API_KEY, AETHER_METRICS_TOKEN are read from files there (database-url, …) when unset.'],
   ['AETHER_MASTER_KEY', '(generated)', 'base64 32-byte key encrypting secrets at rest in the embedded runtime; generated into $AETHER_HOME/master.key (0600) on first start.'],
   ['AETHER_JOB_KEY', '(generated)', 'base64 32-byte key signing job calls (dispatcher and cron → functions). Kubernetes: this variable or the aether-job-key secret; elsewhere generated into $AETHER_HOME/job.key (0600) on first start.'],
   ['AETHER_MIGRATE_DATABASE_URL', '(unset)', 'Owner URL used only by migrations (the migrate Job); DATABASE_URL is then the least-privileged runtime role aether_runtime, whose password `aether migrate` sets from DATABASE_URL.'],
