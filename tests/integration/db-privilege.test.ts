@@ -10,6 +10,7 @@ import { parseConfig } from '../../lib/config.ts';
 import { openDatabase, pgErrorCode, rowsOf, type Database } from '../../lib/db/client.ts';
 import { excessPrivileges, RUNTIME_ROLE, runtimeUrl, setRuntimePassword } from '../../lib/db/runtime-role.ts';
 import { withAccount } from '../../lib/db/scope.ts';
+import { appendAudit } from '../../lib/audit/index.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -97,7 +98,10 @@ describe('the runtime role', () => {
   });
 
   it('may only INSERT and SELECT audit rows: UPDATE, DELETE and TRUNCATE are refused', async () => {
+    // Appending is what the runtime does all day: through this role, in a transaction.
+    const row = await runtime.db.transaction((tx) => appendAudit(tx, { action: 'test.privilege', details: { n: 1 } }));
     const before = (await t.owner.query('select count(*)::int as n, max(hash) as h from audit_log')).rows[0];
+    expect(before).toEqual({ n: 1, h: row.hash });
     for (const db of [bare, runtime]) {
       const q = (s: string) => (db === bare ? bare.query(s) : runtime.db.execute(sql.raw(s)));
       await failsWith(INSUFFICIENT_PRIVILEGE, q(`update audit_log set action = 'forged'`));
