@@ -2,15 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import type { IPodSpec } from 'kubernetes-models/v1';
+import type { IPodSpec, IPodTemplateSpec } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { parseCron } from '../../lib/runtime/cron.ts';
 import { functionResource, krakenSecretResource, loadStack, orderFunctionFor } from '../../lib/runtime/stack.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -102,6 +103,7 @@ const VALIDATORS: Record<string, Validator> = {
   'apps/v1/Deployment': model(Deployment),
   'apps/v1/StatefulSet': model(StatefulSet),
   'batch/v1/Job': model(Job),
+  'batch/v1/CronJob': model(CronJob),
   'rbac.authorization.k8s.io/v1/Role': model(Role),
   'rbac.authorization.k8s.io/v1/RoleBinding': model(RoleBinding),
   'networking.k8s.io/v1/NetworkPolicy': model(NetworkPolicy),
@@ -141,6 +143,7 @@ const podSpecs = (): Array<[string, IPodSpec]> =>
     if (o.kind === 'Deployment') return [[o.metadata.name, new Deployment(o as never).spec!.template.spec!]];
     if (o.kind === 'StatefulSet') return [[o.metadata.name, new StatefulSet(o as never).spec!.template.spec!]];
     if (o.kind === 'Job') return [[o.metadata.name, new Job(o as never).spec!.template.spec!]];
+    if (o.kind === 'CronJob') return [[o.metadata.name, new CronJob(o as never).spec!.jobTemplate.spec!.template.spec!]];
     return [];
   });
 
@@ -267,9 +270,9 @@ describe('kubectl kustomize k8s/overlays/production', () => {
 
   it('gives every container of the other workloads probes, resources, a pinned image and no privilege escalation', () => {
     const specs = podSpecs();
-    expect(specs.map(([name]) => name).sort()).toEqual(['aether-dispatcher', 'aether-migrate', 'redis', 'timescaledb']);
-    // The migrate Job runs to completion; everything else (the dispatcher's /healthz too) is probed.
-    const unprobed = new Set(['aether-migrate']);
+    expect(specs.map(([name]) => name).sort()).toEqual(['aether-audit-anchor', 'aether-dispatcher', 'aether-migrate', 'redis', 'timescaledb']);
+    // The Jobs run to completion; everything else (the dispatcher's /healthz too) is probed.
+    const unprobed = new Set(['aether-migrate', 'aether-audit-anchor']);
     for (const [name, pod] of specs) {
       for (const c of pod.containers) {
         expect(c.image, name).toMatch(/:[\w.-]+$/);
@@ -349,6 +352,87 @@ describe('kubectl kustomize k8s/overlays/production', () => {
     const owners = Object.entries(pods).filter(([, secrets]) => secrets.includes('database-owner-url')).map(([name]) => name);
     expect(owners).toEqual(['aether-migrate']);
     for (const f of ofKind('Function')) expect(specOf(functionSpec)(f).secrets, f.metadata.name).not.toContain('database-owner-url');
+  });
+
+  it('keys the audit chain: every function (each appends audit rows) mounts aether-audit-key; the dispatcher, migrate Job and anchor CronJob do not', () => {
+    // `aether serve` opens its services with the audit key for every function and refuses to start
+    // without it in the cluster; only `aether dispatch` runs with auditKey: false (bin/services.ts).
+    const functions = ofKind('Function').map((f) => f.metadata.name);
+    expect(functions).toEqual(expect.arrayContaining(['api', 'tick', 'score', 'report', 'train', 'order-company']));
+    for (const f of ofKind('Function')) expect(specOf(functionSpec)(f).secrets, f.metadata.name).toContain('aether-audit-key');
+    for (const [name, entry] of Object.entries(stack.functions)) expect(entry.secrets, name).toContain('aether-audit-key');
+    const holders = podSpecs()
+      .filter(([, pod]) => JSON.stringify(pod).includes('aether-audit-key') || pod.containers.some((c) => (c.env ?? []).some((e) => e.name === 'AETHER_AUDIT_KEY')))
+      .map(([name]) => name);
+    // The anchor CronJob reads (seq, hash) and recomputes no HMAC: no workload holds both the key and the anchor log.
+    expect(holders).toEqual([]);
+  });
+
+  it('anchors the audit chain hourly from a hardened CronJob that writes AETHER_AUDIT_ANCHORS to its own volume', () => {
+    const cron = new CronJob(named('CronJob', 'aether-audit-anchor') as never);
+    const spec = cron.spec!;
+    expect(() => parseCron(spec.schedule)).not.toThrow();
+    expect(spec.schedule).toMatch(/^\d{1,2} \* \* \* \*$/); // hourly
+    expect(spec.concurrencyPolicy).toBe('Forbid');
+    expect(spec.successfulJobsHistoryLimit).toBeGreaterThan(0);
+    expect(spec.failedJobsHistoryLimit).toBeGreaterThan(0);
+    const template: IPodTemplateSpec = spec.jobTemplate.spec!.template;
+    const pod = template.spec!;
+    expect(pod.containers).toHaveLength(1);
+    const c = pod.containers[0]!;
+    expect(c.command).toEqual(['node', 'bin/aether.js', 'audit', 'anchor']);
+
+    // Hardened exactly as the migrate Job; fsGroup only so the non-root user can write the volume.
+    const migrate = new Job(named('Job', 'aether-migrate') as never).spec!.template.spec!;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const { fsGroup, fsGroupChangePolicy: _policy, ...podContext } = pod.securityContext ?? {};
+    expect(podContext).toEqual(migrate.securityContext);
+    expect(podContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(fsGroup).toBe(podContext.runAsGroup);
+    expect(c.securityContext).toEqual(migrate.containers[0]!.securityContext);
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
+    const mountAt = (path: string) => (c.volumeMounts ?? []).find((m) => m.mountPath === path);
+    expect(volumes.get(mountAt('/tmp')?.name ?? '')?.emptyDir).toBeDefined();
+
+    // The anchor log lives on the ReadWriteOnce claim, mounted writable, and AETHER_AUDIT_ANCHORS points into it.
+    const claim = new PersistentVolumeClaim(named('PersistentVolumeClaim', 'aether-audit-anchors') as never);
+    expect(claim.spec?.accessModes).toEqual(['ReadWriteOnce']);
+    expect(claim.spec?.resources?.requests?.['storage']).toBeTruthy();
+    const anchorsVolume = [...volumes.values()].find((v) => v.persistentVolumeClaim?.claimName === 'aether-audit-anchors');
+    expect(anchorsVolume).toBeDefined();
+    const mount = (c.volumeMounts ?? []).find((m) => m.name === anchorsVolume!.name);
+    expect(mount?.readOnly ?? false).toBe(false);
+    const env = new Map((c.env ?? []).map((e) => [e.name, e]));
+    const anchors = env.get('AETHER_AUDIT_ANCHORS')?.value ?? '';
+    expect(anchors.startsWith(`${mount!.mountPath.replace(/\/$/, '')}/`), anchors).toBe(true);
+    expect(anchors.length).toBeGreaterThan(mount!.mountPath.length + 1);
+
+    // The least-privileged runtime role (anchoring only reads audit_log), never the owner.
+    expect(env.get('DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'database-url', key: 'database-url' });
+    expect(JSON.stringify(pod)).not.toContain('database-owner-url');
+
+    // Its pods reach TimescaleDB: an egress policy selecting them, and the database's ingress admitting them.
+    const labels = template.metadata?.labels ?? {};
+    const selects = (selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined) =>
+      selector !== undefined &&
+      Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+      (selector.matchExpressions ?? []).every((e) => e.operator === 'In' && e.values!.includes(labels[e.key] ?? '\0'));
+    const policies = ofKind('NetworkPolicy').map((o) => new NetworkPolicy(o as never));
+    const isDb = (sel: { matchLabels?: Record<string, string> } | undefined) => sel?.matchLabels?.['app.kubernetes.io/name'] === 'timescaledb';
+    const egress = policies.filter(
+      (p) => Object.keys(p.spec?.podSelector.matchLabels ?? {}).length + (p.spec?.podSelector.matchExpressions?.length ?? 0) > 0 && selects(p.spec?.podSelector) && p.spec?.egress?.some((e) => e.to?.some((t) => isDb(t.podSelector)) && e.ports?.some((port) => port.port === 5432)),
+    );
+    expect(egress.map((p) => p.metadata?.name)).toHaveLength(1);
+    const dbIngress = policies.filter((p) => isDb(p.spec?.podSelector) && p.spec?.ingress);
+    expect(dbIngress.some((p) => p.spec!.ingress!.some((i) => i.from?.some((f) => f.namespaceSelector === undefined && selects(f.podSelector))))).toBe(true);
+    // Nothing else: no internet, Redis or gateway egress for these pods.
+    const other = policies.filter((p) => selects(p.spec?.podSelector) && p.spec?.egress?.some((e) => e.to?.some((t) => !isDb(t.podSelector) && t.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] !== 'kube-system')));
+    expect(other.map((p) => p.metadata?.name)).toEqual([]);
+
+    // A failed run alerts.
+    const rules = ofKind('PrometheusRule').flatMap((r) => specOf(prometheusRuleSpec)(r).groups.flatMap((g) => g.rules));
+    expect(rules.find((r) => r.alert === 'AetherAuditAnchorFailed')?.expr).toMatch(/kube_job_status_failed\{[^}]*job_name=~"aether-audit-anchor[^"]*"[^}]*\}\)? > 0/);
   });
 
   it('lets only the dispatcher reach the gateway, and only the gateway\'s pods reach the functions', () => {

@@ -96,10 +96,11 @@ describe('stack.yml', () => {
     for (const fn of Object.values(stack.functions)) expect([fn.annotations?.['topic'], fn.annotations?.['schedule']]).toEqual([undefined, undefined]);
   });
 
-  it('probes /healthz, mounts the database and Redis URLs and the job key (the master key: api only), and scales order functions to exactly one', () => {
+  it('probes /healthz, mounts the database and Redis URLs, the job key and the audit key (the master key: api only), and scales order functions to exactly one', () => {
     for (const [name, fn] of Object.entries(stack.functions)) {
       expect(fn.annotations?.['com.openfaas.health.http.path'], name).toBe('/healthz');
-      expect(fn.secrets, name).toEqual(expect.arrayContaining(['database-url', 'redis-url', 'aether-job-key']));
+      // Every function appends audit rows (`aether serve` refuses to start in the cluster without the audit key).
+      expect(fn.secrets, name).toEqual(expect.arrayContaining(['database-url', 'redis-url', 'aether-job-key', 'aether-audit-key']));
       expect(fn.secrets?.includes('aether-master-key'), name).toBe(name === 'api');
       expect(Number(fn.labels?.['com.openfaas.scale.min']), name).toBeGreaterThanOrEqual(1);
     }
@@ -144,7 +145,7 @@ describe('a new account', () => {
 
   it('gives a new account its own function with only its own key, which the isolation check accepts', () => {
     const fn = orderFunctionFor(stack, 'director-3');
-    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-metrics-token', 'aether-job-key', 'kraken-director-3']);
+    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-metrics-token', 'aether-job-key', 'aether-audit-key', 'kraken-director-3']);
     expect(fn.environment).toMatchObject({ FUNCTION: 'order-director-3', AETHER_ACCOUNT: 'director-3' });
     expect(fn.labels?.['aether/account']).toBe('director-3');
     const copy = structuredClone(stack);
