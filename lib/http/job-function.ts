@@ -5,7 +5,7 @@ import { withDeadline } from '../deadline.ts';
 import { jobSchemas, type JobKind } from '../queue/jobs.ts';
 import { createFunctionApp, errorBody, type AetherApp, type AetherEnv } from './app.ts';
 import { errorResponses, errorSchema } from './errors.ts';
-import { claimSignature } from './job-replay.ts';
+import { signatureClaims } from './job-replay.ts';
 import { jobFunctionPath, NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER, verifyJob } from './job-signature.ts';
 
 export type JobHandler<K extends JobKind> = (payload: z.infer<(typeof jobSchemas)[K]>, meta: { jobId: string }) => Promise<Record<string, unknown>>;
@@ -52,6 +52,7 @@ export interface JobFunctionOptions {
 export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx: AppContext, handler?: JobHandler<K>, opts: JobFunctionOptions = {}): AetherApp {
   const app = createFunctionApp(name, ctx);
   const verified = new WeakMap<Request, Verified>();
+  const claim = signatureClaims(ctx);
   app.openapi(
     createRoute({
       method: 'post',
@@ -77,7 +78,7 @@ export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx:
     }),
     async (c) => {
       const call = verified.get(c.req.raw);
-      if (!call || !(await claimSignature(ctx.db, call.signature, call.timestamp + SIGNATURE_WINDOW_MS, ctx.clock.now())))
+      if (!call || !(await claim(call.signature, call.timestamp + SIGNATURE_WINDOW_MS, ctx.clock.now())))
         return c.json(errorBody(c, 'JOB_REPLAYED', 'this signed job call was already accepted once'), 401);
       if (!handler) return c.json({ code: 'NOT_IMPLEMENTED', message: `${name} does not do work yet`, requestId: c.get('requestId') }, 501);
       const payload = c.req.valid('json') as z.infer<(typeof jobSchemas)[K]>;

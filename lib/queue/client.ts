@@ -23,6 +23,12 @@ export interface QueueClient {
   queue(name: string): Queue;
   ping(): Promise<void>;
   /**
+   * Redis only (absent on PostgreSQL, where callers use the database): sets `key` unless it is
+   * present, expiring after `ttlMs`; true when this call set it. One round trip shared by every
+   * process on the Redis, for once-only claims such as a job signature's.
+   */
+  claimOnce?(key: string, ttlMs: number): Promise<boolean>;
+  /**
    * Stops the workers — each finishes its running jobs, for at most `graceMs` (default 20 s); a job
    * still running then is abandoned (BullMQ hands it to a worker again as stalled: jobs are
    * idempotent) — then closes the queues and the connections. Shutdown never waits unboundedly.
@@ -86,6 +92,7 @@ async function openRedisQueues(url: string, onError: (err: Error) => void, prefi
       return w;
     },
     ping: async () => void (await producer.ping()),
+    claimOnce: async (key, ttlMs) => (await producer.set(`${prefix ?? 'bull'}:claim:${key}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK',
     close: async () => void producer.disconnect(),
   });
 }
@@ -120,6 +127,7 @@ interface Backend {
   queue(name: string): Queue;
   worker(name: string, processor: Processor, opts: Partial<WorkerOptions>): Worker;
   ping(): Promise<void>;
+  claimOnce?(key: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -153,6 +161,7 @@ function buildClient(kind: 'redis' | 'postgres', b: Backend): QueueClient {
       await queue(name).upsertJobScheduler(schedulerId, { pattern, tz: 'UTC' }, { name, data: payload, opts: { ...RETRY } });
     },
     ping: b.ping,
+    ...(b.claimOnce ? { claimOnce: b.claimOnce } : {}),
     async close({ graceMs = CLOSE_GRACE_MS } = {}) {
       await Promise.all(
         [...workers].map(async (w) => {

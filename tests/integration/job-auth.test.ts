@@ -11,6 +11,8 @@ import { jobId } from '../../lib/queue/jobs.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { createGateway } from '../../bin/gateway.ts';
 import { call, expectError, rowCounts, startApi, type ApiHarness } from '../helpers/api.ts';
+import { openQueueClient } from '../../lib/queue/client.ts';
+import { describeWithRedis, randomSlug, requireRedisUrl } from '../helpers/queues.ts';
 
 /**
  * Issue 9: only the holders of the job key (the dispatcher, the cron schedulers) run jobs. A call
@@ -152,6 +154,28 @@ describe('the cron path', () => {
       await worker.close();
     }
   }, 30_000);
+});
+
+describeWithRedis()('with the queues on Redis (the cluster)', () => {
+  it('a signature is claimed in Redis: a replay is refused on another replica, and no row is written', async () => {
+    const queue = await openQueueClient({ redisUrl: requireRedisUrl(), databaseUrl: h.testDb.url, namespace: randomSlug(), onError: () => undefined });
+    try {
+      expect(queue.claimOnce).toBeTypeOf('function');
+      const ctx = { ...h.ctx, queue };
+      const [a, b] = [scoreApp(ctx), scoreApp(ctx)]; // two replicas of the function
+      const raw = JSON.stringify({ barTime, pairs: ['SOL/USD'] });
+      const headers = { 'content-type': 'application/json', ...signed({ signedBody: raw }) };
+      const before = await rowCounts(h);
+      const ok = await call(a, 'POST', '/', { raw, headers });
+      expect(ok.status, ok.text).toBe(200);
+      expectError(await call(b, 'POST', '/', { raw, headers }), 401, 'JOB_REPLAYED');
+      expectError(await call(a, 'POST', '/', { raw, headers }), 401, 'JOB_REPLAYED');
+      expect((await rowCounts(h)).job_signatures).toBe(before.job_signatures);
+    } finally {
+      await queue.queue('order').obliterate({ force: true });
+      await queue.close();
+    }
+  });
 });
 
 describe('job-signature (pure)', () => {
