@@ -35,8 +35,10 @@ export class MarketData {
     const key = `${barTime} ${interval} ${sorted.join(',')}`;
     const cached = this.bars.get(key);
     if (cached) return cached;
+    const previous = this.bars.get(`${barTime - interval * 1000} ${interval} ${sorted.join(',')}`);
     const data = (async () => {
-      const series = await Promise.all(sorted.map((pair) => loadCandles(this.db, pair, interval, { to: barTime + 1, limit: VIEW_BARS })));
+      const before = previous ? await previous.catch(() => null) : null;
+      const series = await Promise.all(sorted.map((pair) => this.series(pair, interval, barTime, before?.history[pair])));
       const history: Record<string, Candle[]> = Object.fromEntries(sorted.map((pair, i) => [pair, series[i]!]));
       return { history, views: new Map() };
     })();
@@ -50,6 +52,19 @@ export class MarketData {
     const times = [...new Set([...this.bars.keys()].map((k) => Number(k.split(' ')[0])))].sort((a, b) => b - a);
     for (const k of this.bars.keys()) if (Number(k.split(' ')[0]) < (times[KEEP_BARS - 1] ?? -Infinity)) this.bars.delete(k);
     return data;
+  }
+
+  /**
+   * One pair's closed candles up to the bar. The previous bar's complete series only needs the new
+   * bar appended (closed candles do not change): the hourly job reads one row, not 400; anything
+   * else (a gap, a first read) reads the whole window.
+   */
+  private async series(pair: string, interval: number, barTime: number, before: readonly Candle[] | undefined): Promise<Candle[]> {
+    if (before && before.length === VIEW_BARS && before.at(-1)?.openTime === barTime - interval * 1000) {
+      const added = await loadCandles(this.db, pair, interval, { from: barTime, to: barTime + 1 });
+      if (added.length === 1) return [...before.slice(1), added[0]!];
+    }
+    return loadCandles(this.db, pair, interval, { to: barTime + 1, limit: VIEW_BARS });
   }
 
   /** The closed candles per pair up to the bar (newest last). Shared: read-only. */
