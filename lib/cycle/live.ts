@@ -1,7 +1,9 @@
-import { listAccounts } from '../accounts/accounts.ts';
+import { listAccounts, type Account } from '../accounts/accounts.ts';
+import { latestSettings } from '../accounts/settings.ts';
 import type { AppContext } from '../context.ts';
 import type { Candle } from '../market/candle.ts';
 import { loadCandles } from '../market/store.ts';
+import { withAccount } from '../db/scope.ts';
 import { jobId } from '../queue/jobs.ts';
 import { appendAudit } from '../audit/index.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
@@ -35,6 +37,28 @@ export async function scoreBar(ctx: AppContext, provider: SignalProvider | reado
     }
   }
   const accounts = await listAccounts(ctx.db);
-  await ctx.queue.enqueueMany('order', accounts.map((a) => ({ data: { account: a.slug, barTime }, jobId: jobId('order', a.slug, barTime) })));
+  const live = await liveAccountIds(ctx, accounts);
+  const delayMs = live.size > 0 ? SIM_AFTER_LIVE_MS : undefined;
+  await ctx.queue.enqueueMany('order', accounts.map((a) => ({ data: { account: a.slug, barTime }, jobId: jobId('order', a.slug, barTime), delayMs: live.has(a.id) ? undefined : delayMs })));
   return { barTime, signals: out, providers: providers.map((p) => p.name), orderJobs: accounts.length };
+}
+
+/**
+ * How long simulated accounts' order jobs of a bar wait when a live account trades it. Where jobs
+ * share a process and its cores (the embedded runtime) the live orders go out first, not behind
+ * the simulations' work; a simulation fills at the bar's close whenever it runs.
+ */
+export const SIM_AFTER_LIVE_MS = 300;
+
+/** The accounts switched to live; one whose setting cannot be read counts as simulated (its own job reports it). */
+async function liveAccountIds(ctx: AppContext, accounts: readonly Account[]): Promise<Set<string>> {
+  const live = await Promise.all(
+    accounts.map((a) =>
+      withAccount(ctx.db, a.id, (tx) => latestSettings(tx, a.id, 'simulation')).then(
+        (s) => !s.value.enabled,
+        () => false,
+      ),
+    ),
+  );
+  return new Set(accounts.filter((_, i) => live[i]).map((a) => a.id));
 }

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../lib/audit/index.ts';
+import { scoreBar, SIM_AFTER_LIVE_MS } from '../../lib/cycle/live.ts';
+import { baselineProvider } from '../../lib/cycle/signals.ts';
+import { jobId } from '../../lib/queue/jobs.ts';
 import { HOUR, startLiveHarness, type LiveHarness } from '../helpers/live.ts';
 
 /**
@@ -170,5 +173,17 @@ describe('reconciliation', () => {
     const after = await h.cycle('withdrawn');
     expect(after.status, JSON.stringify(after.body)).toBe(200);
     expect(after.body.state).toBe('ACTIVE');
+  });
+});
+
+describe('live orders first', () => {
+  it("score queues a live account's order job at once and a simulated one's a moment later", async () => {
+    const { account: live } = await h.liveAccount('first-live');
+    const sim = await h.simAccount('first-sim');
+    const bar = h.bar();
+    await scoreBar(h.ctx, baselineProvider, ['BTC/USD'], bar);
+    const delay = async (slug: string) => (await h.queue.queue('order').getJob(jobId('order', slug, bar)))?.opts.delay ?? 0;
+    expect(await delay(live.slug)).toBe(0);
+    expect(await delay(sim.slug)).toBe(SIM_AFTER_LIVE_MS);
   });
 });
