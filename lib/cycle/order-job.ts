@@ -8,7 +8,7 @@ import type { AppContext } from '../context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { sessionLocks } from '../db/locks.ts';
 import { withAccount } from '../db/scope.ts';
-import { brokerForAccount, readBrokerSetup, type AccountBroker } from '../exchange/broker-factory.ts';
+import { brokerForAccount, prepareLiveBroker, readBrokerSetup, type AccountBroker } from '../exchange/broker-factory.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
 import { accountHalted, cyclesTotal, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
@@ -47,6 +47,7 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
   const startedAt = ctx.clock.now();
   const account = await findAccount(ctx.db, slug);
   if (!account) throw new UnknownAccountError(`no account ${slug}`);
+  prepareLiveBroker(account.id);
   const stored = await loadStored(ctx, account.id);
   const { settings } = stored;
   const interval = settings.trading.candleInterval;

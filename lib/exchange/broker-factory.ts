@@ -46,6 +46,17 @@ export async function readBrokerSetup(tx: Tx, accountId: string, deps: Pick<Brok
   return { initialUsd: sim.value.initialUsd, credentials };
 }
 
+/** Loaded with the first live broker: a process that only simulates never imports ccxt. */
+let krakenModule: { prepareKrakenSessions(accountId: string): void } | null = null;
+
+/**
+ * An order job of the account is starting: a live broker this process already holds for it gets its
+ * nonces in step with the store meanwhile (a database round trip the first Kraken call would wait for).
+ */
+export function prepareLiveBroker(accountId: string): void {
+  krakenModule?.prepareKrakenSessions(accountId);
+}
+
 /**
  * The only place a broker is built. The account's own simulation setting decides: in simulation it
  * is a SimBroker and the Kraken key is never loaded, nor ccxt imported; only an account switched to
@@ -64,7 +75,8 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
     });
     return { mode: 'sim', broker };
   }
-  const [{ krakenBrokerFor }, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
+  const [kraken, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
+  const { krakenBrokerFor } = (krakenModule = kraken);
   // One broker per key in the process: every job of the account shares its limiter, nonces and caches.
   const broker = await krakenBrokerFor({
     accountId: account.id,

@@ -481,6 +481,14 @@ export class KrakenBroker implements Broker {
 
   // ---- reads ----
 
+  /**
+   * Gets the key's nonce sequence in step with the store now (after an idle spell it resynchronises
+   * before the next call), so a job that is about to call does not wait for it on its first call.
+   */
+  async prepare(): Promise<void> {
+    await this.nonces.ensure();
+  }
+
   async balances(): Promise<Balances> {
     return parseBalanceEx(await this.read('BalanceEx', {}, balanceExSchema));
   }
@@ -910,6 +918,11 @@ export function krakenBrokerFor(opts: KrakenBrokerOptions): Promise<KrakenBroker
     if (sessions.get(k) === session) sessions.delete(k);
   });
   return broker;
+}
+
+/** Starts `prepare()` on this process's broker(s) of the account, if it has one; failures are left to the calls. */
+export function prepareKrakenSessions(accountId: string): void {
+  for (const s of sessions.values()) if (s.accountId === accountId) void s.broker.then((b) => b.prepare()).catch(() => undefined);
 }
 
 /** The process's broker for a key if one exists and has the same secret (the key check reuses it). */

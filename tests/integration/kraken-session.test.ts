@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock, systemClock } from '../../lib/clock.ts';
 import { withDeadline } from '../../lib/deadline.ts';
-import { createKrakenBroker, forgetKrakenBrokers, krakenBrokerFor, type KrakenBrokerOptions } from '../../lib/exchange/kraken-broker.ts';
+import { createKrakenBroker, forgetKrakenBrokers, krakenBrokerFor, prepareKrakenSessions, type KrakenBrokerOptions } from '../../lib/exchange/kraken-broker.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
-import { PgNonceStore } from '../../lib/exchange/kraken-nonce.ts';
+import { NONCE_RESYNC_IDLE_MS, PgNonceStore, type NonceStore } from '../../lib/exchange/kraken-nonce.ts';
 import { krakenLimiterWaitsTotal, krakenLockedOut, krakenLockoutsTotal } from '../../lib/http/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
@@ -87,6 +87,24 @@ describe('one broker per key per process', () => {
     expect(rotated).not.toBe(a);
     expect(rotated.limiter).toBe(a.limiter);
     expect(await krakenBrokerFor(opts({ credentials: { apiKey: key.key, apiSecret: generateKey().secret } }))).not.toBe(rotated);
+  });
+
+  it("a starting job gets the account's broker in step with the nonce store before its first call (after an idle spell)", async () => {
+    const reserves: string[] = [];
+    const counting: NonceStore = { reserve: (id, floor, size) => (reserves.push(id), store.reserve(id, floor, size)) };
+    const { opts, account } = await setup(virt);
+    const broker = await krakenBrokerFor(opts({ clock: vclock, sleep: vsleep, nonceStore: counting }));
+    await broker.balances();
+    await broker.flushNonces();
+    vclock.advance(NONCE_RESYNC_IDLE_MS + 1);
+    const before = reserves.length;
+    prepareKrakenSessions((await newAccount()).id); // another account's job: not this broker
+    prepareKrakenSessions(account.id);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reserves.slice(before)).toEqual([account.id]);
+    await broker.balances(); // in step already: no synchronisation on the call's path (only the background record of its nonce)
+    await broker.flushNonces();
+    expect(reserves.slice(before)).toEqual([account.id, account.id]);
   });
 
   it('two jobs on one key share one limiter and nonce sequence: concurrent use never overruns Kraken\'s counter', async () => {
