@@ -12,6 +12,7 @@ import { createApp as reportApp } from '../../functions/report/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { createApp as tickApp } from '../../functions/tick/handler.ts';
 import { createApp as trainApp } from '../../functions/train/handler.ts';
+import { rng } from '../../lib/ml/math.ts';
 import { call, errorShape, login, loginAdmin, onboard, rowCounts, startApi, type Admin } from '../helpers/api.ts';
 
 /**
@@ -125,18 +126,6 @@ function operationsOf(d: OpenApiDoc): Op[] {
 }
 
 // ---------- values ----------
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function sampleOf<T>(items: readonly T[], n: number, random: () => number): T[] {
   const a = [...items];
