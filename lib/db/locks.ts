@@ -26,11 +26,12 @@ export class SessionLocks {
   private session(): Promise<LockClient> {
     this.client ??= this.pool.connect().then((c) => {
       c.on('error', () => {
-        this.client = null;
-        c.release(true);
+        if (this.client === current) this.client = null;
+        release(c);
       });
       return c;
     });
+    const current = this.client;
     this.client.catch(() => (this.client = null));
     return this.client;
   }
@@ -64,8 +65,20 @@ export class SessionLocks {
   async close(): Promise<void> {
     const c = this.client;
     this.client = null;
-    if (c) (await c.catch(() => null))?.release(true);
+    const client = c ? await c.catch(() => null) : null;
+    if (client) release(client);
   }
+}
+
+/**
+ * Gives a lock connection back to the pool, destroyed, once: the connection can still report an
+ * error after it was given back (the server ending it on shutdown), and pg-pool throws on a second release.
+ */
+const released = new WeakSet<LockClient>();
+function release(c: LockClient): void {
+  if (released.has(c)) return;
+  released.add(c);
+  c.release(true);
 }
 
 const byDb = new WeakMap<Db, SessionLocks>();
