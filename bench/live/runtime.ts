@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serverProcesses } from '../../lib/runtime/embedded-postgres.ts';
+import { alive, serverProcesses } from '../../lib/runtime/embedded-postgres.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -26,20 +26,6 @@ export interface RuntimeOptions {
   extraLogFile?: string | undefined;
   onLine: (line: LogLine) => void;
 }
-
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'; // a zombie has exited
-  } catch {
-    return true;
-  }
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -27,7 +27,7 @@ export class DataDirLockedError extends Error {
 }
 
 /** Whether a process exists and has not exited (a zombie — exited, not yet reaped — counts as gone). */
-const alive = (pid: number): boolean => {
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
   } catch (err) {

@@ -14,6 +14,7 @@ import { createApp as tickApp } from '../../functions/tick/handler.ts';
 import { createApp as trainApp } from '../../functions/train/handler.ts';
 import { rng } from '../../lib/ml/math.ts';
 import { call, errorShape, login, loginAdmin, onboard, rowCounts, startApi, type Admin } from '../helpers/api.ts';
+import { operationsOf, type JsonSchema, type OpenApiDoc, type Op, type Parameter } from '../helpers/openapi.ts';
 
 /**
  * Hostile input to every operation of the OpenAPI document built from the real app (and to every job
@@ -47,83 +48,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-// ---------- the document ----------
-
-type JsonSchema = {
-  $ref?: string;
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  items?: JsonSchema;
-  minItems?: number;
-  format?: string;
-  minLength?: number;
-  minimum?: number;
-  exclusiveMinimum?: number;
-  enum?: unknown[];
-  const?: unknown;
-  oneOf?: JsonSchema[];
-  anyOf?: JsonSchema[];
-  example?: unknown;
-  default?: unknown;
-};
-interface Parameter {
-  name: string;
-  in: 'query' | 'path' | 'header' | 'cookie';
-  schema: JsonSchema;
-}
-interface Operation {
-  security?: Array<Record<string, string[]>>;
-  parameters?: Parameter[];
-  requestBody?: { content: Record<string, { schema: JsonSchema }> };
-}
-interface OpenApiDoc {
-  paths: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, JsonSchema> };
-}
-
-const resolveIn =
-  (d: OpenApiDoc) =>
-  (s: JsonSchema): JsonSchema => {
-    let r = s;
-    while (r.$ref) {
-      const target = d.components?.schemas?.[r.$ref.replace('#/components/schemas/', '')];
-      if (!target) throw new Error(`unresolvable $ref ${r.$ref}`);
-      r = target;
-    }
-    return r;
-  };
-
-interface Op {
-  key: string;
-  method: string;
-  path: string;
-  secured: boolean;
-  body: JsonSchema | null;
-  query: Parameter[];
-  pathParams: Parameter[];
-  resolve: (s: JsonSchema) => JsonSchema;
-}
-
-function operationsOf(d: OpenApiDoc): Op[] {
-  const resolve = resolveIn(d);
-  return Object.entries(d.paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([m, op]) => {
-      const body = op.requestBody?.content['application/json']?.schema;
-      return {
-        key: `${m.toUpperCase()} ${path}`,
-        method: m.toUpperCase(),
-        path,
-        secured: (op.security ?? []).length > 0,
-        body: body ? resolve(body) : null,
-        query: (op.parameters ?? []).filter((p) => p.in === 'query'),
-        pathParams: (op.parameters ?? []).filter((p) => p.in === 'path'),
-        resolve,
-      };
-    }),
-  );
-}
 
 // ---------- values ----------
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { call, errorShape, onboard, rowCounts, startApi, type CallOptions } from '../helpers/api.ts';
+import { operationsOf, resolveIn, type JsonSchema, type OpenApiDoc, type Op, type Parameter } from '../helpers/openapi.ts';
 
 /**
  * The route table: every operation is taken from the app's own OpenAPI document (so a new route
@@ -21,81 +22,8 @@ afterAll(async () => {
   await h.close();
 });
 
-type JsonSchema = {
-  $ref?: string;
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  items?: JsonSchema;
-  additionalProperties?: boolean | JsonSchema;
-  format?: string;
-  pattern?: string;
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  maxLength?: number;
-  enum?: unknown[];
-  const?: unknown;
-  oneOf?: JsonSchema[];
-  anyOf?: JsonSchema[];
-  example?: unknown;
-};
-interface Parameter {
-  name: string;
-  in: 'query' | 'path' | 'header' | 'cookie';
-  required?: boolean;
-  schema: JsonSchema;
-}
-interface Operation {
-  operationId?: string;
-  security?: Array<Record<string, string[]>>;
-  parameters?: Parameter[];
-  requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
-  responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
-}
-interface OpenApiDoc {
-  openapi: string;
-  info: { title: string; version: string };
-  paths: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, JsonSchema>; securitySchemes?: Record<string, unknown> };
-}
-
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
-
-function resolve(s: JsonSchema): JsonSchema {
-  if (!s.$ref) return s;
-  const name = /^#\/components\/schemas\/(.+)$/.exec(s.$ref)?.[1];
-  const target = name ? doc.components?.schemas?.[name] : undefined;
-  if (!target) throw new Error(`unresolvable $ref ${s.$ref}`);
-  return resolve(target);
-}
-
-interface Op {
-  key: string; // "POST /accounts"
-  method: string;
-  path: string;
-  op: Operation;
-  secured: boolean;
-  body: JsonSchema | null;
-  query: Parameter[];
-  pathParams: Parameter[];
-}
-
-const ops: Op[] = Object.entries(doc.paths).flatMap(([path, item]) =>
-  METHODS.filter((m) => item[m]).map((m) => {
-    const op = item[m]!;
-    const bodySchema = op.requestBody?.content['application/json']?.schema;
-    return {
-      key: `${m.toUpperCase()} ${path}`,
-      method: m.toUpperCase(),
-      path,
-      op,
-      secured: (op.security ?? []).length > 0,
-      body: bodySchema ? resolve(bodySchema) : null,
-      query: (op.parameters ?? []).filter((p) => p.in === 'query'),
-      pathParams: (op.parameters ?? []).filter((p) => p.in === 'path'),
-    };
-  }),
-);
+const resolve = resolveIn(doc);
+const ops = operationsOf(doc);
 
 /** The routes the API must serve (issue 2); the document may add more, never fewer. */
 const REQUIRED = [
