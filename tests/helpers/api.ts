@@ -196,3 +196,10 @@ export async function rowCounts(h: ApiHarness): Promise<Record<string, number>> 
   const { rows } = await h.testDb.owner.query<{ t: string; n: number }>(union);
   return Object.fromEntries(rows.map((r) => [r.t, r.n]));
 }
+
+/** Runs `fn` and asserts it wrote nothing to any table. */
+export async function writesNothing(h: ApiHarness, fn: () => Promise<void>): Promise<void> {
+  const before = await rowCounts(h);
+  await fn();
+  expect(await rowCounts(h)).toEqual(before);
+}

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { decryptSecret, sealedAad } from '../../lib/accounts/secrets.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
-import { call, expectError, login, loginAdmin, onboard, rowCounts, type Admin, type ApiHarness, startApi } from '../helpers/api.ts';
+import { call, expectError, login, loginAdmin, onboard, type Admin, type ApiHarness, startApi, writesNothing } from '../helpers/api.ts';
 import { generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
 import { auditOf, everyRowAsText } from './account-config-harness.ts';
 
@@ -44,13 +44,6 @@ afterAll(async () => {
   await h?.close();
   await emu?.close();
 });
-
-/** Runs `fn` and asserts it wrote nothing to any table. */
-async function writesNothing(fn: () => Promise<void>): Promise<void> {
-  const before = await rowCounts(h);
-  await fn();
-  expect(await rowCounts(h)).toEqual(before);
-}
 
 type Versioned = { version: number; value: Record<string, unknown> };
 
@@ -104,7 +97,7 @@ describe('PATCH /accounts/{account}/settings/{kind}', () => {
     ['trading', { zzUnknownField: 1 }, 'zzUnknownField'],
     ['risk', { zzUnknownField: 1 }, 'zzUnknownField'],
   ])('%s %j → 400 naming %s, nothing written', async (kind, patch, field) => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await call(h.app, 'PATCH', `/accounts/company/settings/${kind}`, { token: admin, json: patch });
       expectError(r, 400, 'INVALID_SETTINGS');
       expect((r.body as { message: string }).message).toContain(field);
@@ -112,13 +105,13 @@ describe('PATCH /accounts/{account}/settings/{kind}', () => {
   });
 
   it('simulation is not patchable (its own confirmed route) → 400', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'PATCH', '/accounts/company/settings/simulation', { token: admin, json: { enabled: false } }), 400);
     });
   });
 
   it('a viewer → 403, nothing written', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'PATCH', '/accounts/company/settings/risk', { token: viewer, json: { riskPerTrade: 0.02 } }), 403, 'FORBIDDEN');
     });
   });
@@ -133,7 +126,7 @@ describe('PATCH …/settings/trading: pairs must be USD spot pairs Kraken lists'
     [['DOGE/USD'], ['DOGE/USD (Kraken does not list it as a USD spot pair)']], // a real Kraken pair this exchange does not list
     [['LTC/USD', 'ETH/USD', 'NOPE/USD'], ['LTC/USD (Kraken lists it as cancel_only: it takes no new positions)', 'NOPE/USD (Kraken does not list it as a USD spot pair)']],
   ])('%j → 422 naming the pair, nothing written', async (pairs, named) => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await patchPairs(pairs);
       expectError(r, 422, 'NOT_SPOT_USD');
       for (const n of named) expect((r.body as { message: string }).message).toContain(n);
@@ -151,7 +144,7 @@ describe('PATCH …/settings/trading: pairs must be USD spot pairs Kraken lists'
   it('a change that sends no pairs, or malformed ones, never asks Kraken', async () => {
     const r = await call(h.app, 'PATCH', '/accounts/director-1/settings/trading', { token: admin, json: { entryThreshold: 0.65 } });
     expect(r.status, r.text).toBe(200);
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const bad = await patchPairs(['btc/usd']);
       expectError(bad, 400, 'INVALID_SETTINGS');
       expect((bad.body as { message: string }).message).toContain('pairs');
@@ -162,7 +155,7 @@ describe('PATCH …/settings/trading: pairs must be USD spot pairs Kraken lists'
   it('Kraken unreachable once the cache is stale → 503 naming the dependency, nothing written (no fallback list)', async () => {
     h.clock.advance(3_600_000);
     emu.faults.add({ method: 'AssetPairs', kind: 'http', status: 503, count: 1 });
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await patchPairs(['BTC/USD']);
       expectError(r, 503, 'MARKETS_UNAVAILABLE');
       expect((r.body as { message: string }).message).toMatch(/AssetPairs at http:\/\/127\.0\.0\.1:\d+\) could not be read/);
@@ -173,7 +166,7 @@ describe('PATCH …/settings/trading: pairs must be USD spot pairs Kraken lists'
 
 describe('trading.baseline is gone (scoring computes one baseline signal per pair for all accounts)', () => {
   it('a change that sends baseline settings → 400 naming the key, nothing written', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await call(h.app, 'PATCH', '/accounts/director-2/settings/trading', { token: admin, json: { baseline: { fastPeriod: 10 } } });
       expectError(r, 400, 'INVALID_SETTINGS');
       expect((r.body as { message: string }).message).toContain('baseline');
@@ -213,14 +206,14 @@ describe('POST /accounts/{account}/keys (embedded: encrypted at rest)', () => {
   beforeAll(stepUp);
 
   it('keys Kraken refuses → 422, nothing written', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(UNKNOWN) }), 422, 'KEYS_REFUSED');
     });
   });
 
   it('a viewer → 403, and Kraken is not even asked', async () => {
     const calls = emu.privateCalls(GOOD.key);
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'POST', '/accounts/company/keys', { token: viewer, json: creds(GOOD) }), 403, 'FORBIDDEN');
     });
     expect(emu.privateCalls(GOOD.key)).toBe(calls);
@@ -231,7 +224,7 @@ describe('POST /accounts/{account}/keys (embedded: encrypted at rest)', () => {
     [{ apiKey: GOOD.key, apiSecret: 'not base64 !' }],
     [{ apiKey: GOOD.key }],
   ])('malformed %j → 400 before Kraken is asked', async (body) => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: body });
       expectError(r, 400, 'VALIDATION_FAILED');
       expect(r.text).not.toContain(GOOD.secret);
@@ -279,7 +272,7 @@ describe('POST /accounts/{account}/simulation', () => {
   const live = (slug: string) => ({ enabled: false, confirm: `LIVE ${slug}` });
 
   it('going live without stored keys → 409, still simulated', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'POST', '/accounts/director-1/simulation', { token: admin, json: live('director-1') }), 409, 'NO_KEYS');
     });
   });
@@ -287,14 +280,14 @@ describe('POST /accounts/{account}/simulation', () => {
   it.each([[{ enabled: false }], [{ enabled: false, confirm: 'LIVE company' }], [{ enabled: false, confirm: 'live director-1' }]])(
     'going live without the confirmation %j → 400',
     async (json) => {
-      await writesNothing(async () => {
+      await writesNothing(h, async () => {
         expectError(await call(h.app, 'POST', '/accounts/director-1/simulation', { token: admin, json }), 400, 'CONFIRMATION_REQUIRED');
       });
     },
   );
 
   it('a viewer → 403', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'POST', '/accounts/company/simulation', { token: viewer, json: live('company') }), 403, 'FORBIDDEN');
     });
   });
@@ -302,7 +295,7 @@ describe('POST /accounts/{account}/simulation', () => {
   it('stored keys that Kraken now refuses → 409, still simulated', async () => {
     expect((await call(h.app, 'POST', '/accounts/director-1/keys', { token: admin, json: creds(REVOKED) })).status).toBe(201);
     emu.faults.add({ method: 'BalanceEx', key: REVOKED.key, kind: 'error', error: 'EAPI:Invalid key', count: 1 });
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await call(h.app, 'POST', '/accounts/director-1/simulation', { token: admin, json: live('director-1') });
       expectError(r, 409, 'KEYS_REFUSED');
       expect(r.text).not.toContain(REVOKED.secret);
@@ -346,20 +339,20 @@ describe('PUT /accounts/{account}/hedge', () => {
     [{ mode: 'manual' }, 'VALIDATION_FAILED'],
     [{ mode: 'auto', ratio: 0.2 }, 'VALIDATION_FAILED'],
   ])('%j → 400 %s, nothing written', async (json, code) => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json }), 400, code);
     });
   });
 
   it('an expiry equal to now is already past → 400', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const expiresAt = new Date(h.clock.now()).toISOString();
       expectError(await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json: { mode: 'manual', ratio: 0.3, expiresAt } }), 400, 'EXPIRY_IN_PAST');
     });
   });
 
   it('a viewer → 403', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'PUT', '/accounts/company/hedge', { token: viewer, json: { mode: 'manual', ratio: 0.3 } }), 403, 'FORBIDDEN');
     });
   });

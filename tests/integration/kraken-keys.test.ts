@@ -6,7 +6,7 @@ import { decryptSecret, SealedSecretError, sealedAad } from '../../lib/accounts/
 import { parseConfig } from '../../lib/config.ts';
 import { withAccount } from '../../lib/db/scope.ts';
 import { checkKrakenCredentials } from '../../lib/exchange/kraken-credentials.ts';
-import { call, expectError, login, loginAdmin, onboard, rowCounts, type Admin, type ApiHarness, startApi } from '../helpers/api.ts';
+import { call, expectError, login, loginAdmin, onboard, type Admin, type ApiHarness, startApi, writesNothing } from '../helpers/api.ts';
 import { sealV1 } from '../helpers/legacy-seal.ts';
 import { DEFAULT_PERMISSIONS, generateKey, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
 import { auditOf } from './account-config-harness.ts';
@@ -47,15 +47,9 @@ afterAll(async () => {
   await emu?.close();
 });
 
-async function writesNothing(fn: () => Promise<void>): Promise<void> {
-  const before = await rowCounts(h);
-  await fn();
-  expect(await rowCounts(h)).toEqual(before);
-}
-
 describe('a key that can withdraw is refused', () => {
   it('upload → 422 KEY_CAN_WITHDRAW, nothing written; the probe only asked for withdrawal methods', async () => {
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       const r = await call(h.app, 'POST', '/accounts/company/keys', { token: admin, json: creds(WITHDRAWER) });
       expectError(r, 422, 'KEY_CAN_WITHDRAW');
       expect((r.body as { message: string }).message).toContain('create a key without the Withdraw Funds permission');
@@ -76,7 +70,7 @@ describe('a key that can withdraw is refused', () => {
   it('going live re-checks: a key given Withdraw Funds since its upload → 409 KEY_CAN_WITHDRAW, still simulated', async () => {
     emu.setPermissions(TRADER.key, [...DEFAULT_PERMISSIONS, 'withdraw-funds']);
     try {
-      await writesNothing(async () => {
+      await writesNothing(h, async () => {
         expectError(await call(h.app, 'POST', '/accounts/company/simulation', { token: admin, json: live('company') }), 409, 'KEY_CAN_WITHDRAW');
       });
     } finally {
@@ -92,7 +86,7 @@ describe('DELETE /accounts/{account}/keys (revoke)', () => {
     expect((await call(h.app, 'POST', '/users', { token: admin, json: { ...VIEWER, accountIds: [ids.company] } })).status).toBe(201);
     const viewer = await login(h, VIEWER.email, VIEWER.password);
     h.clock.advance(6 * 60_000); // the admin's step-up window (five minutes since the login) has passed
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'DELETE', '/accounts/company/keys', { token: viewer }), 403, 'FORBIDDEN');
       expectError(await call(h.app, 'DELETE', '/accounts/company/keys', { token: admin }), 403, 'STEP_UP_REQUIRED');
     });
@@ -115,7 +109,7 @@ describe('DELETE /accounts/{account}/keys (revoke)', () => {
 
   it('afterwards the key cannot be used: the broker finds none, going live → 409 NO_KEYS, revoking again → 409 NO_KEYS', async () => {
     await expect(withAccount(h.ctx.db, ids.company!, (tx) => loadCredentials(tx, ids.company!, source()))).rejects.toThrow(MissingCredentialsError);
-    await writesNothing(async () => {
+    await writesNothing(h, async () => {
       expectError(await call(h.app, 'POST', '/accounts/company/simulation', { token: admin, json: live('company') }), 409, 'NO_KEYS');
       expectError(await call(h.app, 'DELETE', '/accounts/company/keys', { token: admin }), 409, 'NO_KEYS');
     });
