@@ -75,6 +75,7 @@ export class NonceSequence {
   private refusals = 0; // consecutive EAPI:Invalid nonce answers
   private recording = false;
   private toRecord: bigint | null = null;
+  private syncing: Promise<void> | null = null; // the store round trip in flight, shared by whoever asks meanwhile
 
   constructor(
     private readonly store: NonceStore,
@@ -91,6 +92,12 @@ export class NonceSequence {
   /** Makes sure the next nonce can be taken synchronously: synchronises with the store when due. */
   async ensure(): Promise<void> {
     if (this.synced && this.clock.now() - this.lastUseAt <= NONCE_RESYNC_IDLE_MS) return;
+    // A job's early prepare() and its first call can both ask: one store round trip serves them.
+    this.syncing ??= this.sync().finally(() => (this.syncing = null));
+    return this.syncing;
+  }
+
+  private async sync(): Promise<void> {
     const floor = this.wallFloor();
     const block = await this.store.reserve(this.accountId, floor > this.last ? floor : this.last, 1n);
     if (block.from <= this.last) throw new Error(`nonce store returned a block (${block.from}) not above the last nonce used (${this.last})`);
