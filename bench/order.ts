@@ -19,7 +19,7 @@ import { withDeadline } from '../lib/deadline.ts';
 import { createKrakenBroker } from '../lib/exchange/kraken-broker.ts';
 import { PgNonceStore } from '../lib/exchange/kraken-nonce.ts';
 import { clientId } from '../lib/strategy/clientId.ts';
-import type { OrderIntent } from '../lib/strategy/intent.ts';
+import { kindCause, type OrderIntent } from '../lib/strategy/intent.ts';
 import { orders } from '../schema/orders.ts';
 import { withFreshDatabase } from './support.ts';
 import { generateKey, startKrakenEmulator } from '../tests/kraken-emulator/index.ts';
@@ -62,6 +62,7 @@ await withFreshDatabase(async (url) => {
     const kind = buy ? 'entry' : 'exit';
     const intent: OrderIntent = {
       kind,
+      cause: kindCause(kind),
       accountId,
       decisionTime,
       order: { clientId: clientId(accountId, pair, decisionTime, kind), pair, side: buy ? 'buy' : 'sell', type: 'market', amount: 0.001 },

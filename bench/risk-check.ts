@@ -4,7 +4,7 @@
  */
 import type { MarketSpec } from '../lib/exchange/types.ts';
 import { checkOrder, riskSettingsSchema, type RiskContext } from '../lib/risk/index.ts';
-import type { OrderIntent } from '../lib/strategy/intent.ts';
+import { kindCause, type OrderIntent } from '../lib/strategy/intent.ts';
 
 const spec = (symbol: string, amountPrecision: number, minAmount: number): MarketSpec => ({
   symbol,
@@ -38,6 +38,7 @@ const ctx: RiskContext = {
 
 const mk = (kind: OrderIntent['kind'], pair: string, side: 'buy' | 'sell', amount: number, stop?: number, edge = 0.02): OrderIntent => ({
   kind,
+  cause: kindCause(kind),
   accountId: 'company',
   decisionTime: 0,
   order: { clientId: 'bench', pair, side, type: 'market', amount, ...(stop === undefined ? {} : { close: { type: 'stop-loss' as const, price: stop } }) },

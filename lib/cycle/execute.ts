@@ -162,6 +162,7 @@ export async function applyProtection(
     .filter((a): a is Extract<ProtectionAction, { kind: 'place' }> => a.kind === 'place')
     .map((a) => ({
       kind: 'protect',
+      cause: 'protect',
       accountId: scope.accountId,
       decisionTime: scope.decisionTime,
       order: { clientId: clientId(scope.accountId, a.pair, scope.decisionTime, 'protect', tag), pair: a.pair, side: 'sell', type: 'stop-loss', amount: a.amount, price: a.price },

@@ -154,6 +154,7 @@ export function hedgeIntents(plan: RebalancePlan, accountId: string, decisionTim
   const why = `hedge rebalance: ${(plan.actualRatio * 100).toFixed(1)}% → ${(plan.targetRatio * 100).toFixed(1)}% USD`;
   return plan.legs.map((l) => ({
     kind: 'hedge' as const,
+    cause: 'hedge' as const,
     accountId,
     decisionTime,
     order: { clientId: clientId(accountId, l.pair, decisionTime, 'hedge'), pair: l.pair, side: l.side, type: 'market' as const, amount: l.amount },

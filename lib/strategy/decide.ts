@@ -55,10 +55,10 @@ export function decide(i: DecideInput): OrderIntent[] {
     const hit = checkStops(pos, i.lastBar ?? i.price) ?? checkStops(pos, i.price);
     if (hit !== null) {
       const what = hit.hit === 'stop-loss' ? `stop-loss ${pos.stopLoss}` : `take-profit ${pos.takeProfit}`;
-      return [{ ...base, kind: 'exit', order: sell(i, 'exit', {}), reason: `${what} hit (≈${hit.price})` }];
+      return [{ ...base, kind: 'exit', cause: hit.hit === 'stop-loss' ? 'stop' : 'take-profit', order: sell(i, 'exit', {}), reason: `${what} hit (≈${hit.price})` }];
     }
     const t = targetPosition(i.signal, true, i.openPositions, i.decisionTime, i.trading);
-    if (t.action === 'exit') return [{ ...base, kind: 'exit', order: sell(i, 'exit', {}), reason: t.reason }];
+    if (t.action === 'exit') return [{ ...base, kind: 'exit', cause: 'signal', order: sell(i, 'exit', {}), reason: t.reason }];
     if (i.signal !== null) {
       const moved = trailStop(pos.stopLoss, i.price, i.signal.atrPct, i.risk);
       if (moved !== null)
@@ -66,6 +66,7 @@ export function decide(i: DecideInput): OrderIntent[] {
           {
             ...base,
             kind: 'stop-move',
+            cause: 'stop-move',
             order: sell(i, 'stop-move', { type: 'stop-loss', price: moved }),
             reason: `trail stop ${pos.stopLoss} → ${moved}`,
             replacesStop: pos.stopLoss,
@@ -106,6 +107,7 @@ export function decide(i: DecideInput): OrderIntent[] {
     {
       ...base,
       kind: 'entry',
+      cause: 'entry',
       order,
       reason: `${t.reason}; SL ${(stops.slPct * 100).toFixed(2)}% TP ${(stops.tpPct * 100).toFixed(2)}%`,
       expectedEdge: sig.expectedReturn,
@@ -122,6 +124,7 @@ export function flattenIntents(accountId: string, decisionTime: number, position
     if (!(qty > 0)) continue;
     out.push({
       kind: 'exit',
+      cause: 'halt',
       accountId,
       decisionTime,
       order: { clientId: clientId(accountId, pair, decisionTime, 'exit'), pair, side: 'sell', type: 'market', amount: qty },

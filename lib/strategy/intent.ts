@@ -3,6 +3,14 @@ import type { OrderRequest } from '../exchange/types.ts';
 /** `protect`: a stop-loss sell the cycle places for held quantity no stop covers (see lib/cycle/protection.ts). */
 export type IntentKind = 'entry' | 'exit' | 'stop-move' | 'hedge' | 'protect';
 
+/**
+ * Why an order trades, tagged once where it is decided and carried to orders, fills, trades.csv
+ * and the adaptation that learns from them: a stop (a resting stop filled, or the cycle enforcing
+ * one), a take-profit (enforced by the cycle as a market exit), the signal, the hedge, a halt's
+ * flatten; entries, stop moves and re-placed protection say so.
+ */
+export type OrderCause = 'entry' | 'stop' | 'take-profit' | 'signal' | 'hedge' | 'halt' | 'stop-move' | 'protect';
+
 /** Which signal a decision came from (null for hedge rebalances and risk-driven exits). */
 export interface SignalRef {
   pair: string;
@@ -17,6 +25,7 @@ export interface SignalRef {
  */
 export interface OrderIntent {
   kind: IntentKind;
+  cause: OrderCause;
   accountId: string;
   decisionTime: number; // epoch ms; with account, pair and kind it derives order.clientId
   order: OrderRequest;
@@ -28,4 +37,9 @@ export interface OrderIntent {
   stops?: { stopLoss: number; takeProfit: number };
   /** Stop moves: the stop price being replaced (the resting stops are amended to the new price). */
   replacesStop?: number;
+}
+
+/** The cause an intent of this kind has when nothing more specific decided it (an exit: the signal). */
+export function kindCause(kind: IntentKind): OrderCause {
+  return kind === 'exit' ? 'signal' : kind;
 }

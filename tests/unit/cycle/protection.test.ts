@@ -14,7 +14,7 @@ import type { Candle } from '../../../lib/market/candle.ts';
 import { hedgeSettingsSchema } from '../../../lib/hedge/settings.ts';
 import { riskSettingsSchema } from '../../../lib/risk/settings.ts';
 import { tradingSettingsSchema } from '../../../lib/strategy/settings.ts';
-import type { OrderIntent } from '../../../lib/strategy/intent.ts';
+import { kindCause, type OrderIntent } from '../../../lib/strategy/intent.ts';
 
 const BTC = usdMarket('BTC/USD'); // lot 1e-8, tick 0.1, ordermin 0.00005, costmin 0.5
 const H = 3_600_000;
@@ -91,6 +91,7 @@ function setup(o: { failSubmit?: (req: OrderIntent['order']) => boolean } = {}) 
 
 const sale = (kind: 'exit' | 'hedge', amount: number): OrderIntent => ({
   kind,
+  cause: kindCause(kind),
   accountId: 'a',
   decisionTime: 2 * H,
   order: { clientId: `${kind}-1`, pair: 'BTC/USD', side: 'sell', type: 'market', amount },

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buyCost, checkOrder, reserveApproved, type RiskContext } from '../../../lib/risk/index.ts';
 import type { TradingStateName } from '../../../lib/risk/drawdown.ts';
-import type { OrderIntent } from '../../../lib/strategy/intent.ts';
+import { kindCause, type OrderIntent } from '../../../lib/strategy/intent.ts';
 import { MARKETS, settings } from './fixtures.ts';
 
 const PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD', 'USDC/USD'] as const;
@@ -82,6 +82,7 @@ function toIntent(r: IntentShape, ctx: RiskContext): OrderIntent {
   const type = r.kind === 'stop-move' ? 'stop-loss' : r.limit ? 'limit' : 'market';
   return {
     kind: r.kind,
+    cause: kindCause(r.kind),
     accountId: 'company',
     decisionTime: 0,
     order: {
@@ -211,7 +212,7 @@ describe('checkOrder properties', () => {
         const free = c.balances[spec.base]!.free;
         const amount = Math.floor(free * part * 10 ** spec.amountPrecision) / 10 ** spec.amountPrecision;
         fc.pre(amount >= spec.minAmount && amount * c.prices[pair]! >= spec.minCost);
-        const i: OrderIntent = { kind: 'exit', accountId: 'company', decisionTime: 0, order: { clientId: 'x', pair, side: 'sell', type: 'market', amount }, reason: 'prop', signal: null, expectedEdge: 0 };
+        const i: OrderIntent = { kind: 'exit', cause: 'signal', accountId: 'company', decisionTime: 0, order: { clientId: 'x', pair, side: 'sell', type: 'market', amount }, reason: 'prop', signal: null, expectedEdge: 0 };
         expect(checkOrder(i, c)).toMatchObject({ ok: true, order: { amount } });
       }),
       { numRuns: 500 },

@@ -1,6 +1,6 @@
 import type { MarketSpec, OrderRequest } from '../../../lib/exchange/types.ts';
 import { riskSettingsSchema, type RiskContext, type RiskSettings } from '../../../lib/risk/index.ts';
-import type { IntentKind, OrderIntent } from '../../../lib/strategy/intent.ts';
+import { kindCause, type IntentKind, type OrderIntent } from '../../../lib/strategy/intent.ts';
 
 export const spec = (symbol: string, over: Partial<MarketSpec> = {}): MarketSpec => {
   const base = symbol.split('/')[0]!;
@@ -75,6 +75,7 @@ export function entry(pair: string, amount: number, over: Partial<OrderIntent> =
 export function intent(kind: IntentKind, order: Partial<OrderRequest> & Pick<OrderRequest, 'pair'>, over: Partial<OrderIntent> = {}): OrderIntent {
   return {
     kind,
+    cause: kindCause(kind),
     accountId: 'company',
     decisionTime: 1_700_000_000_000,
     order: { clientId: '00000000-0000-8000-8000-000000000000', side: 'sell', type: 'market', amount: 1, ...order },
