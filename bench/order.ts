@@ -20,6 +20,7 @@ import { createKrakenBroker } from '../lib/exchange/kraken-broker.ts';
 import { PgNonceStore } from '../lib/exchange/kraken-nonce.ts';
 import { clientId } from '../lib/strategy/clientId.ts';
 import { kindCause, type OrderIntent } from '../lib/strategy/intent.ts';
+import { tradeCause } from '../lib/strategy/trade-cause.ts';
 import { orders } from '../schema/orders.ts';
 import { withFreshDatabase } from './support.ts';
 import { generateKey, startKrakenEmulator } from '../tests/kraken-emulator/index.ts';
@@ -76,7 +77,7 @@ await withFreshDatabase(async (url) => {
         (
           await tx
             .insert(orders)
-            .values({ accountId, clientId: intent.order.clientId, mode: 'live', pair, side: intent.order.side, type: 'market', intent: kind, amount: String(intent.order.amount), status: 'pending', decidedAt: new Date(decisionTime) })
+            .values({ accountId, clientId: intent.order.clientId, mode: 'live', pair, side: intent.order.side, type: 'market', intent: kind, cause: intent.cause, amount: String(intent.order.amount), status: 'pending', decidedAt: new Date(decisionTime) })
             .returning({ id: orders.id })
         )[0]!,
       );
@@ -101,9 +102,9 @@ await withFreshDatabase(async (url) => {
               fee = ${String(f.fee)}, updated_at = ${new Date(clock.now()).toISOString()}
             where id = ${orderRow.id} returning id
           )
-          insert into fills (account_id, order_id, trade_id, client_id, pair, side, price, qty, fee, realized_pnl, liquidity, ts)
+          insert into fills (account_id, order_id, trade_id, client_id, pair, side, price, qty, fee, realized_pnl, liquidity, cause, ts)
           select ${accountId}, o.id, ${f.id}, ${f.clientId}, ${pair}, ${f.side}, ${String(f.price)}, ${String(f.amount)}, ${String(f.fee)},
-            ${pnl.toFixed(8)}, ${f.liquidity}, ${new Date(f.time).toISOString()} from o`),
+            ${pnl.toFixed(8)}, ${f.liquidity}, ${tradeCause(intent.cause)}, ${new Date(f.time).toISOString()} from o`),
       );
     });
     if (i >= WARMUP) timings.push(performance.now() - t);

@@ -1,4 +1,5 @@
-import { index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { accountId, accountIsolation, createdAt, decimal, ts } from './_shared.ts';
 
 /**
@@ -17,6 +18,11 @@ export const orders = pgTable(
     side: text('side', { enum: ['buy', 'sell'] }).notNull(),
     type: text('type').notNull(),
     intent: text('intent', { enum: ['entry', 'exit', 'stop-move', 'hedge', 'protective', 'flatten'] }).notNull(),
+    /**
+     * Why it was placed (lib/strategy/intent.ts OrderCause; lib/strategy/trade-cause.ts lists them):
+     * a stop the exchange attached to an entry is `stop`, protection the cycle re-placed `protect`.
+     */
+    cause: text('cause', { enum: ['entry', 'stop', 'take-profit', 'signal', 'hedge', 'halt', 'stop-move', 'protect'] }).notNull(),
     amount: decimal('amount').notNull(),
     price: decimal('price'),
     status: text('status', { enum: ['pending', 'open', 'closed', 'canceled', 'expired', 'rejected', 'unknown'] }).notNull(),
@@ -35,6 +41,7 @@ export const orders = pgTable(
   (t) => [
     unique('orders_account_client_uq').on(t.accountId, t.clientId),
     index('orders_account_status_idx').on(t.accountId, t.status),
+    check('orders_cause_check', sql`${t.cause} IN ('entry', 'stop', 'take-profit', 'signal', 'hedge', 'halt', 'stop-move', 'protect')`),
     accountIsolation('orders'),
   ],
 );
@@ -55,12 +62,16 @@ export const fills = pgTable(
     fee: decimal('fee').notNull(),
     realizedPnl: decimal('realized_pnl').notNull(),
     liquidity: text('liquidity', { enum: ['maker', 'taker'] }).notNull(),
+    /** What the trade was (lib/strategy/trade-cause.ts): its order's cause, a fired protect/stop-move stop being a `stop`. */
+    cause: text('cause', { enum: ['entry', 'stop', 'take-profit', 'signal', 'hedge', 'halt'] }).notNull(),
     modelVersion: text('model_version'),
     ts: ts('ts').notNull(),
   },
   (t) => [
     unique('fills_account_trade_uq').on(t.accountId, t.tradeId),
     index('fills_account_ts_idx').on(t.accountId, t.ts),
+    index('fills_account_cause_ts_idx').on(t.accountId, t.cause, t.ts),
+    check('fills_cause_check', sql`${t.cause} IN ('entry', 'stop', 'take-profit', 'signal', 'hedge', 'halt')`),
     accountIsolation('fills'),
   ],
 );

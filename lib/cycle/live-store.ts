@@ -10,6 +10,7 @@ import type { AccountBook } from './book.ts';
 import type { EquitySnapshot } from './hedge-phase.ts';
 import type { BrokerOrder } from '../exchange/types.ts';
 import type { OrderIntent } from '../strategy/intent.ts';
+import { tradeCause } from '../strategy/trade-cause.ts';
 import type { Journal } from './types.ts';
 import type { CycleFill } from './venue.ts';
 
@@ -99,6 +100,7 @@ export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock
           side: order.side,
           type: order.type,
           intent: rowIntent(intent.kind),
+          cause: intent.cause,
           amount: str(order.amount),
           price: order.price === undefined ? null : str(order.price),
           status: 'pending',
@@ -154,7 +156,8 @@ export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock
 
 /**
  * The orders row of a venue order (by client id, else exchange id); an order the cycle did not send
- * itself — a stop the exchange attached to an entry — gets a row of intent `protective`.
+ * itself — a stop the exchange attached to an entry — gets a row of intent `protective`, cause `stop`
+ * (`take-profit` for a take-profit close: the cycle attaches stops only, but the row says what it is).
  */
 async function orderRow(tx: Tx, accountId: string, mode: 'sim' | 'live', o: Pick<BrokerOrder, 'id' | 'clientId' | 'pair' | 'side' | 'type' | 'amount' | 'price' | 'status' | 'createdAt'>, why: string): Promise<string> {
   const byClient = o.clientId ? await tx.select({ id: orders.id }).from(orders).where(and(eq(orders.accountId, accountId), eq(orders.clientId, o.clientId))).limit(1) : [];
@@ -162,11 +165,14 @@ async function orderRow(tx: Tx, accountId: string, mode: 'sim' | 'live', o: Pick
   if (found) return found.id;
   const [row] = await tx
     .insert(orders)
-    .values({ accountId, clientId: o.clientId ?? `exchange-${o.id}`, exchangeId: o.id, mode, pair: o.pair, side: o.side, type: o.type, intent: 'protective', amount: str(o.amount), price: o.price === null ? null : str(o.price), status: o.status, reason: `protective order attached to an entry (${why})`, decidedAt: new Date(o.createdAt) })
+    .values({ accountId, clientId: o.clientId ?? `exchange-${o.id}`, exchangeId: o.id, mode, pair: o.pair, side: o.side, type: o.type, intent: 'protective', cause: attachedCause(o.type), amount: str(o.amount), price: o.price === null ? null : str(o.price), status: o.status, reason: `protective order attached to an entry (${why})`, decidedAt: new Date(o.createdAt) })
     .onConflictDoUpdate({ target: [orders.accountId, orders.clientId], set: { exchangeId: o.id } })
     .returning({ id: orders.id });
   return row!.id;
 }
+
+/** The cause of a close the exchange attached to an entry: what fires it. */
+export const attachedCause = (type: string): 'stop' | 'take-profit' => (type.startsWith('take-profit') ? 'take-profit' : 'stop');
 
 /**
  * Every order resting on the venue has its row: a stop the exchange attached to an entry that
@@ -196,7 +202,8 @@ export async function recordFills(tx: Tx, accountId: string, mode: 'sim' | 'live
     const [seen] = await tx.select({ id: fills.id }).from(fills).where(and(eq(fills.accountId, accountId), eq(fills.tradeId, f.id))).limit(1);
     if (seen) continue;
     const orderId = await orderRow(tx, accountId, mode, { id: f.orderId, clientId: f.clientId, pair: f.pair, side: f.side, type: 'stop-loss', amount: f.amount, price: null, status: 'open', createdAt: f.time }, 'found by its fill');
-    const [o] = await tx.select({ modelVersion: orders.modelVersion, intent: orders.intent }).from(orders).where(eq(orders.id, orderId));
+    const [o] = await tx.select({ modelVersion: orders.modelVersion, cause: orders.cause }).from(orders).where(eq(orders.id, orderId));
+    const cause = tradeCause(o?.cause ?? 'stop');
     const realizedPnl = f.realizedPnl ?? (mode === 'live' ? await realizedFromBooks(tx, accountId, f) : 0);
     const inserted = await tx
       .insert(fills)
@@ -212,6 +219,7 @@ export async function recordFills(tx: Tx, accountId: string, mode: 'sim' | 'live
         fee: str(f.fee),
         realizedPnl: str(realizedPnl),
         liquidity: f.liquidity,
+        cause,
         modelVersion: o?.modelVersion ?? null,
         ts: new Date(f.time),
       })
@@ -220,7 +228,7 @@ export async function recordFills(tx: Tx, accountId: string, mode: 'sim' | 'live
     if (!inserted.length) continue;
     booked++;
     touched.add(orderId);
-    await appendAudit(tx, { action: 'trade', accountId, details: { tradeId: f.id, clientId: f.clientId, cause: o?.intent ?? 'protective', pair: f.pair, side: f.side, price: f.price, qty: f.amount, fee: f.fee, realizedPnl, mode } }, clock);
+    await appendAudit(tx, { action: 'trade', accountId, details: { tradeId: f.id, clientId: f.clientId, cause, pair: f.pair, side: f.side, price: f.price, qty: f.amount, fee: f.fee, realizedPnl, mode } }, clock);
   }
   if (touched.size) await refreshFromFills(tx, [...touched], clock);
   return booked;

@@ -7,7 +7,7 @@ import { withAccount } from '../db/scope.ts';
 import type { KrakenBroker } from '../exchange/kraken-broker.ts';
 import { reconcile, type ExchangeOrder, type ReconcileResult, type Unexplained } from '../exchange/kraken-reconcile.ts';
 import type { Balances, Fill } from '../exchange/types.ts';
-import { bookBalances, latestBalances, recordFills, saveBalances } from './live-store.ts';
+import { attachedCause, bookBalances, latestBalances, recordFills, saveBalances } from './live-store.ts';
 
 /** How far back of the last clean cycle's start the exchange is read again: clock skew and late trades. */
 const OVERLAP_MS = 3_600_000;
@@ -127,7 +127,7 @@ async function apply(ctx: AppContext, tx: Tx, accountId: string, r: ReconcileRes
     else if (u.kind === 'child')
       await tx
         .insert(orders)
-        .values({ accountId, clientId: u.order.clientId ?? `exchange-${u.order.id}`, exchangeId: u.order.id, mode: 'live', pair: u.order.pair, side: u.order.side, type: u.order.type, intent: 'protective', amount: String(u.order.amount), price: u.order.price === null ? null : String(u.order.price), status: u.order.status, reason: `conditional close of ${u.parentClientId}`, decidedAt: new Date(u.order.createdAt) })
+        .values({ accountId, clientId: u.order.clientId ?? `exchange-${u.order.id}`, exchangeId: u.order.id, mode: 'live', pair: u.order.pair, side: u.order.side, type: u.order.type, intent: 'protective', cause: attachedCause(u.order.type), amount: String(u.order.amount), price: u.order.price === null ? null : String(u.order.price), status: u.order.status, reason: `conditional close of ${u.parentClientId}`, decidedAt: new Date(u.order.createdAt) })
         .onConflictDoUpdate({ target: [orders.accountId, orders.clientId], set: { status: u.order.status, exchangeId: u.order.id, updatedAt: at } });
     else newFills.push(u.fill);
   }

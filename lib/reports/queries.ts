@@ -2,6 +2,7 @@ import type { DayPnl } from './daily-pnl.ts';
 import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { dailyPnl, equitySnapshots, fills, hedgeHistory, hedgeState, orders } from '../../schema/index.ts';
 import type { Tx } from '../db/client.ts';
+import type { TradeCause } from '../strategy/trade-cause.ts';
 
 /**
  * The reports' reads. Every function takes the transaction of `withAccount` and also filters by
@@ -27,7 +28,7 @@ export async function dailyPnlRows(tx: Tx, accountId: string, range: { from?: st
   }));
 }
 
-/** One trade (fill) with its order's why: exact decimals stay strings. */
+/** One trade (fill) with its cause and its order's why: exact decimals stay strings. */
 export interface TradeRow {
   id: string;
   time: Date;
@@ -44,21 +45,7 @@ export interface TradeRow {
   modelVersion: string | null;
 }
 
-export const TRADE_CAUSES = ['entry', 'exit', 'stop-loss', 'take-profit', 'hedge'] as const;
-export type TradeCause = (typeof TRADE_CAUSES)[number];
-
-/**
- * A fill's cause from its order: a resting stop (attached, or placed to protect a holding) is a
- * stop-loss; an exit is a take-profit or stop-loss when the cycle saw that level hit, else a signal
- * or flatten exit.
- */
-const causeOf = sql<TradeCause>`case
-  when ${orders.intent} = 'entry' then 'entry'
-  when ${orders.intent} = 'hedge' then 'hedge'
-  when ${orders.intent} in ('protective', 'stop-move') then 'stop-loss'
-  when ${orders.reason} like 'take-profit%' then 'take-profit'
-  when ${orders.reason} like 'stop-loss%' then 'stop-loss'
-  else 'exit' end`;
+export { TRADE_CAUSES, type TradeCause } from '../strategy/trade-cause.ts';
 
 export interface TradeFilter {
   pair?: string;
@@ -113,7 +100,7 @@ export async function tradesPage(
       feeUsd: fills.fee,
       realizedPnlUsd: fills.realizedPnl,
       clientId: orders.clientId,
-      cause: causeOf,
+      cause: fills.cause,
       intent: orders.intent,
       reason: orders.reason,
       modelVersion: sql<string | null>`coalesce(${fills.modelVersion}, ${orders.modelVersion})`,

@@ -41,7 +41,7 @@ const fill = (o: Partial<FillSeed> & Pick<FillSeed, 'ts' | 'clientId'>): FillSee
 });
 const COMPANY_FILLS: FillSeed[] = [
   fill({ ts: '2026-01-03T01:00:00.000Z', clientId: 'co-1', fee: '1.25' }),
-  fill({ ts: '2026-01-03T23:59:59.999Z', clientId: 'co-2', side: 'sell', pair: 'ETH/USD', fee: '0.75', realizedPnl: '12.5', intent: 'exit', reason: 'take profit, "full"\r\nexit' }),
+  fill({ ts: '2026-01-03T23:59:59.999Z', clientId: 'co-2', side: 'sell', pair: 'ETH/USD', fee: '0.75', realizedPnl: '12.5', intent: 'exit', cause: 'take-profit', reason: 'take profit, "full"\r\nexit' }),
   fill({ ts: '2026-01-04T00:00:00.000Z', clientId: 'co-3', fee: '2', reason: null, modelVersion: null }),
   fill({ ts: '2026-01-04T08:00:00.000Z', clientId: 'co-4', side: 'sell', fee: '0.5', realizedPnl: '-3.25', intent: 'protective', reason: 'stop' }),
 ];
@@ -147,13 +147,13 @@ describe('GET /accounts/{account}/trades', () => {
       feeUsd: '0.75',
       realizedPnlUsd: '12.5',
       clientId: 'co-2',
-      cause: 'exit',
+      cause: 'take-profit',
       intent: 'exit',
       reason: 'take profit, "full"\r\nexit',
       modelVersion: 'm-1',
     });
     expect(page.trades[1]).toMatchObject({ reason: null, modelVersion: null });
-    expect(page.trades.map((t) => t.cause)).toEqual(['stop-loss', 'entry', 'exit', 'entry']); // co-4 is a resting stop that fired
+    expect(page.trades.map((t) => t.cause)).toEqual(['stop', 'entry', 'take-profit', 'entry']); // co-4 is a resting stop that fired
   });
 
   it.each([
@@ -212,7 +212,7 @@ describe('GET /accounts/{account}/trades.csv', () => {
     const rows = parseCsv(r.text);
     expect(rows[0]).toEqual(HEADER);
     expect(rows.slice(1).map((x) => x[7])).toEqual(['co-1', 'co-2', 'co-3', 'co-4']);
-    expect(rows[2]).toEqual(['2026-01-03T23:59:59.999Z', 'ETH/USD', 'sell', '0.01', '42000.5', '0.75', '12.5', 'co-2', 'exit', 'exit', 'take profit, "full"\r\nexit', 'm-1']);
+    expect(rows[2]).toEqual(['2026-01-03T23:59:59.999Z', 'ETH/USD', 'sell', '0.01', '42000.5', '0.75', '12.5', 'co-2', 'take-profit', 'exit', 'take profit, "full"\r\nexit', 'm-1']);
     expect(rows[3]![10]).toBe('');
   });
 

@@ -92,7 +92,7 @@ const literal = (c: Column, suffix: string): string => {
 };
 
 /** Enum-like text columns need a value the application would write; the database does not restrict them. */
-const TEXT_VALUES: Record<string, string> = { side: 'buy', mode: 'sim', kind: 'risk', state: 'ACTIVE', status: 'open', liquidity: 'taker', provider: 'kraken', storage: 'encrypted', intent: 'entry' };
+const TEXT_VALUES: Record<string, string> = { side: 'buy', mode: 'sim', kind: 'risk', state: 'ACTIVE', status: 'open', liquidity: 'taker', provider: 'kraken', storage: 'encrypted', intent: 'entry', cause: 'entry' };
 
 /** A minimal valid row of `table` for `account`, as an INSERT statement. */
 async function sampleInsert(tx: Tx, table: string, account: string, forAccount = account): Promise<string> {
@@ -107,7 +107,7 @@ async function sampleInsert(tx: Tx, table: string, account: string, forAccount =
       const o = rowsOf<{ id: string }>(
         await tx.execute(
           sql.raw(
-            `insert into orders (account_id, client_id, mode, pair, side, type, intent, amount, status, decided_at) values ('${account}', 'cid-${Math.random()}', 'sim', 'BTC/USD', 'buy', 'market', 'entry', 1, 'open', now()) returning id`,
+            `insert into orders (account_id, client_id, mode, pair, side, type, intent, cause, amount, status, decided_at) values ('${account}', 'cid-${Math.random()}', 'sim', 'BTC/USD', 'buy', 'market', 'entry', 'entry', 1, 'open', now()) returning id`,
           ),
         ),
       );

@@ -60,7 +60,7 @@ const tradeSchema = z
     feeUsd: z.string(),
     realizedPnlUsd: z.string(),
     clientId: z.string(),
-    cause: z.enum(TRADE_CAUSES).openapi({ description: 'Why the fill happened: entry, exit (signal or flatten), stop-loss (a resting stop fired, or the cycle saw it hit), take-profit, hedge' }),
+    cause: z.enum(TRADE_CAUSES).openapi({ description: 'Why the fill happened: entry; stop (a resting stop fired, or the cycle saw the stop hit), take-profit, signal (the model said leave), halt (flattened by the drawdown guard), hedge (a hedge sale)' }),
     intent: z.string(),
     reason: z.string().nullable(),
     modelVersion: z.string().nullable(),
