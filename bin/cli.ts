@@ -14,10 +14,11 @@ const USAGE = `usage: aether <command> [options]
   config                     print every environment variable, its default and meaning
   kraken-emulator --port N [--scenario FILE]   a local Kraken for demos and benchmarks
   evaluate --data PAIR=FILE … --out DIR         walk-forward model evaluation
+  research --out DIR [--data PAIR=FILE …]       every strategy × pair × year after costs → research.md, .json, equity SVGs
   bench <name>               run bench/<name>.ts (queue, …)
 `;
 
-const commands = new Set(['start', 'serve', 'dispatch', 'stack', 'migrate', 'audit', 'accounts', 'users', 'config', 'kraken-emulator', 'evaluate', 'bench', 'backtest', 'backfill', 'train']);
+const commands = new Set(['start', 'serve', 'dispatch', 'stack', 'migrate', 'audit', 'accounts', 'users', 'config', 'kraken-emulator', 'evaluate', 'research', 'bench', 'backtest', 'backfill', 'train']);
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -1,0 +1,207 @@
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_WALK_FORWARD_PROVIDER } from '../../lib/cycle/ml-provider.ts';
+import { DEFAULT_SLIPPAGE } from '../../lib/exchange/sim-types.ts';
+import type { MarketSpec } from '../../lib/exchange/types.ts';
+import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
+import type { Candle } from '../../lib/market/candle.ts';
+import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { equitySvg } from '../../lib/reports/equity-svg.ts';
+import { ALL_PAIRS, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
+import { researchMarkdown, terminalTable } from '../../lib/reports/research-table.ts';
+import { STRATEGIES, type Strategy } from '../../lib/reports/research.ts';
+import { args, command, UsageError } from '../args.ts';
+
+const USAGE =
+  'aether research --out DIR [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--strategies baseline,ml,buy-and-hold,cash] ' +
+  '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER,TAKER] [--workers N]\n' +
+  '  without --data: the repository\'s data/ohlcv/kraken_*_1h.csv files';
+
+/** Research retrains weekly by default: daily (the train job's cadence) costs ~7× the time for this table; see research.md. */
+export const DEFAULT_RESEARCH_RETRAIN_EVERY = 168;
+const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
+
+const time = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new UsageError(`--${flag}: not an ISO time: ${v}`);
+  return t;
+};
+
+const known = (pair: string): boolean => USD_MARKETS.some((m) => m.symbol === pair);
+
+/** The repository's candle files, pair from the file name (kraken_BTCUSD_1h.csv → BTC/USD). */
+function repositoryData(): string[] {
+  if (!existsSync(REPO_DATA)) return [];
+  return readdirSync(REPO_DATA)
+    .map((f) => /^kraken_([A-Z0-9]+)USD_1h\.csv$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null && known(`${m[1]}/USD`))
+    .map((m) => `${m[1]}/USD=${join(REPO_DATA, m[0])}`)
+    .sort();
+}
+
+/** `--fees 0.0016,0.0026`: maker and taker fractions for every pair, instead of the snapshot's first tier. */
+function parseFees(v: string | undefined): { maker: number; taker: number } | null {
+  if (v === undefined) return null;
+  const m = /^([0-9.]+),([0-9.]+)$/.exec(v);
+  const [maker, taker] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(maker >= 0 && maker < 0.1 && taker >= 0 && taker < 0.1)) throw new UsageError(`--fees ${v}: expected MAKER,TAKER as fractions in [0, 0.1), e.g. 0.0016,0.0026`);
+  return { maker, taker };
+}
+
+const slug = (scope: string): string => (scope === ALL_PAIRS ? 'all-pairs' : scope.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+const day = (t: number | string): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+const pct = (x: number): string => `${Number((x * 100).toFixed(4))} %`;
+
+export const run = (argv: string[]): Promise<number> =>
+  command(USAGE, async () => {
+    const { values } = args(argv, {
+      data: { type: 'string', multiple: true, default: [] },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'initial-usd': { type: 'string', default: '10000' },
+      strategies: { type: 'string', default: STRATEGIES.join(',') },
+      'retrain-every': { type: 'string', default: String(DEFAULT_RESEARCH_RETRAIN_EVERY) },
+      'train-bars': { type: 'string', default: String(DEFAULT_WALK_FORWARD_PROVIDER.trainBars) },
+      fees: { type: 'string' },
+      workers: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+      out: { type: 'string' },
+    });
+    // Everything is checked before anything is written: a usage error leaves no directory behind.
+    if (!values.out) throw new UsageError('--out DIR is required');
+    const from = time('from', values.from);
+    const to = time('to', values.to);
+    if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
+    const initialUsd = Number(values['initial-usd']);
+    if (!(initialUsd > 0 && Number.isFinite(initialUsd))) throw new UsageError('--initial-usd must be a positive number');
+    const strategies = values.strategies.split(',').map((s) => s.trim());
+    for (const s of strategies) if (!(STRATEGIES as readonly string[]).includes(s)) throw new UsageError(`--strategies: unknown strategy "${s}" (${STRATEGIES.join(', ')})`);
+    if (new Set(strategies).size !== strategies.length || !strategies.length) throw new UsageError('--strategies: each strategy at most once');
+    const retrainEvery = Number(values['retrain-every']);
+    const trainBars = Number(values['train-bars']);
+    if (!Number.isInteger(retrainEvery) || retrainEvery < 1) throw new UsageError('--retrain-every must be a positive whole number of bars');
+    if (!Number.isInteger(trainBars) || trainBars < 100) throw new UsageError('--train-bars must be a whole number of bars ≥ 100');
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError('--workers must be a whole number from 0 (this thread) to 64');
+    const fees = parseFees(values.fees);
+
+    const specs = values.data.length ? values.data : repositoryData();
+    if (!specs.length) throw new UsageError('no --data PAIR=FILE given and no data/ohlcv/kraken_*_1h.csv files found');
+    const candles: Record<string, Candle[]> = {};
+    const files: Record<string, string> = {};
+    for (const d of specs) {
+      const m = /^([A-Z0-9]{1,12}\/USD)=(.+)$/.exec(d);
+      if (!m) throw new UsageError(`--data ${d}: expected PAIR=FILE with a USD pair, e.g. BTC/USD=data/ohlcv/kraken_BTCUSD_1h.csv`);
+      const [, pair, file] = m as unknown as [string, string, string];
+      if (!known(pair)) throw new UsageError(`--data ${pair}: not a Kraken spot USD pair this build knows`);
+      if (candles[pair]) throw new UsageError(`--data given twice for ${pair}`);
+      try {
+        candles[pair] = readCandlesCsv(file, pair);
+      } catch (err) {
+        throw new UsageError(`--data ${d}: ${(err as Error).message}`);
+      }
+      if (!candles[pair].length) throw new UsageError(`--data ${d}: no candles`);
+      files[pair] = file;
+    }
+    const intervals = new Set(Object.values(candles).map((c) => c[0]!.interval));
+    if (intervals.size !== 1) throw new UsageError(`--data: every file must have the same bar interval, got ${[...intervals].join(', ')} s`);
+    if (strategies.includes('ml') && !candles['BTC/USD']) throw new UsageError('the ml strategy needs --data BTC/USD=FILE: its cross-asset features read BTC/USD (or leave ml out of --strategies)');
+    const markets: MarketSpec[] = USD_MARKETS.map((m) => (fees ? { ...m, makerFee: fees.maker, takerFee: fees.taker } : m));
+
+    const started = performance.now();
+    let result: ResearchResult;
+    try {
+      result = await runResearch({
+        candles,
+        markets,
+        initialUsd,
+        strategies: strategies as Strategy[],
+        retrainEveryBars: retrainEvery,
+        trainBars,
+        workers,
+        ...(from === undefined ? {} : { from }),
+        ...(to === undefined ? {} : { to }),
+        onProgress: (msg) => process.stderr.write(`  ${msg}\n`),
+      });
+    } catch (err) {
+      if (/warm-up/.test((err as Error).message)) throw new UsageError((err as Error).message);
+      throw err;
+    }
+    const seconds = (performance.now() - started) / 1000;
+
+    const out = values.out;
+    mkdirSync(out, { recursive: true });
+    const charts: Array<[string, string]> = [];
+    for (const scope of result.scopes) {
+      const runs = result.runs.filter((r) => r.scope === scope.name);
+      const first = runs[0]?.points[0]?.ts;
+      const last = runs[0]?.points.at(-1)?.ts;
+      const title = `Equity after costs — ${scope.name === ALL_PAIRS ? `all pairs (${scope.pairs.join(', ')})` : scope.name}${first && last ? `, ${day(first).slice(0, 10)} → ${day(last).slice(0, 10)}` : ''}`;
+      const file = `equity-${slug(scope.name)}.svg`;
+      writeFileSync(join(out, file), equitySvg({ title, series: runs.map((r) => ({ label: r.strategy, points: r.points })) }));
+      charts.push([title, file]);
+    }
+
+    const pairs = Object.keys(candles).sort();
+    const mlLine = strategies.includes('ml')
+      ? `retrained every ${retrainEvery} bars (${(retrainEvery / 24).toFixed(retrainEvery % 24 ? 1 : 0)} days of 1h bars) on at most ${trainBars} bars per pair closed before the decision; ` +
+        `${result.ml?.retrains ?? 0} models fitted (${result.ml?.attempts ?? 0} retrains due), first at ${result.ml?.firstModelAt ?? 'never'}`
+      : 'not run';
+    const settings: Array<[string, string]> = [
+      ...pairs.map((p): [string, string] => [`data ${p}`, `${relative(process.cwd(), files[p]!) || files[p]!}: ${candles[p]!.length} candles, ${day(candles[p]![0]!.openTime)} → ${day(candles[p]!.at(-1)!.openTime)} UTC (bar opens)`]),
+      ...result.scopes.map((s): [string, string] => [`window ${s.name}`, `decisions on the bars opening ${day(s.from)} → ${day(s.to)} UTC (after ${result.warmupBars} bars of warm-up)`]),
+      ['initial equity', `${initialUsd} USD, one account at default trading, risk and hedge settings`],
+      ['fees', fees ? `--fees: maker ${pct(fees.maker)}, taker ${pct(fees.taker)} on every pair` : `Kraken's first volume tier from the AssetPairs snapshot (lib/exchange/usd-markets.ts): ${pairs.map((p) => { const m = markets.find((x) => x.symbol === p)!; return `${p} maker ${pct(m.makerFee)} / taker ${pct(m.takerFee)}`; }).join('; ')}`],
+      ['slippage', `the SimBroker's: half-spread ${pct(DEFAULT_SLIPPAGE.halfSpread)}, impact ${DEFAULT_SLIPPAGE.impactK} × √(share of the bar's volume) up to ${pct(DEFAULT_SLIPPAGE.maxImpact)}, at most ${pct(DEFAULT_SLIPPAGE.maxVolumeShare)} of a bar's volume`],
+      ['ML walk-forward', mlLine],
+      ['strategies', strategies.join(', ')],
+    ];
+    const markdown = researchMarkdown({
+      rows: result.rows,
+      settings,
+      strategies: [
+        ['baseline', 'the default strategy — `baselineProvider` (lib/cycle/signals.ts) through `runBacktest`: the live cycle\'s code (signals → strategy → risk engine → hedge → SimBroker fills), as `aether backtest` runs it.'],
+        ['ml', `the ML strategy as \`aether backtest --strategy ml\` runs it — \`walkForwardProvider\`: a gradient-boosted model refitted every ${retrainEvery} bars on the candles closed before the decision only (out of sample), pooled over every pair's candles; the same cycle otherwise. No model yet: no signal, so no entries.`],
+        ['buy-and-hold', 'equal weight in every pair of the scope at the first decision\'s close, one taker fee, held to the end; a pair not listed yet keeps its share in cash until its first candle.'],
+        ['cash', 'USD throughout: the line every strategy must beat after its costs.'],
+      ].filter(([s]) => strategies.includes(s!)) as Array<[string, string]>,
+      method: [
+        'One backtest per strategy and scope over the whole window. **A year\'s row is the segment of that run\'s equity curve falling in the year** (base: the equity at the year\'s first instant), not a separate run: positions and models carry over, as in a live account, so without skipped years (1 + r₂₀₂₁)(1 + r₂₀₂₂)… = 1 + r(whole).',
+        'The whole-span rows reproduce each backtest\'s report.json figures (return, CAGR, Sharpe, Sortino, max drawdown, fees, fills, exposure); research.json holds those reports.',
+        'Return and CAGR over the segment\'s length; Sharpe and Sortino from the hourly equity returns, annualised (×√8760, risk-free rate 0); max drawdown within the segment; turnover = traded notional (buys and sells) / average equity, **per year**; fees in USD and trades (fills) within the segment; exposure = average of holdings / equity.',
+        'ML signals are computed once over the all-pairs timeline (in parallel stretches that each begin at a retrain, equal to one sequential pass) and replayed in every scope\'s backtest: a signal depends only on the candles closed by its time, never on the account.',
+        'A window ends at the earliest last candle among the pairs given; a calendar year with fewer than 30 days in a window is skipped (see notes).',
+      ],
+      notes: result.notes,
+      charts,
+    });
+    writeFileSync(join(out, 'research.md'), markdown);
+    writeFileSync(
+      join(out, 'research.json'),
+      JSON.stringify(
+        {
+          settings: Object.fromEntries(settings),
+          options: { from: values.from ?? null, to: values.to ?? null, initialUsd, strategies, retrainEvery, trainBars, fees, workers },
+          scopes: result.scopes.map((s) => ({ name: s.name, pairs: s.pairs, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString() })),
+          periods: Object.fromEntries(Object.entries(result.periods).map(([k, ps]) => [k, ps.map((p) => ({ label: p.label, from: new Date(p.from).toISOString(), to: new Date(p.to).toISOString() }))])),
+          notes: result.notes,
+          ml: result.ml,
+          rows: result.rows,
+          reports: result.reports,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+
+    process.stdout.write(
+      terminalTable(result.rows) +
+        (result.notes.length ? `\n${result.notes.map((n) => `note: ${n}`).join('\n')}\n` : '') +
+        `\nresearch: ${result.scopes.length} scopes × ${strategies.length} strategies, ${result.backtests} backtests on ${result.threads || 'no'} worker thread(s) in ${seconds.toFixed(1)} s` +
+        (strategies.includes('ml') ? `; ML ${mlLine}` : '') +
+        `\n  wrote ${join(out, 'research.md')}, research.json, ${charts.map(([, f]) => f).join(', ')}\n`,
+    );
+    return 0;
+  });
