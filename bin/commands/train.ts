@@ -8,9 +8,12 @@ import { args, command, UsageError } from '../args.ts';
 import { withDatabase } from '../services.ts';
 
 const USAGE = `aether train [--trigger manual|schedule|drift] [--pairs BTC/USD,ETH/USD] [--max-bars 8760] [--margin 0.002] [--no-adapt]
-  Trains on the stored candles (aether backfill first), compares the challenger with the champion on the
-  same folds and promotes it only when its log-loss is lower by --margin (and its net return not worse); then adapts every account's thresholds.
-  schedule: drift check first, online update of a fresh champion, full retrain otherwise.`;
+  Trains on the stored candles (aether backfill first), holding out the newest week: the challenger, fitted on
+  what came before, is scored with the champion's frozen weights on it and simulated by the live cycle's backtest.
+  Promoted only when its cross-validated log-loss beats the base rate by --margin, it makes money after costs and
+  more than the baseline in the simulation, and it beats the champion on the held-out rows (by --margin for another
+  spec, not worse for a same-spec refresh); then refitted on everything. Then adapts every account's thresholds.
+  schedule: drift check first, a weekly full retrain, online updates of the champion in between.`;
 
 /** A one-line bar on stderr, redrawn in place on a terminal, one line per stage otherwise. */
 function progress(): { update(stage: string, done: number, total: number): void; end(): void } {
@@ -31,12 +34,17 @@ function progress(): { update(stage: string, done: number, total: number): void;
 const f = (x: number | undefined, d = 4): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
 function summary(s: TrainingSummary): string {
-  const m = s.metrics;
-  const c = s.championMetrics;
+  const m = s.kind === 'full' ? s.metrics : null;
+  const h = s.comparison;
+  const day = (t: number): string => new Date(t).toISOString().slice(0, 16);
   return [
     `training run ${s.run} (${s.trigger}, ${s.kind}) on ${s.pairs.join(',')}: rows=${s.rows} folds=${s.folds}`,
-    m ? `  challenger ${s.version}: auc=${f(m.auc)} logloss=${f(m.logLoss)} brier=${f(m.brier)} net_return=${f(m.netReturn)} buy_hold=${f(m.buyHoldReturn)}` : '',
-    c ? `  champion on the same folds: auc=${f(c.auc)} logloss=${f(c.logLoss)} brier=${f(c.brier)} net_return=${f(c.netReturn)}` : '',
+    m ? `  challenger ${s.version} (walk-forward CV): auc=${f(m.auc)} logloss=${f(m.logLoss)} base_rate_logloss=${f(m.baseRateLogLoss)} brier=${f(m.brier)}` : '',
+    h ? `  held out ${day(h.window.from)} → ${day(h.window.to)} (${h.rows} rows): challenger logloss=${f(h.challenger.logLoss)} auc=${f(h.challenger.auc)}, base rate ${f(h.baseRate.logLoss)}` : '',
+    h?.comparator ? `  champion's frozen weights (${h.comparator.version}${h.comparator.sameSpec ? ', same spec' : ''}): logloss=${f(h.comparator.scores.logLoss)} auc=${f(h.comparator.scores.auc)}` : '',
+    h
+      ? `  simulated (${h.simulation.accounts.join(',')}): challenger ${f(h.simulation.challenger)} (${h.simulation.challengerTrades} fills), champion ${h.simulation.champion === null ? '-' : f(h.simulation.champion)}, baseline ${f(h.simulation.baseline)} (${h.simulation.baselineTrades} fills), buy-and-hold ${f(h.simulation.buyHold)}`
+      : '',
     s.drift ? `  drift: ${s.drift.retrain ? s.drift.reasons.join('; ') : 'none'} (rolling brier ${s.drift.brier === null ? '-' : f(s.drift.brier)})` : '',
     `  ${s.kind === 'full' ? (s.promoted ? 'PROMOTED' : 'not promoted') : s.kind}: ${s.reason}`,
   ]

@@ -1,9 +1,10 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { models, trainingRuns } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
-import { DEFAULT_PROMOTION_MARGIN, modelRecordSchema, shouldPromote, type ModelMetrics, type ModelRecord, type PromotionDecision, type PromotionMargin } from './registry.ts';
+import type { LineageMember } from './holdout.ts';
+import { DEFAULT_PROMOTION_MARGIN, modelRecordSchema, shouldPromote, type HoldoutComparison, type ModelRecord, type PromotionDecision, type PromotionMargin } from './registry.ts';
 import { TrainedModel } from './trained.ts';
 
 /**
@@ -28,6 +29,8 @@ function recordOf(row: Row): ModelRecord {
     model: blob.model,
     status: row.status,
     trainedAt: blob.trainedAt,
+    trainedThrough: row.trainedThrough.getTime(),
+    lineage: row.lineage,
   });
 }
 
@@ -43,6 +46,8 @@ export async function saveModel(tx: Tx, r: ModelRecord, clock: Clock): Promise<v
     blob: blobOf(r),
     status: r.status,
     createdAt: new Date(clock.now()),
+    trainedThrough: new Date(r.trainedThrough),
+    lineage: r.lineage,
   });
 }
 
@@ -59,45 +64,52 @@ export async function loadChampion(db: Db | Tx): Promise<ModelRecord | null> {
 
 export const trainedModelOf = (r: ModelRecord): TrainedModel => TrainedModel.fromJSON(r.model);
 
+/** The versions of a lineage (a full fit and its online updates) with their data cursors, oldest first. */
+export async function loadLineage(db: Db | Tx, lineage: string): Promise<LineageMember[]> {
+  const rows = await db.select({ version: models.version, trainedThrough: models.trainedThrough }).from(models).where(eq(models.lineage, lineage)).orderBy(asc(models.trainedThrough), asc(models.createdAt));
+  return rows.map((r) => ({ version: r.version, trainedThrough: r.trainedThrough.getTime() }));
+}
+
 export interface PromotionOutcome {
   decision: PromotionDecision;
   previousChampion: string | null;
 }
 
 /**
- * Saves the challenger and, when `shouldPromote` agrees (champion metrics re-evaluated on the
- * challenger's window), makes it the champion and retires the old one — one transaction, audited
- * `model.train` and `model.promote` / `model.refused` with the metrics compared.
+ * Saves the challenger and, when `shouldPromote` agrees (the CV figures in its metrics, the holdout
+ * comparison with the champion's frozen weights), makes it the champion and retires the old one — one
+ * transaction, audited `model.train` and `model.promote` / `model.refused` with every figure compared
+ * (held-out scores of both, the base rate, the simulated returns of challenger, champion and baseline).
  */
 export async function registerChallenger(
   db: Db,
   challenger: ModelRecord,
-  champion: { record: ModelRecord; metricsOnChallengerWindow: ModelMetrics } | null,
+  comparison: HoldoutComparison,
   clock: Clock,
   margin: PromotionMargin = DEFAULT_PROMOTION_MARGIN,
   audit: Record<string, unknown> = {},
 ): Promise<PromotionOutcome> {
   if (challenger.status !== 'challenger') throw new Error(`registerChallenger: ${challenger.version} has status ${challenger.status}`);
-  const compared = champion ? { ...champion.record, metrics: champion.metricsOnChallengerWindow } : null;
-  const decision = shouldPromote(compared, challenger, margin);
+  const decision = shouldPromote(challenger.metrics, comparison, margin);
   await db.transaction(async (tx) => {
     // Serialise registry changes: two trainers never both promote.
     await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRY_LOCK})`);
     const current = await loadChampion(tx);
-    if ((current?.version ?? null) !== (champion?.record.version ?? null)) throw new Error(`champion changed during training (${champion?.record.version ?? 'none'} → ${current?.version ?? 'none'}): retrain`);
+    if ((current?.version ?? null) !== comparison.champion) throw new Error(`champion changed during training (${comparison.champion ?? 'none'} → ${current?.version ?? 'none'}): retrain`);
     await saveModel(tx, challenger, clock);
-    await appendAudit(tx, { action: 'model.train', details: { version: challenger.version, kind: challenger.kind, featureSetHash: challenger.featureSetHash, dataWindow: challenger.dataWindow, metrics: challenger.metrics, ...audit } }, clock);
-    const details = { challenger: challenger.version, champion: champion?.record.version ?? null, reason: decision.reason, margin, metrics: { challenger: challenger.metrics, champion: compared?.metrics ?? null } };
+    await appendAudit(tx, { action: 'model.train', details: { version: challenger.version, kind: challenger.kind, featureSetHash: challenger.featureSetHash, dataWindow: challenger.dataWindow, trainedThrough: challenger.trainedThrough, metrics: challenger.metrics, ...audit } }, clock);
+    const { holdout: _h, ...cv } = challenger.metrics;
+    const details = { challenger: challenger.version, champion: comparison.champion, comparator: comparison.comparator?.version ?? null, reason: decision.reason, margin, cv, holdout: comparison };
     if (!decision.promote) {
       await appendAudit(tx, { action: 'model.refused', details }, clock);
       return;
     }
     const at = new Date(clock.now());
-    if (champion) await tx.update(models).set({ status: 'retired' }).where(and(eq(models.version, champion.record.version), eq(models.status, 'champion')));
+    if (current) await tx.update(models).set({ status: 'retired' }).where(and(eq(models.version, current.version), eq(models.status, 'champion')));
     await tx.update(models).set({ status: 'champion', promotedAt: at }).where(eq(models.version, challenger.version));
     await appendAudit(tx, { action: 'model.promote', details }, clock);
   });
-  return { decision, previousChampion: champion?.record.version ?? null };
+  return { decision, previousChampion: comparison.champion };
 }
 
 /**
@@ -118,12 +130,20 @@ export async function replaceChampion(db: Db, previous: ModelRecord, next: Model
 
 export type TrainTrigger = 'schedule' | 'drift' | 'manual';
 
-export async function startTrainingRun(db: Db, trigger: TrainTrigger, clock: Clock, details: Record<string, unknown> = {}): Promise<string> {
+export type TrainKind = 'full' | 'online';
+
+export async function startTrainingRun(db: Db, trigger: TrainTrigger, kind: TrainKind, clock: Clock, details: Record<string, unknown> = {}): Promise<string> {
   return db.transaction(async (tx) => {
-    const [r] = await tx.insert(trainingRuns).values({ trigger, status: 'running', startedAt: new Date(clock.now()) }).returning({ id: trainingRuns.id });
-    await appendAudit(tx, { action: 'training.start', details: { run: r!.id, trigger, ...details } }, clock);
+    const [r] = await tx.insert(trainingRuns).values({ trigger, kind, status: 'running', startedAt: new Date(clock.now()) }).returning({ id: trainingRuns.id });
+    await appendAudit(tx, { action: 'training.start', details: { run: r!.id, trigger, kind, ...details } }, clock);
     return r!.id;
   });
+}
+
+/** When the newest full retrain that ran to the end started (promoted or refused), or null. */
+export async function lastFullRun(db: Db | Tx): Promise<number | null> {
+  const [r] = await db.select({ at: trainingRuns.startedAt }).from(trainingRuns).where(and(eq(trainingRuns.kind, 'full'), eq(trainingRuns.status, 'succeeded'))).orderBy(desc(trainingRuns.startedAt)).limit(1);
+  return r ? r.at.getTime() : null;
 }
 
 export async function finishTrainingRun(

@@ -1,24 +1,33 @@
-import { and, desc, gte, inArray, not, like } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, like, or } from 'drizzle-orm';
 import { signals } from '../../schema/index.ts';
 import type { Clock } from '../clock.ts';
+import { mlProvider } from '../cycle/ml-provider.ts';
+import { baselineProvider, type SignalProvider } from '../cycle/signals.ts';
 import type { Db } from '../db/client.ts';
+import { USD_MARKETS } from '../exchange/usd-markets.ts';
 import type { Candle } from '../market/candle.ts';
 import { loadCandles } from '../market/store.ts';
 import { purgedFolds, type FoldOptions } from './cv.ts';
 import { buildRows, type CandlesByPair, type Row } from './dataset.ts';
 import { DEFAULT_DRIFT_THRESHOLDS, assessDrift, type DriftReport, type DriftThresholds } from './drift.ts';
 import { BTC_PAIR } from './features.ts';
+import { DEFAULT_HOLDOUT, cursorOf, evaluationPlan, scoreProbs, splitAt, type HoldoutOptions } from './holdout.ts';
 import { forwardLabels } from './labels.ts';
-import type { ModelSpec } from './models/index.ts';
 import { DEFAULT_ONLINE_UPDATE, onlineUpdate, type OnlineUpdateOptions } from './online.ts';
-import { DEFAULT_PROMOTION_MARGIN, challengerRecord, type ModelMetrics, type ModelRecord, type PromotionMargin } from './registry.ts';
-import { finishTrainingRun, loadChampion, registerChallenger, replaceChampion, startTrainingRun, trainedModelOf, type TrainTrigger } from './registry-store.ts';
-import { DEFAULT_TRAIN_OPTIONS, crossValidate, fitTrainedModel, summarize, type FoldResult, type TrainOptions } from './train.ts';
+import { DEFAULT_PROMOTION_MARGIN, challengerRecord, cvMetrics, shouldPromote, type HoldoutComparison, type ModelMetrics, type ModelRecord, type PromotionMargin } from './registry.ts';
+import { finishTrainingRun, lastFullRun, loadChampion, loadLineage, loadModel, registerChallenger, replaceChampion, startTrainingRun, trainedModelOf, type TrainTrigger } from './registry-store.ts';
+import { simulationAccounts } from './sim-accounts.ts';
+import { simulateProviders } from './simulation.ts';
+import { DEFAULT_TRAIN_OPTIONS, crossValidate, fitTrainedModel, summarize, type TrainOptions } from './train.ts';
+import type { TrainedModel } from './trained.ts';
 
 /**
- * The training loop against the database (I/O; not part of the pure core): stored candles → train →
- * challenger → compare with the champion on the same folds → promote or refuse; online updates of
- * the champion between full retrains; the drift check that triggers a `drift` retrain.
+ * The training loop against the database (I/O; not part of the pure core). A full retrain holds out
+ * the newest labelled bars, fits the challenger on what came before (cross-validated there for its
+ * edge over a constant), and scores it and the champion's frozen weights on the held-out bars, which
+ * neither learned; the live cycle's backtest over the same bars says whether it makes money after
+ * costs and more than the baseline. Promoted, it is refitted on every labelled row. Between full
+ * retrains the champion learns the newly labelled rows online; drift triggers a full retrain early.
  */
 export interface TrainJobOptions {
   interval: number;
@@ -26,24 +35,31 @@ export interface TrainJobOptions {
   maxBars: number;
   train: Partial<TrainOptions>;
   margin: PromotionMargin;
+  /** The evaluation window held out from the challenger's fit. */
+  holdout: HoldoutOptions;
   drift: DriftThresholds;
   /** Signals and feature rows the drift check looks back over (bars). */
   driftWindowBars: number;
-  /** A scheduled run does a full retrain when the champion's fit is at least this old, else an online update. */
+  /** A scheduled run does a full retrain when the last full one (promoted or refused) is at least this old, else an online update. */
   fullRetrainEveryMs: number;
   online: OnlineUpdateOptions;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
+
+const HOUR = 3_600_000;
 
 export const DEFAULT_TRAIN_JOB: TrainJobOptions = {
   interval: 3600,
   maxBars: 8760,
   train: {},
   margin: DEFAULT_PROMOTION_MARGIN,
+  holdout: DEFAULT_HOLDOUT,
   drift: DEFAULT_DRIFT_THRESHOLDS,
   driftWindowBars: 720,
-  // Daily, as the cron: a run an hour early still retrains in full.
-  fullRetrainEveryMs: 23 * 3_600_000,
+  // Weekly, as long as the held-out week: the nightly runs in between are online updates, so the
+  // champion has learned all but the last day — the comparison then falls back to its full fit,
+  // which has learned none of the week. A run an hour early still retrains in full.
+  fullRetrainEveryMs: 7 * 24 * HOUR - HOUR,
   online: DEFAULT_ONLINE_UPDATE,
 };
 
@@ -56,8 +72,9 @@ export interface TrainingSummary {
   rows: number;
   folds: number;
   version: string | null;
+  /** The challenger's CV figures and, under `holdout`, its comparison with the champion (full runs). */
   metrics: ModelMetrics | null;
-  championMetrics: ModelMetrics | null;
+  comparison: HoldoutComparison | null;
   promoted: boolean;
   reason: string;
   drift: DriftReport | null;
@@ -86,9 +103,9 @@ export async function trainingCandles(db: Db, pairs: readonly string[], interval
 }
 
 /**
- * Why the stored history cannot be cross-validated yet, or null when it can. A fresh install has no
- * candles and a young one too few to make every fold, or folds whose training side holds a single
- * class: that is nothing to do yet, not a failure.
+ * Why the history before the evaluation window cannot be cross-validated yet, or null when it can.
+ * A fresh install has no candles and a young one too few to make every fold, or folds whose training
+ * side holds a single class: that is nothing to do yet, not a failure.
  */
 function historyShortfall(rows: readonly Row[], cv: FoldOptions): string | null {
   const labelled = rows.filter((r) => r.y !== null);
@@ -110,7 +127,7 @@ const nothingToTrain = (trigger: TrainTrigger, pairs: string[], rows: number, re
   folds: 0,
   version: null,
   metrics: null,
-  championMetrics: null,
+  comparison: null,
   promoted: false,
   reason,
   drift,
@@ -119,77 +136,126 @@ const nothingToTrain = (trigger: TrainTrigger, pairs: string[], rows: number, re
 /** Rows whose label is known by `now` (labels end at a stored bar's close, never later than the store). */
 const knownBy = (rows: readonly Row[], now: number): Row[] => rows.map((r) => (r.labelEnd <= now ? r : { ...r, y: null, labelEnd: Infinity }));
 
-const metricsOf = (folds: readonly FoldResult[]): ModelMetrics => {
-  const s = summarize(folds);
-  return {
-    window: { from: folds[0]?.testFrom ?? NaN, to: folds[folds.length - 1]?.testTo ?? NaN },
-    auc: s.auc,
-    logLoss: s.logLoss,
-    brier: s.brier,
-    netReturn: s.strategyReturn,
-    buyHoldReturn: s.buyHoldReturn,
-    folds: s.folds,
-  };
-};
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** The champion's configuration (model spec, features, label) as TrainOptions, to cross-validate it on new rows. */
-export function championOptions(champion: ModelRecord, base: TrainOptions): TrainOptions {
-  const m = trainedModelOf(champion);
-  const clf = m.classifier.toJSON() as { params: Record<string, unknown> };
-  return { ...base, model: { kind: champion.kind, params: clf.params } as ModelSpec, features: m.data.featureParams, label: { horizonBars: m.data.horizonBars, feeRate: m.data.feeRate } };
-}
+/** jsonb reorders keys: compare parameters by their sorted JSON. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : v !== null && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v);
+
+/** The configuration a record was fitted with (online updates only note when they nudged it). */
+const specOf = (r: Pick<ModelRecord, 'kind' | 'featureSetHash' | 'params'>): string => {
+  const { onlineUpdatedAt: _updated, ...params } = r.params;
+  return canonical({ kind: r.kind, featureSetHash: r.featureSetHash, params });
+};
 
 const stamp = (t: number): string => new Date(t).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
+/** Scores of `model` on the labelled rows decided in [from, ∞), built with the model's own features and label. */
+function heldOutScores(model: TrainedModel, candles: CandlesByPair, now: number, from: number, pairs: readonly string[]) {
+  const rows = knownBy(buildRows(candles, { horizonBars: model.data.horizonBars, feeRate: model.data.feeRate }, model.data.featureParams), now).filter((r) => r.y !== null && r.decisionTime >= from && pairs.includes(r.pair));
+  return scoreProbs(rows.map((r) => model.predictProba(r.x)), rows.map((r) => r.y as number));
+}
+
 /**
  * One full training run: recorded in training_runs and audited, whatever its outcome. Too little
- * stored history (historyShortfall) is answered as `kind: 'none'` before a run is started.
+ * stored history, or too few bars the champion has not learned, is answered as `kind: 'none'`
+ * before a run is started.
  */
 export async function fullRetrain(db: Db, clock: Clock, trigger: TrainTrigger, pairs: readonly string[], options: Partial<TrainJobOptions> = {}, drift: DriftReport | null = null): Promise<TrainingSummary> {
   const o = { ...DEFAULT_TRAIN_JOB, ...options };
   const opts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...o.train };
   const cv = opts.cv;
-  if (!cv) throw new Error('a training run needs cross-validation (train.cv) to compare with the champion');
+  if (!cv) throw new Error('a training run needs cross-validation (train.cv) to judge the challenger\'s edge');
   const now = clock.now();
-  o.onProgress?.('load', 0, 4);
+  const steps = 6;
+  o.onProgress?.('load', 0, steps);
   const candles = await storedCandles(db, pairs, o.interval, o.maxBars, now);
   // Without BTC/USD the other pairs' cross-asset features cannot be built at all.
   if (Object.keys(candles).length && !candles[BTC_PAIR]) return nothingToTrain(trigger, Object.keys(candles), 0, NO_BTC, drift);
-  const rows = knownBy(buildRows(candles, opts.label, opts.features), now);
-  const shortfall = historyShortfall(rows, cv);
-  if (shortfall) return nothingToTrain(trigger, Object.keys(candles), rows.filter((r) => r.y !== null).length, shortfall, drift);
-  const run = await startTrainingRun(db, trigger, clock, { kind: 'full', pairs, drift: drift?.reasons ?? null });
+  // Rows of the pairs asked for (BTC/USD only feeds the others' features unless it is traded).
+  const rows = knownBy(buildRows(candles, opts.label, opts.features), now).filter((r) => pairs.includes(r.pair));
+  const labelled = rows.filter((r) => r.y !== null);
+  const tooShort = historyShortfall(rows, cv);
+  if (tooShort) return nothingToTrain(trigger, Object.keys(candles), labelled.length, tooShort, drift);
+  const champion = await loadChampion(db);
+  const plan = evaluationPlan(labelled.map((r) => r.decisionTime), champion ? await loadLineage(db, champion.lineage) : [], o.holdout);
+  if (!plan.ok) return nothingToTrain(trigger, Object.keys(candles), labelled.length, plan.reason, drift);
+  const { train: trainRows, evaluate } = splitAt(rows, plan.from);
+  const shortfall = historyShortfall(trainRows, cv);
+  if (shortfall) return nothingToTrain(trigger, Object.keys(candles), labelled.length, `${shortfall} before the held-out window`, drift);
+  if (new Set(evaluate.map((r) => r.y)).size < 2) return nothingToTrain(trigger, Object.keys(candles), labelled.length, 'the held-out window holds a single class: nothing to compare on', drift);
+  const run = await startTrainingRun(db, trigger, 'full', clock, { pairs, drift: drift?.reasons ?? null, holdout: { from: plan.from, to: plan.to, bars: plan.bars, comparator: plan.comparator?.version ?? null } });
   try {
-    o.onProgress?.('cross-validate', 1, 4);
-    const folds = crossValidate(rows, opts);
-    o.onProgress?.('fit', 2, 4);
-    const model = fitTrainedModel(rows, opts, summarize(folds).brier);
-    const version = `${model.kind}-${stamp(now)}-${run.slice(0, 8)}`;
-    const challenger = challengerRecord({ model, metrics: summarize(folds), folds }, { version, trainedAt: now });
-    o.onProgress?.('compare', 3, 4);
-    const champion = await loadChampion(db);
-    let championSide: { record: ModelRecord; metricsOnChallengerWindow: ModelMetrics } | null = null;
-    if (champion) {
-      const co = championOptions(champion, opts);
-      const same = champion.featureSetHash === model.data.featureSetHash && co.label.horizonBars === opts.label.horizonBars && co.label.feeRate === opts.label.feeRate;
-      const championRows = same ? rows : knownBy(buildRows(candles, co.label, co.features), now);
-      championSide = { record: champion, metricsOnChallengerWindow: metricsOf(crossValidate(championRows, co)) };
+    o.onProgress?.('cross-validate', 1, steps);
+    const folds = crossValidate(trainRows, opts);
+    const cvm = cvMetrics(summarize(folds), folds);
+    o.onProgress?.('fit', 2, steps);
+    // Frozen for the comparison: it has learned nothing decided in the window.
+    const frozen = fitTrainedModel(trainRows, opts, cvm.brier);
+    const version = `${frozen.kind}-${stamp(now)}-${run.slice(0, 8)}`;
+    o.onProgress?.('compare', 3, steps);
+    const y = evaluate.map((r) => r.y as number);
+    const baseRate = mean(trainRows.map((r) => r.y as number));
+    const challengerScores = scoreProbs(evaluate.map((r) => frozen.predictProba(r.x)), y);
+    let comparator: { record: ModelRecord; model: TrainedModel } | null = null;
+    if (plan.comparator) {
+      const record = await loadModel(db, plan.comparator.version);
+      if (!record) throw new Error(`lineage member ${plan.comparator.version} is missing from the registry`);
+      comparator = { record, model: trainedModelOf(record) };
     }
-    const outcome = await registerChallenger(db, challenger, championSide, clock, o.margin, { run, trigger });
-    const promoted = outcome.decision.promote;
-    o.onProgress?.('done', 4, 4);
-    await finishTrainingRun(db, run, { status: 'succeeded', modelVersion: version, promoted: promoted ? 'promoted' : 'refused', metrics: { challenger: challenger.metrics, champion: championSide?.metricsOnChallengerWindow ?? null, reason: outcome.decision.reason } }, clock);
+    const challengerSpec = specOf({ kind: frozen.kind, featureSetHash: frozen.data.featureSetHash, params: { ...frozen.classifier.toJSON().params, horizonBars: opts.label.horizonBars, feeRate: opts.label.feeRate } });
+    o.onProgress?.('simulate', 4, steps);
+    const traded = Object.keys(candles).filter((p) => pairs.includes(p));
+    const sim = await simulationAccounts(db, traded);
+    const providers: Record<string, SignalProvider> = { challenger: mlProvider(frozen, `${version}.holdout`), baseline: baselineProvider };
+    if (comparator) providers.champion = mlProvider(comparator.model, comparator.record.version);
+    const runs = await simulateProviders({ candles, markets: USD_MARKETS, accounts: sim.accounts, from: plan.from, providers });
+    const comparison: HoldoutComparison = {
+      window: { from: plan.from, to: plan.to },
+      rows: evaluate.length,
+      positiveRate: mean(y),
+      challenger: challengerScores,
+      baseRate: scoreProbs(y.map(() => baseRate), y),
+      champion: champion?.version ?? null,
+      comparator: comparator && {
+        version: comparator.record.version,
+        trainedThrough: comparator.record.trainedThrough,
+        scores: heldOutScores(comparator.model, candles, now, plan.from, pairs),
+        sameSpec: specOf(comparator.record) === challengerSpec,
+        sameLabel: comparator.model.data.horizonBars === opts.label.horizonBars && comparator.model.data.feeRate === opts.label.feeRate,
+      },
+      simulation: {
+        window: runs.challenger!.window,
+        accounts: sim.names,
+        challenger: runs.challenger!.totalReturn,
+        champion: runs.champion?.totalReturn ?? null,
+        baseline: runs.baseline!.totalReturn,
+        buyHold: runs.baseline!.buyHold,
+        challengerTrades: runs.challenger!.trades,
+        baselineTrades: runs.baseline!.trades,
+      },
+    };
+    const metrics: ModelMetrics = { ...cvm, holdout: comparison };
+    const promote = shouldPromote(metrics, comparison, o.margin).promote;
+    o.onProgress?.(promote ? 'refit' : 'register', 5, steps);
+    // A winner is refitted on every labelled row, the window included: the spec won, and the newest
+    // rows are the most relevant. A refused challenger is kept as judged (the frozen weights).
+    const final = promote ? fitTrainedModel(rows, opts, challengerScores.brier) : frozen;
+    const record = challengerRecord(final, { version, trainedAt: now, trainedThrough: cursorOf(promote ? rows : trainRows), metrics });
+    const outcome = await registerChallenger(db, record, comparison, clock, o.margin, { run, trigger, weights: promote ? 'refitted on every labelled row' : 'fitted before the held-out window' });
+    o.onProgress?.('done', steps, steps);
+    await finishTrainingRun(db, run, { status: 'succeeded', modelVersion: version, promoted: outcome.decision.promote ? 'promoted' : 'refused', metrics: { challenger: cvm, holdout: comparison, reason: outcome.decision.reason } }, clock);
     return {
       run,
       trigger,
       kind: 'full',
       pairs: Object.keys(candles),
-      rows: rows.filter((r) => r.y !== null).length,
+      rows: labelled.length,
       folds: folds.length,
       version,
-      metrics: challenger.metrics,
-      championMetrics: championSide?.metricsOnChallengerWindow ?? null,
-      promoted,
+      metrics,
+      comparison,
+      promoted: outcome.decision.promote,
       reason: outcome.decision.reason,
       drift,
     };
@@ -200,31 +266,55 @@ export async function fullRetrain(db: Db, clock: Clock, trigger: TrainTrigger, p
 }
 
 /**
- * Online update: the champion learns the rows labelled since its window ended, stored as a new
- * version `<base>.u<n>` that replaces it (not gated: it is the same model nudged by a few rows; the
- * next full retrain is judged against it). Metrics and `trainedAt` stay the last full fit's, so the
- * full-retrain cadence counts from it; `params.onlineUpdatedAt` says when it was nudged.
+ * Online update: the champion learns the rows labelled since its data cursor, stored as a new
+ * version `<base>.u<n>` of the same lineage that replaces it (not gated: it is the same model nudged
+ * by a few rows; the next full retrain compares against the lineage member that had not learned the
+ * held-out window). Its `trainedAt` and `trainedThrough` advance; its metrics stay the full fit's.
  */
 export async function onlineUpdateChampion(db: Db, clock: Clock, pairs: readonly string[], options: Partial<TrainJobOptions> = {}): Promise<TrainingSummary> {
   const o = { ...DEFAULT_TRAIN_JOB, ...options };
   const champion = await loadChampion(db);
   if (!champion) throw new Error('online update: there is no champion');
-  const run = await startTrainingRun(db, 'schedule', clock, { kind: 'online', champion: champion.version });
+  const run = await startTrainingRun(db, 'schedule', 'online', clock, { champion: champion.version, trainedThrough: champion.trainedThrough });
   try {
     const now = clock.now();
     const model = trainedModelOf(champion);
     const candles = await trainingCandles(db, pairs, o.interval, o.maxBars, now);
-    const rows = knownBy(buildRows(candles, { horizonBars: model.data.horizonBars, feeRate: model.data.feeRate }, model.data.featureParams), now).filter((r) => r.y !== null && r.time > model.data.window.to);
+    const rows = knownBy(buildRows(candles, { horizonBars: model.data.horizonBars, feeRate: model.data.feeRate }, model.data.featureParams), now).filter(
+      (r) => r.y !== null && r.time > model.data.window.to && pairs.includes(r.pair),
+    );
     let version: string | null = null;
     if (rows.length) {
       const next = onlineUpdate(model, rows, o.online);
       const [base, n] = champion.version.split('.u');
       version = `${base}.u${Number(n ?? 0) + 1}`;
-      const record: ModelRecord = { ...champion, version, model: next.toJSON(), dataWindow: { ...champion.dataWindow, to: next.data.window.to, rows: next.data.window.rows }, params: { ...champion.params, onlineUpdatedAt: now }, status: 'champion' };
-      await replaceChampion(db, champion, record, clock, { run, rows: rows.length });
+      const record: ModelRecord = {
+        ...champion,
+        version,
+        model: next.toJSON(),
+        dataWindow: { ...champion.dataWindow, to: next.data.window.to, rows: next.data.window.rows },
+        params: { ...champion.params, onlineUpdatedAt: now },
+        status: 'champion',
+        trainedAt: now,
+        trainedThrough: Math.max(champion.trainedThrough, cursorOf(rows)),
+      };
+      await replaceChampion(db, champion, record, clock, { run, rows: rows.length, trainedThrough: { from: champion.trainedThrough, to: record.trainedThrough } });
     }
     await finishTrainingRun(db, run, { status: 'succeeded', modelVersion: version, promoted: version ? 'updated' : null, metrics: { onlineRows: rows.length } }, clock);
-    return { run, trigger: 'schedule', kind: rows.length ? 'online' : 'none', pairs: Object.keys(candles), rows: rows.length, folds: 0, version, metrics: champion.metrics, championMetrics: null, promoted: false, reason: rows.length ? `online update on ${rows.length} new rows` : 'no newly labelled rows', drift: null };
+    return {
+      run,
+      trigger: 'schedule',
+      kind: rows.length ? 'online' : 'none',
+      pairs: Object.keys(candles),
+      rows: rows.length,
+      folds: 0,
+      version,
+      metrics: champion.metrics,
+      comparison: null,
+      promoted: false,
+      reason: rows.length ? `online update on ${rows.length} new rows` : 'no newly labelled rows',
+      drift: null,
+    };
   } catch (err) {
     await finishTrainingRun(db, run, { status: 'failed', error: (err as Error).message }, clock);
     throw err;
@@ -232,8 +322,8 @@ export async function onlineUpdateChampion(db: Db, clock: Clock, pairs: readonly
 }
 
 /**
- * Drift of the champion: rolling Brier of the stored ML signals (any non-baseline version) against
- * the outcomes the stored candles have realised since, and PSI of recent feature rows.
+ * Drift of the champion: rolling Brier of the stored signals of its lineage (its full fit and online
+ * updates) against the outcomes the stored candles have realised since, and PSI of recent feature rows.
  */
 export async function checkDrift(db: Db, clock: Clock, pairs: readonly string[], options: Partial<TrainJobOptions> = {}): Promise<DriftReport | null> {
   const o = { ...DEFAULT_TRAIN_JOB, ...options };
@@ -246,7 +336,7 @@ export async function checkDrift(db: Db, clock: Clock, pairs: readonly string[],
   const stored = await db
     .select({ pair: signals.pair, ts: signals.ts, probUp: signals.probUp, horizonBars: signals.horizonBars })
     .from(signals)
-    .where(and(inArray(signals.pair, [...pairs]), gte(signals.ts, new Date(since)), not(like(signals.modelVersion, 'baseline%'))))
+    .where(and(inArray(signals.pair, [...pairs]), gte(signals.ts, new Date(since)), or(eq(signals.modelVersion, champion.lineage), like(signals.modelVersion, `${champion.lineage}.u%`))))
     .orderBy(desc(signals.ts));
   const probs: number[] = [];
   const outcomes: number[] = [];
@@ -271,17 +361,22 @@ export async function checkDrift(db: Db, clock: Clock, pairs: readonly string[],
 }
 
 /**
- * The train function's work. manual / drift: a full retrain. schedule: drift check first (a drift
- * verdict runs a `drift` retrain); otherwise a full retrain when there is no champion or its fit is
- * older than `fullRetrainEveryMs` (daily, the cron's cadence), else an online update.
+ * The train function's work. manual / drift: a full retrain. schedule: the drift check first (drift
+ * runs a `drift` retrain); otherwise a full retrain when there is no champion or the last full run is
+ * `fullRetrainEveryMs` old, else an online update. A full retrain that cannot compare yet (too few
+ * bars the champion has not learned) gives way to an online update, so the champion keeps learning.
  */
 export async function trainJob(db: Db, clock: Clock, trigger: TrainTrigger, pairs: readonly string[], options: Partial<TrainJobOptions> = {}): Promise<TrainingSummary> {
   const o = { ...DEFAULT_TRAIN_JOB, ...options };
   if (!pairs.length) return nothingToTrain(trigger, [], 0, 'no traded pairs: nothing to train on', null);
   if (trigger !== 'schedule') return fullRetrain(db, clock, trigger, pairs, o);
   const drift = await checkDrift(db, clock, pairs, o);
-  if (drift?.retrain) return fullRetrain(db, clock, 'drift', pairs, o, drift);
   const champion = await loadChampion(db);
-  if (!champion || clock.now() - champion.trainedAt >= o.fullRetrainEveryMs) return fullRetrain(db, clock, 'schedule', pairs, o, drift);
-  return { ...(await onlineUpdateChampion(db, clock, pairs, o)), drift };
+  let deferred: TrainingSummary | null = null;
+  if (drift?.retrain) deferred = await fullRetrain(db, clock, 'drift', pairs, o, drift);
+  else if (!champion) return fullRetrain(db, clock, 'schedule', pairs, o, drift);
+  else if (clock.now() - ((await lastFullRun(db)) ?? champion.trainedAt) >= o.fullRetrainEveryMs) deferred = await fullRetrain(db, clock, 'schedule', pairs, o, drift);
+  if (deferred && (deferred.kind !== 'none' || !champion)) return deferred;
+  const online = await onlineUpdateChampion(db, clock, pairs, o);
+  return { ...online, reason: deferred ? `full retrain deferred (${deferred.reason}); ${online.reason}` : online.reason, drift };
 }
