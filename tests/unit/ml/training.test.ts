@@ -9,7 +9,7 @@ import { TrainedModel } from '../../../lib/ml/trained.ts';
 import { DEFAULT_TRAIN_OPTIONS, train } from '../../../lib/ml/train.ts';
 import { walkForwardBacktest } from '../../../lib/ml/walkforward.ts';
 import { onlineUpdate } from '../../../lib/ml/online.ts';
-import { challengerRecord, modelRecordSchema, shouldPromote } from '../../../lib/ml/registry.ts';
+import { challengerRecord, cvMetrics, modelRecordSchema } from '../../../lib/ml/registry.ts';
 import { logLoss } from '../../../lib/ml/metrics.ts';
 import { slice } from './realData.ts';
 
@@ -47,19 +47,17 @@ describe('train', () => {
     expect(metrics.baseRateLogLoss).toBeCloseTo(folds.reduce((a, f) => a + f.baseRateLogLoss, 0) / folds.length, 12);
   });
 
-  it('becomes a challenger record the promotion rule can judge', () => {
+  it('becomes a challenger record (its own lineage, its data cursor) that reads back as stored', () => {
     const res = train(data, { model: { kind: 'logistic' }, cv });
-    const r = challengerRecord(res, { version: 'logistic-v1', trainedAt: 1 });
-    expect(r).toMatchObject({ version: 'logistic-v1', kind: 'logistic', status: 'challenger', featureSetHash: model.data.featureSetHash });
-    expect(r.metrics.window).toEqual({ from: folds[0]!.testFrom, to: folds[2]!.testTo });
-    // With no champion, a challenger must still beat the constant base-rate prediction by the margin.
-    expect(shouldPromote(null, r).promote).toBe(r.metrics.baseRateLogLoss! - r.metrics.logLoss >= 0.002);
-    expect(shouldPromote(null, { ...r, metrics: { ...r.metrics, baseRateLogLoss: r.metrics.logLoss + 0.01 } })).toMatchObject({ promote: true, reason: 'no champion yet' });
-    expect(shouldPromote(null, { ...r, metrics: { ...r.metrics, baseRateLogLoss: r.metrics.logLoss + 0.001 } })).toMatchObject({ promote: false, reason: expect.stringMatching(/base-rate/) });
+    const cursor = Math.max(...buildRows(data).filter((r) => r.y !== null).map((r) => r.labelEnd));
+    const r = challengerRecord(res.model, { version: 'logistic-v1', trainedAt: 1, trainedThrough: cursor, metrics: cvMetrics(res.metrics, res.folds) });
+    expect(r).toMatchObject({ version: 'logistic-v1', lineage: 'logistic-v1', kind: 'logistic', status: 'challenger', featureSetHash: model.data.featureSetHash, trainedThrough: cursor });
+    expect(r.params).toMatchObject({ horizonBars: 24, feeRate: DEFAULT_LABEL_OPTIONS.feeRate });
+    expect(r.metrics).toMatchObject({ window: { from: folds[0]!.testFrom, to: folds[2]!.testTo }, folds: 3, baseRateLogLoss: res.metrics.baseRateLogLoss, logLoss: res.metrics.logLoss });
     const stored = modelRecordSchema.parse(JSON.parse(JSON.stringify(r)));
     expect(stored).toEqual(JSON.parse(JSON.stringify(r)));
     expect(() => modelRecordSchema.parse({ ...stored, status: 'live' })).toThrow();
-    expect(shouldPromote(r, { ...r, version: 'same-numbers' }).promote).toBe(false); // not better by the margin
+    expect(() => modelRecordSchema.parse({ ...stored, metrics: { ...stored.metrics, logLoss: null } })).toThrow(); // NaN stored as null
     expect(TrainedModel.fromJSON(r.model).predictProba(buildRows(data)[0]!.x)).toBe(model.predictProba(buildRows(data)[0]!.x));
   });
 
