@@ -1,36 +1,40 @@
-import { and, asc, eq, ne } from 'drizzle-orm';
-import { fills, orders } from '../../schema/index.ts';
+import { and, asc, eq, inArray, max } from 'drizzle-orm';
+import { fills, settings } from '../../schema/index.ts';
 import { listAccounts } from '../accounts/accounts.ts';
 import { latestSettings, putSettings } from '../accounts/settings.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { withAccount } from '../db/scope.ts';
-import { DEFAULT_ADAPTATION_POLICY, adaptThresholds, type AdaptationPolicy, type AdaptationStats, type ClosedTrade, type ExitReason } from '../strategy/adaptation.ts';
+import { DEFAULT_ADAPTATION_POLICY, adaptThresholds, closedTradesFromFills, type AdaptationPolicy, type AdaptationStats, type ClosedTrade } from '../strategy/adaptation.ts';
 
 /**
  * Per-account threshold adaptation from the account's closed trades (I/O around the pure
  * adaptThresholds): entry/exit land in a new trading-settings version, SL/TP multiples in a new
- * risk-settings version, each audited with before/after by putSettings.
+ * risk-settings version, each audited with before/after by putSettings. The trades come from the
+ * fills and the cause each was booked with (fills.cause) — the same function the backtest runs on
+ * its own fills (lib/cycle/backtest-adaptation.ts), so live adapts as the backtest validated.
  */
-function exitReason(intent: string, type: string): ExitReason {
-  if (type.includes('take-profit')) return 'take-profit';
-  if (intent === 'protective' || type.includes('stop-loss')) return 'stop-loss';
-  return 'signal';
-}
 
-/** Sells with realised PnL (hedge legs excluded: they are not strategy exits), oldest first. */
+/** The account's closed trades, oldest first: every fill (buys and hedge sales place the positions' opening times). */
 export async function closedTrades(tx: Tx, accountId: string): Promise<ClosedTrade[]> {
   const rows = await tx
-    .select({ ts: fills.ts, price: fills.price, qty: fills.qty, pnl: fills.realizedPnl, intent: orders.intent, type: orders.type })
+    .select({ ts: fills.ts, pair: fills.pair, side: fills.side, price: fills.price, qty: fills.qty, fee: fills.fee, pnl: fills.realizedPnl, order: fills.orderId, cause: fills.cause })
     .from(fills)
-    .innerJoin(orders, eq(orders.id, fills.orderId))
-    .where(and(eq(fills.accountId, accountId), eq(fills.side, 'sell'), ne(orders.intent, 'hedge')))
-    .orderBy(asc(fills.ts));
-  return rows.map((r) => {
-    const pnl = Number(r.pnl);
-    const basis = Number(r.price) * Number(r.qty) - pnl; // what the sold quantity cost
-    return { closedAt: r.ts.getTime(), netReturn: basis > 0 ? pnl / basis : 0, exitReason: exitReason(r.intent, r.type) };
-  });
+    .where(eq(fills.accountId, accountId))
+    .orderBy(asc(fills.ts), asc(fills.tradeId));
+  return closedTradesFromFills(
+    rows.map((r) => ({ time: r.ts.getTime(), pair: r.pair, side: r.side, qty: Number(r.qty), price: Number(r.price), fee: Number(r.fee), realizedPnl: Number(r.pnl), order: r.order, cause: r.cause })),
+  );
+}
+
+/** When the thresholds in force took effect: the newer of the latest trading and risk settings versions. */
+async function thresholdsSince(tx: Tx, accountId: string): Promise<number> {
+  const rows = await tx
+    .select({ kind: settings.kind, at: max(settings.createdAt) })
+    .from(settings)
+    .where(and(eq(settings.accountId, accountId), inArray(settings.kind, ['trading', 'risk'])))
+    .groupBy(settings.kind);
+  return Math.max(Number.NEGATIVE_INFINITY, ...rows.map((r) => (r.at ? r.at.getTime() : Number.NEGATIVE_INFINITY)));
 }
 
 export interface AccountAdaptation {
@@ -48,7 +52,7 @@ export async function adaptAccount(db: Db, accountId: string, slug: string, cloc
     const trading = await latestSettings(tx, accountId, 'trading');
     const risk = await latestSettings(tx, accountId, 'risk');
     const current = { entry: trading.value.entryThreshold, exit: trading.value.exitThreshold, slMultiplier: risk.value.slAtrMultiple, tpMultiplier: risk.value.tpAtrMultiple };
-    const r = adaptThresholds(accountId, current, trades, policy);
+    const r = adaptThresholds(accountId, current, trades, policy, await thresholdsSince(tx, accountId));
     const versions: AccountAdaptation['versions'] = {};
     if (r.change) {
       const a = r.change.after;

@@ -1,7 +1,12 @@
+import { isStrategyExit, type TradeCause } from './trade-cause.ts';
+
 /**
- * Per-account threshold adaptation from rolling trade outcomes (live or simulated). Pure: the caller
- * supplies the closed trades and stores/audits the returned change. Every change is one bounded step
- * per parameter, only after a minimum number of trades, and the values stay inside fixed bounds.
+ * Per-account threshold adaptation from trade outcomes (live or simulated). Pure: the caller
+ * supplies the account's fills and stores/audits the returned change. It learns from the causes the
+ * cycle tagged its exits with (lib/strategy/trade-cause.ts), never from guesses, and only from trades
+ * opened under the values in force: after a change it waits for `minTrades` new trades before the
+ * next step, so one batch of trades can never ratchet a parameter step after step (nightly) to its
+ * bound. Every change is one bounded step per parameter, with the statistic that justified it.
  */
 export interface AdaptiveThresholds {
   entry: number; // go long when probUp > entry
@@ -10,17 +15,69 @@ export interface AdaptiveThresholds {
   tpMultiplier: number; // take-profit distance in ATRs
 }
 
-export type ExitReason = 'stop-loss' | 'take-profit' | 'signal' | 'time';
+/** The exits a trade can end with (hedge sales are not exits of a trade). */
+export type ExitReason = Extract<TradeCause, 'stop' | 'take-profit' | 'signal' | 'halt'>;
 
 export interface ClosedTrade {
-  closedAt: number; // epoch ms
-  netReturn: number; // fraction, after fees and slippage
+  openedAt: number; // epoch ms: when the position it closed (part of) was opened
+  closedAt: number; // epoch ms: its last fill
+  netReturn: number; // fraction of the sold quantity's cost, after fees and slippage
   exitReason: ExitReason;
+}
+
+/** One fill as the books (fills table) and the backtest (trades.csv) both have it. */
+export interface TradeFill {
+  time: number;
+  pair: string;
+  side: 'buy' | 'sell';
+  qty: number;
+  price: number;
+  fee: number; // USD
+  realizedPnl: number; // USD, net of fees
+  /** Fills of one order share it: an exit filled in parts is one trade. */
+  order: string;
+  cause: TradeCause;
+}
+
+/**
+ * The closed trades in a fill history: one per exit order (its fills summed), with the time the
+ * position it sold was opened (the buy that took the pair's holding up from zero). Hedge sales and
+ * entries are no trades, but they move the holding. Sold quantity's cost = notional − fee − PnL.
+ */
+export function closedTradesFromFills(fills: readonly TradeFill[]): ClosedTrade[] {
+  const held = new Map<string, { qty: number; openedAt: number }>();
+  const open = new Map<string, { trade: ClosedTrade; pnl: number; cost: number }>();
+  const out: ClosedTrade[] = [];
+  const sorted = fills.map((f, i) => ({ f, i })).sort((a, b) => a.f.time - b.f.time || a.i - b.i);
+  for (const { f } of sorted) {
+    const h = held.get(f.pair) ?? { qty: 0, openedAt: Number.NEGATIVE_INFINITY };
+    if (f.side === 'buy') {
+      if (!(h.qty > 1e-12)) h.openedAt = f.time;
+      h.qty += f.qty;
+    } else {
+      if (isStrategyExit(f.cause)) {
+        let t = open.get(f.order);
+        if (!t) {
+          t = { trade: { openedAt: h.openedAt, closedAt: f.time, netReturn: 0, exitReason: f.cause }, pnl: 0, cost: 0 };
+          open.set(f.order, t);
+          out.push(t.trade);
+        }
+        t.pnl += f.realizedPnl;
+        t.cost += f.qty * f.price - f.fee - f.realizedPnl;
+        t.trade.closedAt = f.time;
+        t.trade.netReturn = t.cost > 0 ? t.pnl / t.cost : 0;
+      }
+      h.qty = Math.max(0, h.qty - f.qty);
+    }
+    held.set(f.pair, h);
+  }
+  return out.sort((a, b) => a.closedAt - b.closedAt);
 }
 
 type Range = readonly [number, number];
 
 export interface AdaptationPolicy {
+  /** Trades opened under the values in force needed before a step (none older count). */
   minTrades: number;
   window: number; // the most recent trades considered
   thresholdStep: number;
@@ -31,7 +88,11 @@ export interface AdaptationPolicy {
   /** Above this share of stop-loss exits the stop is widened; below `tightenStopBelow` it is tightened. */
   widenStopAbove: number;
   tightenStopBelow: number;
-  /** Below this share of take-profit exits the target is brought in; above `extendTargetAbove` it is pushed out. */
+  /**
+   * Below this share of take-profit exits — when the trades that did not reach the target lost on
+   * average (they gave back what they had) — the target is brought in; above `extendTargetAbove` it
+   * is pushed out. Trades that end well on the signal are no reason to move a target they never needed.
+   */
   closerTargetBelow: number;
   extendTargetAbove: number;
 }
@@ -55,6 +116,8 @@ export interface AdaptationStats {
   winRate: number;
   stopRate: number;
   targetRate: number;
+  /** Mean net return of the trades that did not end at their take-profit. */
+  otherExpectancy: number;
 }
 
 export interface AdaptationChange {
@@ -74,56 +137,60 @@ const round = (x: number): number => Math.round(x * 1e9) / 1e9;
 export function adaptationStats(trades: readonly ClosedTrade[]): AdaptationStats {
   const n = trades.length;
   const share = (f: (t: ClosedTrade) => boolean): number => (n ? trades.filter(f).length / n : NaN);
+  const mean = (xs: readonly ClosedTrade[]): number => (xs.length ? xs.reduce((a, t) => a + t.netReturn, 0) / xs.length : NaN);
   return {
     trades: n,
-    expectancy: n ? trades.reduce((a, t) => a + t.netReturn, 0) / n : NaN,
+    expectancy: mean(trades),
     winRate: share((t) => t.netReturn > 0),
-    stopRate: share((t) => t.exitReason === 'stop-loss'),
+    stopRate: share((t) => t.exitReason === 'stop'),
     targetRate: share((t) => t.exitReason === 'take-profit'),
+    otherExpectancy: mean(trades.filter((t) => t.exitReason !== 'take-profit')),
   };
 }
 
-export function adaptThresholds(accountId: string, current: AdaptiveThresholds, closed: readonly ClosedTrade[], policy: AdaptationPolicy = DEFAULT_ADAPTATION_POLICY): AdaptationResult {
-  const sorted = [...closed].sort((a, b) => a.closedAt - b.closedAt);
+/**
+ * One adaptation step. `since`: when the current values took effect (their settings' time) — only
+ * trades opened at or after it are evidence about them.
+ */
+export function adaptThresholds(
+  accountId: string,
+  current: AdaptiveThresholds,
+  closed: readonly ClosedTrade[],
+  policy: AdaptationPolicy = DEFAULT_ADAPTATION_POLICY,
+  since = Number.NEGATIVE_INFINITY,
+): AdaptationResult {
+  const sorted = closed.filter((t) => t.openedAt >= since).sort((a, b) => a.closedAt - b.closedAt);
   const recent = sorted.slice(-policy.window);
   const stats = adaptationStats(recent);
   const reasons: string[] = [];
   const b = policy.bounds;
-  const next: AdaptiveThresholds = {
-    entry: clampTo(current.entry, b.entry),
-    exit: clampTo(current.exit, b.exit),
-    slMultiplier: clampTo(current.slMultiplier, b.slMultiplier),
-    tpMultiplier: clampTo(current.tpMultiplier, b.tpMultiplier),
+  const next: AdaptiveThresholds = { ...current };
+  // A step moves a value inside its range and keeps it there. A value outside it was set there on
+  // purpose (an admin's settings): the adaptation leaves it alone rather than move it without evidence.
+  const step = (k: keyof AdaptiveThresholds, delta: number, why: string): void => {
+    const [lo, hi] = b[k];
+    if (current[k] < lo || current[k] > hi) return;
+    const x = clampTo(current[k] + delta, b[k]);
+    if (x === current[k]) return;
+    next[k] = x;
+    reasons.push(why);
   };
-  if (JSON.stringify(next) !== JSON.stringify(current)) reasons.push('values brought inside their bounds');
 
   if (recent.length >= policy.minTrades) {
-    if (stats.expectancy < 0) {
-      next.entry = clampTo(next.entry + policy.thresholdStep, b.entry);
-      reasons.push(`expectancy ${stats.expectancy.toFixed(4)} < 0: raise entry threshold`);
-    } else if (stats.expectancy > 0 && stats.winRate > 0.5) {
-      next.entry = clampTo(next.entry - policy.thresholdStep, b.entry);
-      reasons.push(`expectancy ${stats.expectancy.toFixed(4)} > 0 and win rate ${stats.winRate.toFixed(2)}: lower entry threshold`);
-    }
-    if (stats.stopRate > policy.widenStopAbove) {
-      next.slMultiplier = clampTo(next.slMultiplier + policy.multiplierStep, b.slMultiplier);
-      reasons.push(`stop-loss exits ${stats.stopRate.toFixed(2)}: widen stop`);
-    } else if (stats.stopRate < policy.tightenStopBelow) {
-      next.slMultiplier = clampTo(next.slMultiplier - policy.multiplierStep, b.slMultiplier);
-      reasons.push(`stop-loss exits ${stats.stopRate.toFixed(2)}: tighten stop`);
-    }
-    if (stats.targetRate < policy.closerTargetBelow) {
-      next.tpMultiplier = clampTo(next.tpMultiplier - policy.multiplierStep, b.tpMultiplier);
-      reasons.push(`take-profit exits ${stats.targetRate.toFixed(2)}: bring target closer`);
-    } else if (stats.targetRate > policy.extendTargetAbove) {
-      next.tpMultiplier = clampTo(next.tpMultiplier + policy.multiplierStep, b.tpMultiplier);
-      reasons.push(`take-profit exits ${stats.targetRate.toFixed(2)}: extend target`);
-    }
+    if (stats.expectancy < 0) step('entry', policy.thresholdStep, `expectancy ${stats.expectancy.toFixed(4)} < 0 over ${stats.trades} trades: raise entry threshold`);
+    else if (stats.expectancy > 0 && stats.winRate > 0.5)
+      step('entry', -policy.thresholdStep, `expectancy ${stats.expectancy.toFixed(4)} > 0 and win rate ${stats.winRate.toFixed(2)} over ${stats.trades} trades: lower entry threshold`);
+    if (stats.stopRate > policy.widenStopAbove) step('slMultiplier', policy.multiplierStep, `stop exits ${stats.stopRate.toFixed(2)} of ${stats.trades}: widen stop`);
+    else if (stats.stopRate < policy.tightenStopBelow) step('slMultiplier', -policy.multiplierStep, `stop exits ${stats.stopRate.toFixed(2)} of ${stats.trades}: tighten stop`);
+    if (stats.targetRate < policy.closerTargetBelow && stats.otherExpectancy < 0)
+      step('tpMultiplier', -policy.multiplierStep, `take-profit exits ${stats.targetRate.toFixed(2)} of ${stats.trades} and the other exits lose ${stats.otherExpectancy.toFixed(4)} on average: bring target closer`);
+    else if (stats.targetRate > policy.extendTargetAbove) step('tpMultiplier', policy.multiplierStep, `take-profit exits ${stats.targetRate.toFixed(2)} of ${stats.trades}: extend target`);
   }
-  // Keep the hysteresis band: exit at most entry − minGap (and inside its own bounds).
-  const banded = clampTo(Math.min(next.exit, next.entry - policy.minGap), b.exit);
-  if (banded !== next.exit) reasons.push(`exit lowered to keep ${policy.minGap} below entry`);
-  next.exit = banded;
+  // Keep the hysteresis band when the entry threshold came down: exit at most entry − minGap.
+  if (next.entry !== current.entry && next.exit > next.entry - policy.minGap) {
+    next.exit = next.entry - policy.minGap;
+    reasons.push(`exit lowered to keep ${policy.minGap} below entry`);
+  }
   for (const k of Object.keys(next) as (keyof AdaptiveThresholds)[]) next[k] = round(next[k]);
 
   const changed = (Object.keys(next) as (keyof AdaptiveThresholds)[]).some((k) => next[k] !== current[k]);
