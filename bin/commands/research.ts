@@ -9,7 +9,7 @@ import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
 import { equitySvg } from '../../lib/reports/equity-svg.ts';
-import { ALL_PAIRS, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
+import { ALL_PAIRS, DEFAULT_RESEARCH_RETRAIN_EVERY, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
 import { researchMarkdown, terminalTable } from '../../lib/reports/research-table.ts';
 import { STRATEGIES, type Strategy } from '../../lib/reports/research.ts';
 import { args, command, UsageError } from '../args.ts';
@@ -19,8 +19,6 @@ const USAGE =
   '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER,TAKER] [--workers N]\n' +
   '  without --data: the repository\'s data/ohlcv/kraken_*_1h.csv files';
 
-/** Research retrains weekly by default: daily (the train job's cadence) costs ~7× the time for this table; see research.md. */
-export const DEFAULT_RESEARCH_RETRAIN_EVERY = 168;
 const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
 
 const time = (flag: string, v: string | undefined): number | undefined => {
