@@ -3,13 +3,23 @@
  * BTC/ETH 2021-01..2023-01, SOL 2021-06..2023-06). retrain_s is one full `train()` (features, labels,
  * 5-fold purged walk-forward CV and the final fit) of the gradient-boosted model; inference_ms is one
  * signal from the incremental FeatureState, the candle push and feature update included.
+ * promotion_sim_s is what a full retrain adds to judge a challenger in the live cycle: three runs of
+ * the cycle's backtest (challenger, champion, baseline) over a held-out week of the 3 pairs.
  */
 import { fileURLToPath } from 'node:url';
 import type { Candle } from '../lib/market/candle.ts';
 import { readCandlesCsv } from '../lib/market/csv.ts';
 import { buildRows } from '../lib/ml/dataset.ts';
 import { FeatureState } from '../lib/ml/features.ts';
+import { mlProvider } from '../lib/cycle/ml-provider.ts';
+import { baselineProvider } from '../lib/cycle/signals.ts';
+import { USD_MARKETS } from '../lib/exchange/usd-markets.ts';
+import { hedgeSettingsSchema } from '../lib/hedge/settings.ts';
+import { DEFAULT_HOLDOUT } from '../lib/ml/holdout.ts';
 import { MlSignalModel } from '../lib/ml/signalModel.ts';
+import { simulateProviders } from '../lib/ml/simulation.ts';
+import { riskSettingsSchema } from '../lib/risk/settings.ts';
+import { tradingSettingsSchema } from '../lib/strategy/settings.ts';
 import { DEFAULT_TRAIN_OPTIONS, fitTrainedModel, train } from '../lib/ml/train.ts';
 
 const file = (name: string): string => fileURLToPath(new URL(`../data/ohlcv/kraken_${name}_1h.csv`, import.meta.url));
@@ -61,11 +71,26 @@ function inferenceMs(sm: MlSignalModel, n: number): number {
   return ms;
 }
 
+// The held-out week ends where the shortest series (BTC/ETH) ends: every pair trades in it.
+const end = Math.min(...Object.values(data).map((cs) => cs[cs.length - 1]!.openTime + 3_600_000));
+const held = Object.fromEntries(Object.entries(data).map(([p, cs]) => [p, cs.filter((c) => c.openTime + 3_600_000 <= end)]));
+const account = { id: 'defaults', initialUsd: 10_000, settings: { trading: tradingSettingsSchema.parse({ pairs: Object.keys(data) }), risk: riskSettingsSchema.parse({}), hedge: hedgeSettingsSchema.parse({}) } };
+t0 = performance.now();
+const sims = await simulateProviders({
+  candles: held,
+  markets: USD_MARKETS,
+  accounts: [account],
+  from: end - (DEFAULT_HOLDOUT.evalBars + 24) * 3_600_000,
+  providers: { challenger: mlProvider(model, 'bench-challenger'), champion: mlProvider(fitLogistic, 'bench-champion'), baseline: baselineProvider },
+});
+const promotionSimS = secs(t0);
+
 const gbtMs = inferenceMs(new MlSignalModel(model, 'bench-gbt'), 2000);
 const logisticMs = inferenceMs(new MlSignalModel(fitLogistic, 'bench-logistic'), 2000);
 
 console.log(`candles ${candles} (3 pairs), feature rows ${rows.length}, labelled ${labelled}; features+labels ${featuresS.toFixed(2)} s`);
 console.log(`single fit on all rows: logistic (Newton/IRLS) ${logisticFitS.toFixed(2)} s, gbt (${model.classifier.kind === 'gbt' ? model.classifier.trees.length : 0} trees, histogram splits) ${gbtFitS.toFixed(2)} s`);
 console.log(`train() = 5-fold purged walk-forward CV + final fit (gbt): ${retrainS.toFixed(2)} s; CV AUC ${metrics.auc.toFixed(4)} logloss ${metrics.logLoss.toFixed(4)} Brier ${metrics.brier.toFixed(4)}`);
+console.log(`promotion simulation (3 backtests of the live cycle over ${DEFAULT_HOLDOUT.evalBars + 24} bars): ${promotionSimS.toFixed(2)} s; ${Object.entries(sims).map(([k, v]) => `${k} ${(v.totalReturn * 100).toFixed(2)} %`).join(', ')}`);
 console.log(`inference (push candle + features + signal): gbt ${(gbtMs * 1000).toFixed(1)} µs, logistic ${(logisticMs * 1000).toFixed(1)} µs`);
-console.log(`bench train: retrain_s=${retrainS.toFixed(2)} inference_ms=${gbtMs.toFixed(4)} rows=${labelled} pairs=${Object.keys(data).length} fit_gbt_s=${gbtFitS.toFixed(2)} fit_logistic_s=${logisticFitS.toFixed(2)} inference_logistic_ms=${logisticMs.toFixed(4)}`);
+console.log(`bench train: retrain_s=${retrainS.toFixed(2)} inference_ms=${gbtMs.toFixed(4)} rows=${labelled} pairs=${Object.keys(data).length} fit_gbt_s=${gbtFitS.toFixed(2)} fit_logistic_s=${logisticFitS.toFixed(2)} inference_logistic_ms=${logisticMs.toFixed(4)} promotion_sim_s=${promotionSimS.toFixed(2)}`);
