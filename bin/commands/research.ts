@@ -9,7 +9,8 @@ import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
 import { equitySvg } from '../../lib/reports/equity-svg.ts';
-import { ALL_PAIRS, DEFAULT_RESEARCH_RETRAIN_EVERY, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
+import { researchWarmupBars } from '../../lib/reports/research-tasks.ts';
+import { ALL_PAIRS, DEFAULT_RESEARCH_RETRAIN_EVERY, planScopes, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
 import { researchMarkdown, terminalTable } from '../../lib/reports/research-table.ts';
 import { STRATEGIES, type Strategy } from '../../lib/reports/research.ts';
 import { args, command, UsageError } from '../args.ts';
@@ -108,25 +109,22 @@ export const run = (argv: string[]): Promise<number> =>
     if (strategies.includes('ml') && !candles['BTC/USD']) throw new UsageError('the ml strategy needs --data BTC/USD=FILE: its cross-asset features read BTC/USD (or leave ml out of --strategies)');
     const markets: MarketSpec[] = USD_MARKETS.map((m) => (fees ? { ...m, makerFee: fees.maker, takerFee: fees.taker } : m));
 
+    const { scopes } = planScopes(candles, researchWarmupBars(strategies.includes('ml')), from, to);
+    if (!scopes.length) throw new UsageError(`no pair has candles to decide on in the window after ${researchWarmupBars(strategies.includes('ml'))} bars of warm-up (the strategies' lookback)`);
+
     const started = performance.now();
-    let result: ResearchResult;
-    try {
-      result = await runResearch({
-        candles,
-        markets,
-        initialUsd,
-        strategies: strategies as Strategy[],
-        retrainEveryBars: retrainEvery,
-        trainBars,
-        workers,
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { to }),
-        onProgress: (msg) => process.stderr.write(`  ${msg}\n`),
-      });
-    } catch (err) {
-      if (/warm-up/.test((err as Error).message)) throw new UsageError((err as Error).message);
-      throw err;
-    }
+    const result: ResearchResult = await runResearch({
+      candles,
+      markets,
+      initialUsd,
+      strategies: strategies as Strategy[],
+      retrainEveryBars: retrainEvery,
+      trainBars,
+      workers,
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      onProgress: (msg) => process.stderr.write(`  ${msg}\n`),
+    });
     const seconds = (performance.now() - started) / 1000;
 
     const out = values.out;
