@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Candle } from '../market/candle.ts';
-import { baselineSignal, baselineWarmup, defaultBaselineOptions } from '../strategy/baseline.ts';
 import type { Signal } from '../strategy/signal.ts';
+import { defaultTrendOptions, trendSignal, trendWarmup, type TrendOptions } from '../strategy/trend.ts';
 
 /**
  * Scoring: one signal per pair from its closed candles up to `asOf` (null while history is too short).
@@ -17,16 +17,23 @@ export interface SignalProvider {
   signal(history: readonly Candle[], asOf: number, others?: Readonly<Record<string, readonly Candle[]>>): Signal | null;
 }
 
-export const baselineProvider: SignalProvider = {
-  name: 'baseline',
-  lookback: defaultBaselineOptions.lookback,
-  signal(history, asOf) {
-    const warm = baselineWarmup(defaultBaselineOptions);
-    let closed = history.length;
-    while (closed > 0 && history[closed - 1]!.openTime + history[closed - 1]!.interval * 1000 > asOf) closed--;
-    return closed < warm ? null : baselineSignal(history, { asOf });
-  },
-};
+/** The transparent signal every deployment has (lib/strategy/trend.ts, 'trend-v2'), with other options for research. */
+export function trendProvider(options: Partial<Omit<TrendOptions, 'asOf'>> = {}, name = 'baseline'): SignalProvider {
+  const o = { ...defaultTrendOptions, ...options };
+  const warm = trendWarmup(o);
+  return {
+    name,
+    lookback: o.lookback,
+    signal(history, asOf) {
+      let closed = history.length;
+      while (closed > 0 && history[closed - 1]!.openTime + history[closed - 1]!.interval * 1000 > asOf) closed--;
+      return closed < warm ? null : trendSignal(history, { ...o, asOf });
+    },
+  };
+}
+
+/** The default provider of `score` and `aether backtest` (its name stays 'baseline': the ML champion's fallback). */
+export const baselineProvider: SignalProvider = trendProvider();
 
 const finite = z.number().finite();
 /** What a provider may hand to scoring: a signal whose numbers the strategy can act on (no NaN, no probability outside [0, 1]). */

@@ -21,20 +21,26 @@ const DEFAULT_REGIME_MULTIPLIERS = {
 /** The object without cross-field rules, for callers that need its shape (`.shape`, `.pick`); validate whole settings with riskSettingsSchema. */
 export const riskSettingsObject = z
   .object({
-    /** Share of equity lost if a stop is hit (before the volatility scale). */
-    riskPerTrade: fraction('riskPerTrade', 0.0001, 0.05).default(0.01),
-    slAtrMultiple: fraction('slAtrMultiple', 0.1, 20).default(2),
-    tpAtrMultiple: fraction('tpAtrMultiple', 0.1, 40).default(3),
-    minSlPct: fraction('minSlPct', 0.001, 0.5).default(0.005),
-    maxSlPct: fraction('maxSlPct', 0.001, 0.5).default(0.08),
-    minTpPct: fraction('minTpPct', 0.001, 2).default(0.01),
-    maxTpPct: fraction('maxTpPct', 0.001, 2).default(0.25),
+    /** Share of equity lost if a stop is hit: caps the volatility-targeted size (fees and slippage of both legs included). */
+    riskPerTrade: fraction('riskPerTrade', 0.0001, 0.05).default(0.03),
+    /**
+     * Bars whose noise the ATR multiples below are measured against: the signal's per-bar ATR times
+     * √atrHorizonBars. 24 with 1h candles: stops sit outside a day's noise, the horizon decisions are
+     * taken at, not inside an hour's (2 ATRs of 1h bars were hit by noise every day or two).
+     */
+    atrHorizonBars: z.number().int('atrHorizonBars must be an integer').min(1, 'atrHorizonBars must be ≥ 1').max(720, 'atrHorizonBars must be ≤ 720').default(24),
+    slAtrMultiple: fraction('slAtrMultiple', 0.1, 20).default(3),
+    tpAtrMultiple: fraction('tpAtrMultiple', 0.1, 40).default(6),
+    minSlPct: fraction('minSlPct', 0.001, 0.5).default(0.02),
+    maxSlPct: fraction('maxSlPct', 0.001, 0.5).default(0.25),
+    minTpPct: fraction('minTpPct', 0.001, 2).default(0.04),
+    maxTpPct: fraction('maxTpPct', 0.001, 2).default(0.6),
     regimeMultipliers: z
       .object({ bull: regimeMultiplier, sideways: regimeMultiplier, bear: regimeMultiplier })
       .strict()
       .default(DEFAULT_REGIME_MULTIPLIERS),
-    /** Trailing stop distance in ATR multiples; 0 turns trailing off. */
-    trailAtrMultiple: fraction('trailAtrMultiple', 0, 20).default(0),
+    /** Trailing stop distance in ATR multiples (of the atrHorizonBars ATR); 0 turns trailing off. */
+    trailAtrMultiple: fraction('trailAtrMultiple', 0, 20).default(3),
     /** Largest value of one pair as a share of equity. */
     maxPairExposure: fraction('maxPairExposure', 0.001, 1).default(0.25),
     /** Largest combined value of a group of correlated pairs as a share of equity. */
@@ -49,10 +55,10 @@ export const riskSettingsObject = z
     flattenOnHalt: z.boolean().default(false),
     /** Extra return an entry must expect above round-trip fees and slippage. */
     edgeMargin: fraction('edgeMargin', 0, 0.1).default(0.001),
-    /** Annualised volatility the sizing aims for; size scales by target / realised. */
-    volTargetAnnual: fraction('volTargetAnnual', 0.01, 5).default(0.5),
-    /** Cap on the volatility scale (a calm market must not lever a position up without bound). */
-    maxVolScale: fraction('maxVolScale', 0.1, 5).default(1.5),
+    /** Annualised volatility each position aims for: its share of equity is volTargetAnnual / the pair's realised volatility. */
+    volTargetAnnual: fraction('volTargetAnnual', 0.01, 5).default(0.15),
+    /** Cap on that share of equity (a calm market must not lever a position up without bound). */
+    maxVolScale: fraction('maxVolScale', 0.1, 5).default(1),
     /** Expected slippage (fraction) for a pair the caller gives none for. */
     defaultSlippage: fraction('defaultSlippage', 0, 0.05).default(0.0005),
     /** Shrink an entry to fit a cap or the free balance instead of refusing it. */

@@ -1,4 +1,5 @@
 import type { MarketSpec, OrderRequest } from '../exchange/types.ts';
+import { requiredEdge } from '../risk/costs.ts';
 import type { RiskSettings } from '../risk/settings.ts';
 import { annualiseVol, positionSize } from '../risk/sizing.ts';
 import { checkStops, computeStops, trailStop, type Bar } from '../risk/stops.ts';
@@ -79,6 +80,9 @@ export function decide(i: DecideInput): OrderIntent[] {
   const t = targetPosition(i.signal, false, i.openPositions, i.decisionTime, i.trading);
   if (t.action !== 'enter') return [];
   const sig = i.signal!;
+  // The risk engine refuses an entry whose expected edge does not clear the account's round trip;
+  // asking for it anyway would only fill the journal with refusals.
+  if (!(sig.expectedReturn >= requiredEdge(i.market.takerFee, i.slippage, i.risk.edgeMargin))) return [];
   const limit = i.trading.entryOrderType === 'limit';
   const entryPrice = limit ? i.price * (1 + i.trading.limitOffsetBps / 10_000) : i.price;
   const stops = computeStops(entryPrice, sig.atrPct, sig.regime.label, i.risk);

@@ -9,7 +9,18 @@ export type Target =
   | { action: 'hold'; reason: string } // keep the position
   | { action: 'stay-flat'; reason: string };
 
-export type TargetSettings = Pick<TradingSettings, 'entryThreshold' | 'exitThreshold' | 'maxOpenPositions' | 'maxSignalAgeBars' | 'candleInterval' | 'allowBearEntries'>;
+export type TargetSettings = Pick<
+  TradingSettings,
+  'entryThreshold' | 'exitThreshold' | 'maxOpenPositions' | 'maxSignalAgeBars' | 'candleInterval' | 'allowBearEntries' | 'decisionInterval'
+>;
+
+/**
+ * True when `now` (a bar close) is a decision time: a multiple of decisionInterval in UTC epoch
+ * time. Stateless: live, simulation and backtest agree on it from the clock alone.
+ */
+export function isDecisionTime(now: number, s: Pick<TradingSettings, 'decisionInterval'>): boolean {
+  return now % (s.decisionInterval * 1000) === 0;
+}
 
 /** True when the signal's candle closed no more than maxSignalAgeBars before `now`. */
 export function signalFresh(signal: Signal, now: number, s: Pick<TradingSettings, 'maxSignalAgeBars' | 'candleInterval'>): boolean {
@@ -18,12 +29,14 @@ export function signalFresh(signal: Signal, now: number, s: Pick<TradingSettings
 }
 
 /**
- * Signal → target. Holding: exit when probUp ≤ exitThreshold (stops and take-profits are checked
- * separately, on prices). Flat: enter when probUp ≥ entryThreshold, the regime is not bear (unless
- * allowed), the account has a free position slot and the signal is fresh. A stale or missing
- * signal never opens a position and never closes one either (the stop still protects it).
+ * Signal → target, at decision times only (between them: hold or stay flat; stops and take-profits
+ * are checked every bar, separately, on prices). Holding: exit when probUp ≤ exitThreshold. Flat:
+ * enter when probUp ≥ entryThreshold, the regime is not bear (unless allowed), the account has a free
+ * position slot and the signal is fresh. A stale or missing signal never opens a position and never
+ * closes one either (the stop still protects it).
  */
 export function targetPosition(signal: Signal | null, holding: boolean, openPositions: number, now: number, s: TargetSettings): Target {
+  if (!isDecisionTime(now, s)) return holding ? { action: 'hold', reason: 'between decisions' } : { action: 'stay-flat', reason: 'between decisions' };
   if (signal === null) return holding ? { action: 'hold', reason: 'no signal' } : { action: 'stay-flat', reason: 'no signal' };
   if (!signalFresh(signal, now, s)) return holding ? { action: 'hold', reason: 'signal stale' } : { action: 'stay-flat', reason: 'signal stale' };
   const p = signal.probUp.toFixed(3);

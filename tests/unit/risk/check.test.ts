@@ -28,7 +28,7 @@ describe('checkOrder refusals', () => {
     ['entry without stop', entry('ETH/USD', 1, {}, { close: undefined }), {}, 'NO_STOP_LOSS'],
     ['entry with take-profit instead of stop', entry('ETH/USD', 1, {}, { close: { type: 'take-profit', price: 2_700 } }), {}, 'NO_STOP_LOSS'],
     ['stop above entry', entry('ETH/USD', 1, {}, { close: { type: 'stop-loss', price: 2_600 } }), {}, 'NO_STOP_LOSS'],
-    ['stop further than maxSlPct', entry('ETH/USD', 1, {}, { close: { type: 'stop-loss', price: 2_000 } }), {}, 'NO_STOP_LOSS'],
+    ['stop further than maxSlPct', entry('ETH/USD', 1, {}, { close: { type: 'stop-loss', price: 1_500 } }), {}, 'NO_STOP_LOSS'],
     // 2×0.26 % + 2×0.05 % + 0.1 % = 0.72 %
     ['edge under round-trip costs', entry('ETH/USD', 1, { expectedEdge: 0.007 }), {}, 'EDGE_BELOW_COSTS'],
     ['edge under costs with custom slippage', entry('BTC/USD', 0.01, { expectedEdge: 0.0081 }), { slippage: { 'BTC/USD': 0.001 } }, 'EDGE_BELOW_COSTS'],

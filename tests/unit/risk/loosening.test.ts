@@ -7,12 +7,12 @@ const with_ = (patch: Partial<RiskSettings>): RiskSettings => riskSettingsSchema
 
 describe('loosenedRiskLimits: which changes need step-up', () => {
   it.each<[Partial<RiskSettings>, string[]]>([
-    [{ riskPerTrade: 0.02 }, ['riskPerTrade']],
+    [{ riskPerTrade: 0.04 }, ['riskPerTrade']],
     [{ maxPairExposure: 0.3 }, ['maxPairExposure']],
     [{ maxGroupExposure: 0.6 }, ['maxGroupExposure']],
     [{ softDailyDrawdown: 0.04 }, ['softDailyDrawdown']],
     [{ hardDailyDrawdown: 0.1 }, ['hardDailyDrawdown']],
-    [{ maxSlPct: 0.2 }, ['maxSlPct']],
+    [{ maxSlPct: 0.3 }, ['maxSlPct']],
     [{ volTargetAnnual: 0.8 }, ['volTargetAnnual']],
     [{ maxVolScale: 2 }, ['maxVolScale']],
     [{ correlationThreshold: 0.9 }, ['correlationThreshold']],
@@ -23,7 +23,7 @@ describe('loosenedRiskLimits: which changes need step-up', () => {
   });
 
   it('tightening, or changing what only shapes orders, needs none', () => {
-    for (const patch of [{ riskPerTrade: 0.005 }, { maxPairExposure: 0.1, maxGroupExposure: 0.3 }, { hardDailyDrawdown: 0.04 }, { edgeMargin: 0.01 }, { slAtrMultiple: 3 }, { correlationWindow: 300 }, {}])
+    for (const patch of [{ riskPerTrade: 0.005 }, { maxPairExposure: 0.1, maxGroupExposure: 0.3 }, { hardDailyDrawdown: 0.04 }, { edgeMargin: 0.01 }, { slAtrMultiple: 2 }, { correlationWindow: 300 }, {}])
       expect(loosenedRiskLimits(base, with_(patch)), JSON.stringify(patch)).toEqual([]);
   });
 

@@ -1,25 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { checkStops, computeStops, trailStop } from '../../../lib/risk/index.ts';
+import { checkStops, computeStops, horizonAtrPct, trailStop } from '../../../lib/risk/index.ts';
 import type { Regime } from '../../../lib/strategy/signal.ts';
 import { settings } from './fixtures.ts';
 
-const s = settings(); // SL 2 ATR in [0.5 %, 8 %], TP 3 ATR in [1 %, 25 %]
+const s = settings(); // SL 3, TP 6 horizon ATRs (per-bar ATR × √24) in [2 %, 25 %] and [4 %, 60 %]
+const day = Math.sqrt(24);
 
 describe('computeStops', () => {
   it.each<[string, number, Regime, number, number]>([
-    ['bull, 1 % ATR', 0.01, 'bull', 0.02, 0.0375],
-    ['sideways, 1 % ATR', 0.01, 'sideways', 0.018, 0.024],
-    ['bear, 1 % ATR', 0.01, 'bear', 0.015, 0.018],
-    ['tiny ATR clamps to the minimums', 0.0001, 'bull', 0.005, 0.01],
-    ['huge ATR clamps to the maximums', 0.2, 'bull', 0.08, 0.25],
-    ['NaN ATR takes the widest stop', Number.NaN, 'bull', 0.08, 0.25],
-    ['zero ATR takes the widest stop', 0, 'sideways', 0.08, 0.25],
+    // regime multipliers: bull 1 / 1.25, sideways 0.9 / 0.8, bear 0.75 / 0.6
+    ['bull, 1 % ATR per bar', 0.01, 'bull', 3 * 0.01 * day, 6 * 0.01 * day * 1.25],
+    ['sideways, 1 % ATR per bar', 0.01, 'sideways', 3 * 0.01 * day * 0.9, 6 * 0.01 * day * 0.8],
+    ['bear, 1 % ATR per bar', 0.01, 'bear', 3 * 0.01 * day * 0.75, 6 * 0.01 * day * 0.6],
+    ['tiny ATR clamps to the minimums', 0.0001, 'bull', 0.02, 0.04],
+    ['huge ATR clamps to the maximums', 0.2, 'bull', 0.25, 0.6],
+    ['NaN ATR takes the widest stop', Number.NaN, 'bull', 0.25, 0.6],
+    ['zero ATR takes the widest stop', 0, 'sideways', 0.25, 0.6],
   ])('%s', (_name, atrPct, regime, sl, tp) => {
     const r = computeStops(100, atrPct, regime, s);
     expect(r.slPct).toBeCloseTo(sl, 12);
     expect(r.tpPct).toBeCloseTo(tp, 12);
     expect(r.stopLoss).toBeCloseTo(100 * (1 - sl), 10);
     expect(r.takeProfit).toBeCloseTo(100 * (1 + tp), 10);
+  });
+
+  it('measures the ATR over atrHorizonBars: one bar gives the per-bar ATR', () => {
+    const r = computeStops(100, 0.01, 'bull', settings({ atrHorizonBars: 1 }));
+    expect(r.slPct).toBeCloseTo(0.03, 12);
+    // A day's noise is √24 ≈ 4.9 hours' — the 1h stop would sit inside it.
+    expect(computeStops(100, 0.01, 'bull', s).slPct / r.slPct).toBeCloseTo(day, 12);
+    expect(horizonAtrPct(0.01, { atrHorizonBars: 4 })).toBeCloseTo(0.02, 12);
   });
 
   it('needs a positive entry price', () => expect(() => computeStops(0, 0.01, 'bull', s)).toThrow(RangeError));
@@ -44,13 +54,16 @@ describe('checkStops', () => {
 });
 
 describe('trailStop', () => {
-  const on = settings({ trailAtrMultiple: 2 });
+  const off = settings({ trailAtrMultiple: 0 });
+  const perBar = settings({ trailAtrMultiple: 2, atrHorizonBars: 1 });
   it.each([
-    ['off by default', s, 90, 110, 0.01, null],
-    ['moves up to 2 ATR under the price', on, 90, 110, 0.01, 110 * 0.98],
-    ['never moves down', on, 108, 110, 0.01, null],
-    ['distance clamped to maxSlPct', on, 50, 100, 0.1, 92],
-    ['needs an ATR', on, 90, 110, Number.NaN, null],
+    ['off at 0', off, 90, 110, 0.01, null],
+    ['on by default: 3 horizon ATRs under the price', s, 80, 110, 0.01, 110 * (1 - 3 * 0.01 * day)],
+    ['moves up to 2 ATR under the price', perBar, 90, 110, 0.01, 110 * 0.98],
+    ['never moves down', perBar, 108, 110, 0.01, null],
+    ['distance clamped to maxSlPct', perBar, 50, 100, 0.2, 75],
+    ['distance clamped to minSlPct', perBar, 50, 100, 0.001, 98],
+    ['needs an ATR', perBar, 90, 110, Number.NaN, null],
   ] as const)('%s', (_name, st, stop, price, atrPct, want) => {
     const r = trailStop(stop, price, atrPct, st);
     if (want === null) expect(r).toBeNull();

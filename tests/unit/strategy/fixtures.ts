@@ -1,6 +1,7 @@
 import type { Regime, Signal } from '../../../lib/strategy/signal.ts';
 
-export const T = Date.UTC(2026, 11, 1, 10);
+/** A decision time: the default trading settings decide once a day, at 00:00 UTC. */
+export const T = Date.UTC(2026, 11, 1, 0);
 export const H = 3_600_000;
 
 /** A BTC/USD signal whose candle closed at T (fresh at T). */
