@@ -17,7 +17,7 @@ import { args, command, UsageError } from '../args.ts';
 
 const USAGE =
   'aether research --out DIR [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--strategies baseline,ml,buy-and-hold,cash] ' +
-  '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER,TAKER] [--workers N]\n' +
+  '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER_BPS,TAKER_BPS] [--workers N]\n' +
   '  without --data: the repository\'s data/ohlcv/kraken_*_1h.csv files';
 
 const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
@@ -41,18 +41,25 @@ function repositoryData(): string[] {
     .sort();
 }
 
-/** `--fees 0.0016,0.0026`: maker and taker fractions for every pair, instead of the snapshot's first tier. */
+/**
+ * `--fees MAKER_BPS,TAKER_BPS` for every pair instead of the snapshot's first tier — the format of
+ * `aether backtest --fees`: basis points (so 0.26 is never read as 26 %), each in [0, 100], maker
+ * not above taker.
+ */
 function parseFees(v: string | undefined): { maker: number; taker: number } | null {
   if (v === undefined) return null;
-  const m = /^([0-9.]+),([0-9.]+)$/.exec(v);
-  const [maker, taker] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-  if (!(maker >= 0 && maker < 0.1 && taker >= 0 && taker < 0.1)) throw new UsageError(`--fees ${v}: expected MAKER,TAKER as fractions in [0, 0.1), e.g. 0.0016,0.0026`);
-  return { maker, taker };
+  const m = /^\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*$/.exec(v);
+  if (!m) throw new UsageError(`--fees: expected MAKER,TAKER in basis points, e.g. 16,26 (Kraken's base tier), got "${v}"`);
+  const [maker, taker] = [Number(m[1]), Number(m[2])];
+  if (!(maker <= 100 && taker <= 100)) throw new UsageError(`--fees ${v}: each fee must be within 0–100 bps (1 %)`);
+  if (maker > taker) throw new UsageError(`--fees ${v}: the maker fee is above the taker fee: MAKER,TAKER (swapped?)`);
+  return { maker: maker / 10_000, taker: taker / 10_000 };
 }
 
 const slug = (scope: string): string => (scope === ALL_PAIRS ? 'all-pairs' : scope.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
 const day = (t: number | string): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 const pct = (x: number): string => `${Number((x * 100).toFixed(4))} %`;
+const bps = (x: number): string => `${Number((x * 10_000).toFixed(4))} bps`;
 
 export const run = (argv: string[]): Promise<number> =>
   command(USAGE, async () => {
@@ -149,7 +156,7 @@ export const run = (argv: string[]): Promise<number> =>
       ...pairs.map((p): [string, string] => [`data ${p}`, `${relative(process.cwd(), files[p]!) || files[p]!}: ${candles[p]!.length} candles, ${day(candles[p]![0]!.openTime)} → ${day(candles[p]!.at(-1)!.openTime)} UTC (bar opens)`]),
       ...result.scopes.map((s): [string, string] => [`window ${s.name}`, `decisions on the bars opening ${day(s.from)} → ${day(s.to)} UTC (after ${result.warmupBars} bars of warm-up)`]),
       ['initial equity', `${initialUsd} USD, one account at default trading, risk and hedge settings`],
-      ['fees', fees ? `--fees: maker ${pct(fees.maker)}, taker ${pct(fees.taker)} on every pair` : `Kraken's first volume tier from the AssetPairs snapshot (lib/exchange/usd-markets.ts): ${pairs.map((p) => { const m = markets.find((x) => x.symbol === p)!; return `${p} maker ${pct(m.makerFee)} / taker ${pct(m.takerFee)}`; }).join('; ')}`],
+      ['fees', fees ? `--fees: maker ${bps(fees.maker)}, taker ${bps(fees.taker)} on every pair` : `Kraken's first volume tier from the AssetPairs snapshot (lib/exchange/usd-markets.ts): ${pairs.map((p) => { const m = markets.find((x) => x.symbol === p)!; return `${p} maker ${pct(m.makerFee)} / taker ${pct(m.takerFee)}`; }).join('; ')}`],
       ['slippage', `the SimBroker's: half-spread ${pct(DEFAULT_SLIPPAGE.halfSpread)}, impact ${DEFAULT_SLIPPAGE.impactK} × √(share of the bar's volume) up to ${pct(DEFAULT_SLIPPAGE.maxImpact)}, at most ${pct(DEFAULT_SLIPPAGE.maxVolumeShare)} of a bar's volume`],
       ['ML walk-forward', mlLine],
       ['strategies', strategies.join(', ')],

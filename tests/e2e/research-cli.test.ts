@@ -141,7 +141,7 @@ describe('aether research', () => {
     const freeRows = (JSON.parse(readFileSync(join(free, 'research.json'), 'utf8')) as Research).rows;
     expect(freeRows.map((x) => x.scope)).toEqual(Array(6).fill('ETH/USD')); // one pair: no all-pairs scope
     expect(freeRows.every((x) => x.fees_usd === 0)).toBe(true);
-    expect(readFileSync(join(free, 'research.md'), 'utf8')).toMatch(/--fees: maker 0 %, taker 0 %/);
+    expect(readFileSync(join(free, 'research.md'), 'utf8')).toMatch(/--fees: maker 0 bps, taker 0 bps/);
   }, 300_000);
 
   it.each([
@@ -150,6 +150,7 @@ describe('aether research', () => {
     ['a pair Kraken USD does not list', ['--data', `DOGE/EUR=${file('BTC')}`, '--out']],
     ['a missing file', ['--data', 'BTC/USD=data/ohlcv/nope.csv', '--out']],
     ['bad --fees', [...data('BTC'), '--fees', '0.26', '--out']],
+    ['--fees maker above taker', [...data('BTC'), '--fees', '26,16', '--out']],
     ['an unknown strategy', [...data('BTC'), '--strategies', 'baseline,magic', '--out']],
     ['negative --workers', [...data('BTC'), '--workers', '-1', '--out']],
     ['ml without BTC/USD', [...data('ETH'), '--out']],
