@@ -85,7 +85,10 @@ export interface ModelRecord {
   lineage: string;
 }
 
-const scoresSchema = z.object({ logLoss: z.number(), brier: z.number(), auc: z.number() });
+// A score that was NaN (AUC of a window holding one class of another label's rows) is stored as null by
+// JSON and read back as the NaN it was: a record must stay readable whatever its comparator scored.
+const score = z.number().or(z.null().transform(() => NaN));
+const scoresSchema = z.object({ logLoss: score, brier: score, auc: score });
 const holdoutSchema = z.object({
   window: z.object({ from: z.number(), to: z.number() }),
   rows: z.number().int().nonnegative(),

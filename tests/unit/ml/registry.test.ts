@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shouldPromote, type HoldoutComparison, type ModelMetrics } from '../../../lib/ml/registry.ts';
+import { modelMetricsSchema, shouldPromote, type HoldoutComparison, type ModelMetrics } from '../../../lib/ml/registry.ts';
 
 /** CV figures with a clear edge over the base rate (0.69 vs 0.68). */
 const cv = (m: Partial<ModelMetrics> = {}): ModelMetrics => ({ window: { from: 0, to: 10 }, auc: 0.55, logLoss: 0.68, brier: 0.24, netReturn: 0.05, buyHoldReturn: 0.1, folds: 5, baseRateLogLoss: 0.69, ...m });
@@ -61,5 +61,13 @@ describe('shouldPromote', () => {
   it('a larger margin asks more of a new spec, a zero tolerance asks a refresh not to lose anything', () => {
     expect(shouldPromote(cv({ baseRateLogLoss: 0.9 }), holdout(), { logLoss: 0.06, refreshTolerance: 0 }).promote).toBe(false);
     expect(shouldPromote(cv(), holdout({ challenger: 0.6501, sameSpec: true }), { logLoss: 0.002, refreshTolerance: 0 }).promote).toBe(false);
+  });
+
+  it('stored metrics read back: a NaN held-out score (stored as null) as NaN, a NaN CV figure refused', () => {
+    const h = holdout();
+    const stored = JSON.parse(JSON.stringify({ ...cv(), holdout: { ...h, comparator: { ...h.comparator!, scores: { ...h.comparator!.scores, auc: NaN } } } }));
+    expect(stored.holdout.comparator.scores.auc).toBeNull();
+    expect(modelMetricsSchema.parse(stored).holdout!.comparator!.scores.auc).toBeNaN();
+    expect(() => modelMetricsSchema.parse({ ...stored, logLoss: null })).toThrow();
   });
 });
