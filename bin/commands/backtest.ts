@@ -1,14 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { runBacktest } from '../../lib/cycle/backtest.ts';
-import { backtestAccounts, writeBacktest } from '../../lib/cycle/backtest-files.ts';
+import { backtestAccounts, parseFeesBps, writeBacktest } from '../../lib/cycle/backtest-files.ts';
 import { walkForwardProvider } from '../../lib/cycle/ml-provider.ts';
 import { baselineProvider, type SignalProvider } from '../../lib/cycle/signals.ts';
 import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
+import { cronSchedules, loadStack } from '../../lib/runtime/stack.ts';
 import { args, command, UsageError } from '../args.ts';
 
 const USAGE =
-  'aether backtest --data PAIR=FILE [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--accounts FILE] [--strategy baseline|ml] [--retrain-every BARS] [--train-bars BARS] --out DIR';
+  'aether backtest --data PAIR=FILE [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--accounts FILE] [--strategy baseline|ml] [--retrain-every BARS] [--train-bars BARS] [--fees MAKER_BPS,TAKER_BPS] [--no-adapt] --out DIR';
+
+/** The live train job's schedule (stack.yml): the adaptation runs after it, so the backtest adapts at the same time. */
+export function liveAdaptationCron(): string {
+  const train = cronSchedules(loadStack()).find((s) => s.function === 'train');
+  if (!train) throw new Error('stack.yml schedules no train function: the adaptation has no schedule to follow');
+  return train.schedule;
+}
+
+const bps = (fraction: number): number => Number((fraction * 10_000).toFixed(4));
 
 const time = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined;
@@ -28,6 +38,8 @@ export const run = (argv: string[]): Promise<number> =>
       strategy: { type: 'string', default: 'baseline' },
       'retrain-every': { type: 'string', default: '24' },
       'train-bars': { type: 'string', default: '2160' },
+      fees: { type: 'string' },
+      'no-adapt': { type: 'boolean', default: false },
       out: { type: 'string' },
     });
     if (!values.out) throw new UsageError('--out DIR is required');
@@ -39,6 +51,17 @@ export const run = (argv: string[]): Promise<number> =>
     if (!Number.isInteger(trainBars) || trainBars < 100) throw new UsageError('--train-bars must be a whole number of bars ≥ 100');
     const initialUsd = Number(values['initial-usd']);
     if (!(initialUsd > 0)) throw new UsageError('--initial-usd must be a positive number');
+    let fees: { maker: number; taker: number } | null = null;
+    if (values.fees !== undefined) {
+      try {
+        fees = parseFeesBps(values.fees);
+      } catch (err) {
+        throw new UsageError(`--fees: ${(err as Error).message}`);
+      }
+    }
+    // Fees live on the market specs (as the account's Kraken tier does live: lib/exchange/kraken-markets.ts),
+    // so the simulator, the risk engine's cost checks and buy-and-hold all charge the same schedule.
+    const markets = fees ? USD_MARKETS.map((m) => ({ ...m, makerFee: fees.maker, takerFee: fees.taker })) : USD_MARKETS;
     const candles: Record<string, ReturnType<typeof readCandlesCsv>> = {};
     for (const d of values.data) {
       const m = /^([A-Z0-9]{1,12}\/USD)=(.+)$/.exec(d);
@@ -73,7 +96,9 @@ export const run = (argv: string[]): Promise<number> =>
     let lastPct = -1;
     const result = await runBacktest({
       candles,
-      markets: USD_MARKETS,
+      markets,
+      feeSource: fees ? '--fees' : 'kraken-base-tier',
+      adaptation: values['no-adapt'] ? null : { cron: liveAdaptationCron() },
       accounts,
       signals,
       from: time('from', values.from),
@@ -91,6 +116,8 @@ export const run = (argv: string[]): Promise<number> =>
       `backtest ${r.start} → ${r.end} ${r.pairs.join(',')}: equity ${r.initial_equity_usd} → ${r.final_equity_usd} USD (${(r.total_return * 100).toFixed(2)} %), ` +
         `max drawdown ${(r.max_drawdown * 100).toFixed(2)} %, ${r.trades} fills, fees ${r.fees_usd} USD; buy-and-hold ${(r.buy_and_hold.total_return * 100).toFixed(2)} % ` +
         `[${result.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s]\n` +
+        `  fees: ${r.fees.maker === null ? 'per pair' : `maker ${bps(r.fees.maker)} bps, taker ${bps(r.fees.taker!)} bps`} (${r.fees.source}); ` +
+        `adaptation: ${r.adaptation.schedule === null ? 'off' : `nightly at "${r.adaptation.schedule}" UTC, ${r.adaptation.changes} changes`}\n` +
         (walkForward ? `  walk-forward: ${walkForward.retrains()} retrains every ${retrainEvery} bars on at most ${trainBars} bars closed by each decision time\n` : '') +
         `  wrote ${values.out}/report.json, trades.csv, equity.csv\n`,
     );

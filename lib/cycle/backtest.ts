@@ -4,6 +4,8 @@ import type { SimFill, SlippageConfig } from '../exchange/sim-types.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
 import type { Signal } from '../strategy/signal.ts';
+import { tradeCause, type TradeCause } from '../strategy/trade-cause.ts';
+import { AccountAdapter, type AppliedAdaptation, type BacktestAdaptation } from './backtest-adaptation.ts';
 import { emptyBook, type AccountBook } from './book.ts';
 import { runAccountCycle } from './account-cycle.ts';
 import type { EquitySnapshot } from './hedge-phase.ts';
@@ -29,6 +31,10 @@ export interface BacktestInput {
   from?: number;
   to?: number;
   slippage?: Partial<SlippageConfig>;
+  /** The nightly threshold adaptation, on live's schedule (lib/cycle/backtest-adaptation.ts); absent or null: settings stay fixed. */
+  adaptation?: BacktestAdaptation | null;
+  /** Where the markets' fee rates came from, for report.json (default: the Kraken base tier the specs carry). */
+  feeSource?: string;
   /** Called once per decision time, before the accounts act (progress, retraining). */
   onStep?: (now: number, index: number, total: number) => void;
 }
@@ -43,7 +49,11 @@ export interface TradeRow {
   feeUsd: number;
   realizedPnlUsd: number;
   clientId: string;
+  /** What the trade was (lib/strategy/trade-cause.ts): entry, stop, take-profit, signal, hedge, halt. */
+  cause: TradeCause;
   reason: string;
+  /** The engine's order id: fills of one order are one trade to the adaptation. */
+  orderId: string;
 }
 
 export interface EquityRow extends EquitySnapshot {
@@ -55,13 +65,17 @@ export interface BacktestResult {
   equity: EquityRow[];
   report: BacktestReport;
   steps: number; // candles of one pair through strategy, risk and SimBroker
+  /** The adaptation's changes per account, in time order (empty without adaptation). */
+  adaptations: Record<string, AppliedAdaptation[]>;
 }
 
 interface Runner {
   account: BacktestAccount;
+  settings: AccountSettingsSet; // the account's, as the adaptation left them
+  adapter: AccountAdapter | null;
   engine: SimEngine;
   book: AccountBook;
-  reasons: Map<string, string>; // client id → why it was sent
+  sent: Map<string, Sent>; // client id → why it was sent
   venue: CachedVenue;
   journal: Journal;
   lastFillTime: number; // newest fill time booked, and how many fills at that time were
@@ -105,13 +119,15 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
 
   const runners: Runner[] = input.accounts.map((account) => {
     const engine = SimEngine.create({ balances: { USD: account.initialUsd } }, { markets: input.markets, slippage: input.slippage });
-    const reasons = new Map<string, string>();
-    return { account, engine, book: emptyBook(), reasons, venue: cachedVenue(engineVenue(engine, clock)), journal: backtestJournal(reasons), lastFillTime: Number.NEGATIVE_INFINITY, seenAtLastTime: 0 };
+    const sent = new Map<string, Sent>();
+    const adapter = input.adaptation ? new AccountAdapter(account.id, input.adaptation) : null;
+    return { account, settings: account.settings, adapter, engine, book: emptyBook(), sent, venue: cachedVenue(engineVenue(engine, clock)), journal: backtestJournal(sent), lastFillTime: Number.NEGATIVE_INFINITY, seenAtLastTime: 0 };
   });
   const trades: TradeRow[] = [];
   const equity: EquityRow[] = [];
   const signals: Record<string, Signal | null> = {};
   let steps = 0;
+  let prevNow = Number.NaN; // the previous decision time (none before the first)
 
   for (let ti = 0; ti < times.length; ti++) {
     const t = times[ti]!;
@@ -129,17 +145,20 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     clock.set(now);
     for (const p of pairs) if (history[p]!.length && history[p]![history[p]!.length - 1]!.openTime === t) signals[p] = input.signals.signal(history[p]!, now, history);
     input.onStep?.(now, ti, times.length);
+    // The nightly adaptation fired since the previous decision: later decisions trade with its settings.
+    for (const r of runners) if (r.adapter) r.settings = r.adapter.step(prevNow, now, r.settings, trades);
+    prevNow = now;
 
     // The view depends on the bar and three risk settings only: accounts sharing them share it (read-only).
     const views = new Map<string, MarketView>();
     for (const r of runners) {
       const { venue, journal } = r;
-      const risk = r.account.settings.risk;
+      const risk = r.settings.risk;
       const viewKey = `${risk.correlationWindow} ${risk.correlationThreshold} ${risk.defaultSlippage}`;
       let view = views.get(viewKey);
       if (!view) views.set(viewKey, (view = marketView(history, signals, markets, now, risk)));
       venue.refresh(); // the bars just matched moved the engine on
-      const c = await runAccountCycle({ accountId: r.account.id, settings: r.account.settings, market: view, venue, book: r.book, journal });
+      const c = await runAccountCycle({ accountId: r.account.id, settings: r.settings, market: view, venue, book: r.book, journal });
       r.book = c.book;
       equity.push({ account: r.account.id, ...c.hedge.snapshot });
       // Only the fills at or after the newest one already booked (not a copy of all of them per bar).
@@ -152,7 +171,8 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       }
     }
   }
-  return { trades, equity, steps, report: buildReport(input, pairs, runners.map((r) => r.account), trades, equity, history) };
+  const adaptations = Object.fromEntries(runners.map((r) => [r.account.id, r.adapter?.applied ?? []]));
+  return { trades, equity, steps, adaptations, report: buildReport(input, pairs, runners.map((r) => r.account), trades, equity, history, adaptations) };
 }
 
 /**
@@ -163,17 +183,24 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
 const uniformCandle = (c: Candle): Candle => ({ pair: c.pair, interval: c.interval, openTime: c.openTime, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
 uniformCandle({ pair: '', interval: 0.5, openTime: 0.5, open: 0.5, high: 0.5, low: 0.5, close: 0.5, volume: 0.5 });
 
-function backtestJournal(reasons: Map<string, string>): Journal {
+interface Sent {
+  reason: string;
+  cause: TradeCause;
+}
+
+function backtestJournal(sent: Map<string, Sent>): Journal {
   return {
     beforeSubmit: () => 'send',
-    afterSubmit: (intent, order) => void reasons.set(order.clientId, `${intent.kind}: ${intent.reason}`),
+    afterSubmit: (intent, order) => void sent.set(order.clientId, { reason: `${intent.kind}: ${intent.reason}`, cause: tradeCause(intent.cause) }),
     refused: () => undefined,
     amended: () => undefined,
     cancelled: () => undefined,
   };
 }
 
+/** A fill as trades.csv has it. A fill without a client id is the stop the engine attached to an entry (as on Kraken): a stop. */
 function tradeRow(r: Runner, f: SimFill): TradeRow {
+  const sent = f.clientId ? r.sent.get(f.clientId) : undefined;
   return {
     time: f.time,
     account: r.account.id,
@@ -184,6 +211,8 @@ function tradeRow(r: Runner, f: SimFill): TradeRow {
     feeUsd: f.fee,
     realizedPnlUsd: f.realizedPnl,
     clientId: f.clientId ?? '',
-    reason: (f.clientId && r.reasons.get(f.clientId)) || 'protective order (attached stop)',
+    cause: sent?.cause ?? 'stop',
+    reason: sent?.reason ?? 'protective order (attached stop)',
+    orderId: f.orderId,
   };
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'aether-backtest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const FROM = '2022-03-01T00:00:00Z';
-const TO = '2022-06-01T00:00:00Z';
+// From before SOL/USD listed (2021-06-17) to the end of the BTC and ETH files: the strategy trades
+// enough for the ledger check to mean something, and buy-and-hold must wait for SOL's listing.
+const FROM = '2021-01-01T00:00:00Z';
+const TO = '2023-01-07T00:00:00Z';
+const SOL_LISTED = Date.parse('2021-06-17T16:00:00Z'); // its first candle's open
 const INITIAL = 10_000;
 const data = (base: string) => `${base}/USD=data/ohlcv/kraken_${base}USD_1h.csv`;
 
@@ -87,9 +90,21 @@ function equityFromTrades(trades: Record<string, string>[], files: Record<string
   return equity;
 }
 
+const TRADE_CAUSES = ['entry', 'stop', 'take-profit', 'signal', 'hedge', 'halt'];
+
+/** trades.csv as records, each row as wide as the header. */
+function readTrades(out: string): Record<string, string>[] {
+  const [header, ...rows] = parseCsv(readFileSync(join(out, 'trades.csv'), 'utf8'));
+  expect(header).toEqual(['time', 'account', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'cause', 'reason']);
+  return rows.map((row) => {
+    expect(row).toHaveLength(header!.length);
+    return Object.fromEntries(header!.map((h, i) => [h, row[i]!]));
+  });
+}
+
 const REPORT_KEYS = [
   'start', 'end', 'pairs', 'initial_equity_usd', 'final_equity_usd', 'total_return', 'cagr', 'sharpe', 'sortino',
-  'max_drawdown', 'fees_usd', 'trades', 'win_rate', 'exposure', 'turnover', 'buy_and_hold',
+  'max_drawdown', 'fees_usd', 'trades', 'win_rate', 'exposure', 'turnover', 'trades_by_cause', 'fees', 'adaptation', 'buy_and_hold',
 ];
 
 describe('aether backtest', () => {
@@ -108,27 +123,64 @@ describe('aether backtest', () => {
     expect(Date.parse(report.start)).toBeGreaterThanOrEqual(Date.parse(FROM));
     expect(Date.parse(report.end)).toBeLessThanOrEqual(Date.parse(TO) + 3_600_000);
 
-    const [tHeader, ...tRows] = parseCsv(readFileSync(join(out, 'trades.csv'), 'utf8'));
-    expect(tHeader).toEqual(['time', 'account', 'pair', 'side', 'qty', 'price', 'fee_usd', 'realized_pnl_usd', 'client_id', 'reason']);
-    const trades = tRows.map((row) => {
-      expect(row).toHaveLength(tHeader!.length);
-      return Object.fromEntries(tHeader!.map((h, i) => [h, row[i]!]));
-    });
+    const trades = readTrades(out);
     expect(trades.length).toBe(report.trades);
     expect(trades.length).toBeGreaterThan(20); // the slice really trades, so the check below means something
     expect(trades.some((t) => t.reason!.includes(','))).toBe(true); // quoted fields went through the parser
     for (const t of trades) expect(Date.parse(t.time!)).toBeLessThanOrEqual(Date.parse(report.end));
     const fees = trades.reduce((s, t) => s + Number(t.fee_usd), 0);
     expect(Math.abs(fees - report.fees_usd)).toBeLessThanOrEqual(0.005 + 1e-9);
+    // Every fill says what it was: buys are entries, sells exits by cause (or hedge sales); report counts them.
+    for (const t of trades) {
+      expect(TRADE_CAUSES).toContain(t.cause);
+      expect(t.side === 'buy', `${t.time} ${t.side} ${t.cause}`).toBe(t.cause === 'entry');
+    }
+    expect(new Set(trades.map((t) => t.cause)).size).toBeGreaterThan(2);
+    for (const c of TRADE_CAUSES) expect(report.trades_by_cause[c], c).toBe(trades.filter((t) => t.cause === c).length);
+    // Kraken's base tier by default, charged on every fill (maker on resting limits, taker otherwise).
+    expect(report.fees).toEqual({ maker: 0.0016, taker: 0.0026, source: 'kraken-base-tier' });
+    for (const t of trades) expect([0.0016, 0.0026].some((rate) => Math.abs(Number(t.fee_usd) - Number(t.qty) * Number(t.price) * rate) < 1e-6)).toBe(true);
+    // The nightly adaptation follows the live train job's schedule in stack.yml.
+    expect(report.adaptation.schedule).toBe('30 2 * * *');
+    expect(report.adaptation.changes).toBe(report.accounts.backtest.adaptations.length);
+    expect(r.stdout).toMatch(/adaptation: nightly at "30 2 \* \* \*" UTC/);
 
     const files = Object.fromEntries(['BTC', 'ETH', 'SOL'].map((b) => [`${b}/USD`, `data/ohlcv/kraken_${b}USD_1h.csv`]));
     const equity = equityFromTrades(trades, files, Date.parse(report.end));
     expect(Math.abs(equity - report.final_equity_usd)).toBeLessThanOrEqual(0.01);
 
+    // Buy-and-hold: a third each; BTC and ETH at the first decision's close, SOL (not listed yet) kept
+    // in cash until its listing bar closes, then bought at that close; one taker fee each.
+    expect(Date.parse(report.start)).toBeLessThan(SOL_LISTED);
+    const hold = (pair: string, buyAt: number) => {
+      const cs = closes(files[pair]!);
+      const bought = cs.filter((c) => c.openTime + 3_600_000 <= buyAt).at(-1) ?? cs.find((c) => c.openTime >= buyAt)!;
+      const last = cs.filter((c) => c.openTime + 3_600_000 <= Date.parse(report.end)).at(-1)!;
+      return ((INITIAL / 3) * (1 - 0.0026) * last.close) / bought.close;
+    };
+    const bh = hold('BTC/USD', Date.parse(report.start)) + hold('ETH/USD', Date.parse(report.start)) + hold('SOL/USD', SOL_LISTED + 3_600_000);
+    expect(report.buy_and_hold.total_return).toBeCloseTo(bh / INITIAL - 1, 5);
+
     const [eHeader, ...eRows] = parseCsv(readFileSync(join(out, 'equity.csv'), 'utf8'));
     expect(eHeader).toEqual(['time', 'account', 'equity_usd', 'cash_usd', 'hedge_ratio']);
     expect(eRows.at(-1)![0]).toBe(report.end);
     expect(Math.abs(Number(eRows.at(-1)![2]) - report.final_equity_usd)).toBeLessThanOrEqual(0.005 + 1e-9);
+  }, 120_000);
+
+  it('--fees MAKER,TAKER (bps) is the schedule charged, written to report.json; --no-adapt keeps the settings fixed; the ledger still adds up to the cent', () => {
+    const out = join(dir, 'fees');
+    const r = aether(['--data', data('BTC'), '--data', data('ETH'), '--from', '2022-01-01T00:00:00Z', '--to', '2022-09-01T00:00:00Z', '--fees', '10,20', '--no-adapt', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/fees: maker 10 bps, taker 20 bps \(--fees\); adaptation: off/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.fees).toEqual({ maker: 0.001, taker: 0.002, source: '--fees' });
+    expect(report.adaptation).toEqual({ schedule: null, changes: 0 });
+    const trades = readTrades(out);
+    expect(trades.length).toBeGreaterThan(0);
+    for (const t of trades) expect([0.001, 0.002].some((rate) => Math.abs(Number(t.fee_usd) - Number(t.qty) * Number(t.price) * rate) < 1e-6), `${t.time} ${t.fee_usd}`).toBe(true);
+    const files = { 'BTC/USD': 'data/ohlcv/kraken_BTCUSD_1h.csv', 'ETH/USD': 'data/ohlcv/kraken_ETHUSD_1h.csv' };
+    expect(Math.abs(equityFromTrades(trades, files, Date.parse(report.end)) - report.final_equity_usd)).toBeLessThanOrEqual(0.01);
   }, 120_000);
 
   it('takes a CSV of another Kraken USD pair', () => {
@@ -160,10 +212,17 @@ describe('aether backtest', () => {
     ['an unreadable file', ['--data', 'BTC/USD=data/ohlcv/missing.csv', '--out', 'x'], /missing\.csv/],
     ['a bad --from', ['--data', data('BTC'), '--from', 'yesterday', '--out', 'x'], /--from: not an ISO time/],
     ['no --data', ['--out', 'x'], /--data/],
-  ])('rejects %s with exit 2 and a message', (_name, args, message) => {
-    const r = aether(args.map((a) => (a === 'x' ? join(dir, 'never') : a)));
+    ['--fees with one number', ['--data', data('BTC'), '--fees', '26', '--out', 'x'], /--fees: expected MAKER,TAKER in basis points/],
+    ['--fees in percent words', ['--data', data('BTC'), '--fees', '0.16%,0.26%', '--out', 'x'], /--fees: expected MAKER,TAKER/],
+    ['a negative fee', ['--data', data('BTC'), '--fees=-1,26', '--out', 'x'], /--fees: maker fee -1 bps is outside 0–100 bps/],
+    ['an absurd fee', ['--data', data('BTC'), '--fees', '16,2600', '--out', 'x'], /--fees: taker fee 2600 bps is outside 0–100 bps/],
+    ['maker above taker', ['--data', data('BTC'), '--fees', '26,16', '--out', 'x'], /--fees: maker fee 26 bps is above the taker fee 16 bps/],
+  ])('rejects %s with exit 2 and a message, writing nothing', (_name, args, message) => {
+    const never = join(dir, 'never');
+    const r = aether(args.map((a) => (a === 'x' ? never : a)));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
+    expect(existsSync(never)).toBe(false);
   });
 });
