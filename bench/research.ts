@@ -7,6 +7,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { liveAdaptationCron } from '../bin/commands/backtest.ts';
 import { USD_MARKETS } from '../lib/exchange/usd-markets.ts';
 import type { Candle } from '../lib/market/candle.ts';
 import { readCandlesCsv } from '../lib/market/csv.ts';
@@ -31,6 +32,8 @@ const r = await runResearch({
   strategies: STRATEGIES,
   retrainEveryBars: DEFAULT_RESEARCH_RETRAIN_EVERY,
   trainBars: DEFAULT_WALK_FORWARD_PROVIDER.trainBars,
+  adaptationCron: liveAdaptationCron(), // as `aether research` and `aether backtest` run by default
+  feeSource: 'kraken-base-tier',
   workers,
   onProgress: (m) => console.log(`  ${m}`),
 });

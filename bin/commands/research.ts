@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFeesBps } from '../../lib/cycle/backtest-files.ts';
 import { DEFAULT_WALK_FORWARD_PROVIDER } from '../../lib/cycle/ml-provider.ts';
 import { DEFAULT_SLIPPAGE } from '../../lib/exchange/sim-types.ts';
 import type { MarketSpec } from '../../lib/exchange/types.ts';
@@ -14,10 +15,11 @@ import { ALL_PAIRS, DEFAULT_RESEARCH_RETRAIN_EVERY, planScopes, runResearch, typ
 import { researchMarkdown, terminalTable } from '../../lib/reports/research-table.ts';
 import { STRATEGIES, type Strategy } from '../../lib/reports/research.ts';
 import { args, command, UsageError } from '../args.ts';
+import { liveAdaptationCron } from './backtest.ts';
 
 const USAGE =
   'aether research --out DIR [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--strategies baseline,ml,buy-and-hold,cash] ' +
-  '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER_BPS,TAKER_BPS] [--workers N]\n' +
+  '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER_BPS,TAKER_BPS] [--no-adapt] [--workers N]\n' +
   '  without --data: the repository\'s data/ohlcv/kraken_*_1h.csv files';
 
 const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
@@ -41,21 +43,6 @@ function repositoryData(): string[] {
     .sort();
 }
 
-/**
- * `--fees MAKER_BPS,TAKER_BPS` for every pair instead of the snapshot's first tier — the format of
- * `aether backtest --fees`: basis points (so 0.26 is never read as 26 %), each in [0, 100], maker
- * not above taker.
- */
-function parseFees(v: string | undefined): { maker: number; taker: number } | null {
-  if (v === undefined) return null;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*$/.exec(v);
-  if (!m) throw new UsageError(`--fees: expected MAKER,TAKER in basis points, e.g. 16,26 (Kraken's base tier), got "${v}"`);
-  const [maker, taker] = [Number(m[1]), Number(m[2])];
-  if (!(maker <= 100 && taker <= 100)) throw new UsageError(`--fees ${v}: each fee must be within 0–100 bps (1 %)`);
-  if (maker > taker) throw new UsageError(`--fees ${v}: the maker fee is above the taker fee: MAKER,TAKER (swapped?)`);
-  return { maker: maker / 10_000, taker: taker / 10_000 };
-}
-
 const slug = (scope: string): string => (scope === ALL_PAIRS ? 'all-pairs' : scope.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
 const day = (t: number | string): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 const pct = (x: number): string => `${Number((x * 100).toFixed(4))} %`;
@@ -72,6 +59,7 @@ export const run = (argv: string[]): Promise<number> =>
       'retrain-every': { type: 'string', default: String(DEFAULT_RESEARCH_RETRAIN_EVERY) },
       'train-bars': { type: 'string', default: String(DEFAULT_WALK_FORWARD_PROVIDER.trainBars) },
       fees: { type: 'string' },
+      'no-adapt': { type: 'boolean', default: false },
       workers: { type: 'string', default: String(Math.min(2, availableParallelism())) },
       out: { type: 'string' },
     });
@@ -91,7 +79,15 @@ export const run = (argv: string[]): Promise<number> =>
     if (!Number.isInteger(trainBars) || trainBars < 100) throw new UsageError('--train-bars must be a whole number of bars ≥ 100');
     const workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError('--workers must be a whole number from 0 (this thread) to 64');
-    const fees = parseFees(values.fees);
+    let fees: { maker: number; taker: number } | null = null;
+    if (values.fees !== undefined) {
+      try {
+        fees = parseFeesBps(values.fees); // the format of `aether backtest --fees`
+      } catch (err) {
+        throw new UsageError(`--fees: ${(err as Error).message}`);
+      }
+    }
+    const adaptationCron = values['no-adapt'] ? null : liveAdaptationCron();
 
     const specs = values.data.length ? values.data : repositoryData();
     if (!specs.length) throw new UsageError('no --data PAIR=FILE given and no data/ohlcv/kraken_*_1h.csv files found');
@@ -127,6 +123,8 @@ export const run = (argv: string[]): Promise<number> =>
       strategies: strategies as Strategy[],
       retrainEveryBars: retrainEvery,
       trainBars,
+      adaptationCron,
+      feeSource: fees ? '--fees' : 'kraken-base-tier',
       workers,
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
@@ -159,6 +157,12 @@ export const run = (argv: string[]): Promise<number> =>
       ['fees', fees ? `--fees: maker ${bps(fees.maker)}, taker ${bps(fees.taker)} on every pair` : `Kraken's first volume tier from the AssetPairs snapshot (lib/exchange/usd-markets.ts): ${pairs.map((p) => { const m = markets.find((x) => x.symbol === p)!; return `${p} maker ${pct(m.makerFee)} / taker ${pct(m.takerFee)}`; }).join('; ')}`],
       ['slippage', `the SimBroker's: half-spread ${pct(DEFAULT_SLIPPAGE.halfSpread)}, impact ${DEFAULT_SLIPPAGE.impactK} × √(share of the bar's volume) up to ${pct(DEFAULT_SLIPPAGE.maxImpact)}, at most ${pct(DEFAULT_SLIPPAGE.maxVolumeShare)} of a bar's volume`],
       ['ML walk-forward', mlLine],
+      [
+        'nightly adaptation',
+        adaptationCron
+          ? `on, as in \`aether backtest\` and live: the strategy thresholds adapt at "${adaptationCron}" UTC (stack.yml's train schedule) from the account's closed trades; changes: ${result.reports.map((r) => `${r.scope} ${r.strategy} ${r.report.adaptation.changes}`).join(', ')}`
+          : 'off (--no-adapt): settings fixed throughout',
+      ],
       ['strategies', strategies.join(', ')],
     ];
     const markdown = researchMarkdown({
@@ -186,7 +190,7 @@ export const run = (argv: string[]): Promise<number> =>
       JSON.stringify(
         {
           settings: Object.fromEntries(settings),
-          options: { from: values.from ?? null, to: values.to ?? null, initialUsd, strategies, retrainEvery, trainBars, fees, workers },
+          options: { from: values.from ?? null, to: values.to ?? null, initialUsd, strategies, retrainEvery, trainBars, fees, adaptationCron, workers },
           scopes: result.scopes.map((s) => ({ name: s.name, pairs: s.pairs, from: new Date(s.from).toISOString(), to: new Date(s.to).toISOString() })),
           periods: Object.fromEntries(Object.entries(result.periods).map(([k, ps]) => [k, ps.map((p) => ({ label: p.label, from: new Date(p.from).toISOString(), to: new Date(p.to).toISOString() }))])),
           notes: result.notes,

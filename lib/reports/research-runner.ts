@@ -36,6 +36,9 @@ export interface ResearchOptions {
   strategies: readonly Strategy[];
   retrainEveryBars: number;
   trainBars: number;
+  /** The live nightly adaptation's cron (UTC) inside the baseline and ML backtests; null: fixed settings. */
+  adaptationCron: string | null;
+  feeSource: string;
   from?: number;
   to?: number;
   /** Worker threads; 0 runs everything in this thread. */
@@ -123,7 +126,15 @@ export async function runResearch(o: ResearchOptions): Promise<ResearchResult> {
   const warmupBars = researchWarmupBars(wantMl);
   const { scopes, notes } = planScopes(o.candles, warmupBars, o.from, o.to);
   if (!scopes.length) throw new Error(`no scope has data after ${warmupBars} bars of warm-up`);
-  const ctx: ResearchContext = { candles: o.candles, markets: [...o.markets], initialUsd: o.initialUsd, retrainEveryBars: o.retrainEveryBars, trainBars: o.trainBars };
+  const ctx: ResearchContext = {
+    candles: o.candles,
+    markets: [...o.markets],
+    initialUsd: o.initialUsd,
+    retrainEveryBars: o.retrainEveryBars,
+    trainBars: o.trainBars,
+    adaptationCron: o.adaptationCron,
+    feeSource: o.feeSource,
+  };
   const threads = Math.max(0, Math.floor(o.workers));
   const runner: TaskRunner = threads > 0 ? workerPool(ctx, threads) : inlineRunner(ctx);
   const reports: ResearchResult['reports'] = [];

@@ -26,6 +26,10 @@ export interface ResearchContext {
   slippage?: Partial<SlippageConfig>;
   retrainEveryBars: number;
   trainBars: number;
+  /** The live nightly adaptation's schedule (stack.yml's train cron, UTC), as `aether backtest` runs it; null: settings stay fixed. */
+  adaptationCron: string | null;
+  /** Where the fee rates came from, for the reports. */
+  feeSource: string;
 }
 
 /** A decision time of a backtest: the bars opening at `open`, decided at `now` (their latest close). */
@@ -117,7 +121,17 @@ export async function runResearchTask(ctx: ResearchContext, task: ResearchTask):
   const candles = pick(ctx, task.pairs);
   const signals = task.strategy === 'baseline' ? baselineProvider : replayProvider(task.signals, mlLookback(DEFAULT_WALK_FORWARD_PROVIDER.train.features));
   const accounts = backtestAccounts([{ id: 'research' }], [...task.pairs].sort(), ctx.initialUsd);
-  const r = await runBacktest({ candles, markets: ctx.markets, accounts, signals, from: task.from, to: task.to, ...(ctx.slippage ? { slippage: ctx.slippage } : {}) });
+  const r = await runBacktest({
+    candles,
+    markets: ctx.markets,
+    feeSource: ctx.feeSource,
+    adaptation: ctx.adaptationCron ? { cron: ctx.adaptationCron } : null,
+    accounts,
+    signals,
+    from: task.from,
+    to: task.to,
+    ...(ctx.slippage ? { slippage: ctx.slippage } : {}),
+  });
   return {
     kind: 'backtest',
     report: r.report,

@@ -104,6 +104,12 @@ describe('aether research', () => {
       const years = (Date.parse(report.end) - Date.parse(report.start)) / YEAR_MS;
       expect(whole.turnover_per_year * years).toBeCloseTo(report.turnover, 4);
       expect(whole.end).toBe(report.end);
+      expect(report.adaptation.schedule).toMatch(/^\S+ \S+ \S+ \S+ \S+$/); // live's nightly adaptation, as aether backtest runs by default
+      // Buy-and-hold, computed here over the same bar times, agrees with the report's own.
+      const bh = rows.find((x) => x.scope === scope && x.strategy === 'buy-and-hold' && x.period === 'whole')!;
+      expect(bh.total_return).toBeCloseTo(report.buy_and_hold.total_return, 6);
+      expect(bh.max_drawdown).toBeCloseTo(report.buy_and_hold.max_drawdown, 6);
+      expect(bh.sharpe).toBeCloseTo(report.buy_and_hold.sharpe, 4);
     }
     for (const scope of ['all pairs', 'BTC/USD', 'ETH/USD'])
       for (const strategy of ['baseline', 'ml', 'buy-and-hold', 'cash']) {
@@ -127,7 +133,7 @@ describe('aether research', () => {
     expect(row.fees_usd).toBeCloseTo(10_000 * usdMarket('BTC/USD').takerFee, 2);
   });
 
-  it('gives the same rows in this thread as on worker threads, and --fees 0,0 makes every fee zero', () => {
+  it('gives the same rows in this thread as on worker threads, and --fees 0,0 makes every fee zero, --no-adapt holds the settings fixed', () => {
     const inThread = join(dir, 'inline');
     const r = aether([...data('BTC'), ...data('ETH'), ...SLICE, '--strategies', 'baseline,buy-and-hold,cash', '--workers', '0', '--out', inThread]);
     expect(r.code, r.stderr).toBe(0);
@@ -136,12 +142,15 @@ describe('aether research', () => {
     expect(rows).toEqual(research.rows.filter((x) => x.strategy !== 'ml'));
 
     const free = join(dir, 'free');
-    const f = aether([...data('ETH'), ...SLICE, '--strategies', 'baseline,buy-and-hold', '--fees', '0,0', '--out', free]);
+    const f = aether([...data('ETH'), ...SLICE, '--strategies', 'baseline,buy-and-hold', '--fees', '0,0', '--no-adapt', '--out', free]);
     expect(f.code, f.stderr).toBe(0);
-    const freeRows = (JSON.parse(readFileSync(join(free, 'research.json'), 'utf8')) as Research).rows;
+    const freeResearch = JSON.parse(readFileSync(join(free, 'research.json'), 'utf8')) as Research;
+    const freeRows = freeResearch.rows;
+    expect(freeResearch.reports.map((x) => [x.report.adaptation.schedule, x.report.fees.source])).toEqual([[null, '--fees']]);
     expect(freeRows.map((x) => x.scope)).toEqual(Array(6).fill('ETH/USD')); // one pair: no all-pairs scope
     expect(freeRows.every((x) => x.fees_usd === 0)).toBe(true);
     expect(readFileSync(join(free, 'research.md'), 'utf8')).toMatch(/--fees: maker 0 bps, taker 0 bps/);
+    expect(readFileSync(join(free, 'research.md'), 'utf8')).toMatch(/off \(--no-adapt\)/);
   }, 300_000);
 
   it.each([

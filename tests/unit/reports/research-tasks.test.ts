@@ -15,7 +15,7 @@ const PAIRS = ['BTC/USD', 'ETH/USD'];
 const candles: Record<string, Candle[]> = Object.fromEntries(
   PAIRS.map((p) => [p, readCandlesCsv(`data/ohlcv/kraken_${p.replace('/', '')}_1h.csv`, p).filter((c) => c.openTime <= TO)]),
 );
-const ctx: ResearchContext = { candles, markets: [...USD_MARKETS], initialUsd: 10_000, retrainEveryBars: 96, trainBars: 1200 };
+const ctx: ResearchContext = { candles, markets: [...USD_MARKETS], initialUsd: 10_000, retrainEveryBars: 96, trainBars: 1200, adaptationCron: null, feeSource: 'kraken-base-tier' };
 
 describe('retrain schedule and stretches', () => {
   it('retrains at the first decision, then at the first decision at least N bars later (gaps included)', () => {
