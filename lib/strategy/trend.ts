@@ -139,14 +139,23 @@ export function trendSignal(candles: readonly Candle[], opts: Partial<TrendOptio
   return {
     pair: last.pair,
     time: last.openTime,
-    probUp,
-    expectedReturn,
+    probUp: storable(probUp),
+    expectedReturn: storable(expectedReturn),
     horizonBars: o.horizonBars,
     regime: regimeEstimate(label, score),
-    volatility: sigma,
-    atrPct,
+    volatility: storable(sigma),
+    atrPct: storable(atrPct),
     modelVersion: TREND_VERSION,
   };
+}
+
+/**
+ * `x` to 6 significant digits. The live order job reads signals back from PostgreSQL `real`
+ * (float4) columns, which hold 6 significant digits exactly: a backtest deciding on the full
+ * double would size and stop a position differently from the live path in the 7th digit.
+ */
+export function storable(x: number): number {
+  return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(6)) : x;
 }
 
 /** The label's probability grows with |score| for bull/bear (0.5 → 0.9) and shrinks for sideways; the rest is split evenly. */

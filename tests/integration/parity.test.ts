@@ -26,9 +26,12 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
  * through `runBacktest` give the same orders and fills, bar for bar.
  */
 const PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
-const FROM = Date.parse('2022-05-05T00:00:00Z');
-const TO = Date.parse('2022-05-09T00:00:00Z');
-const WARMUP = 420;
+// The default strategy decides once a day at 00:00 UTC: these four days hold entries in all three
+// pairs (ETH and SOL on the 17th, BTC on the 19th) and the second account's hedge sales.
+const FROM = Date.parse('2022-07-16T00:00:00Z');
+const TO = Date.parse('2022-07-20T00:00:00Z');
+// The signal reads 719 closed candles (Kraken's OHLC limit): the store must hold them before the first bar.
+const WARMUP = 760;
 
 let t: TestDatabase;
 let queue: QueueClient;

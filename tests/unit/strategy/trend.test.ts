@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { baselineProvider, trendProvider } from '../../../lib/cycle/signals.ts';
 import { closeTime, HOUR_S, type Candle } from '../../../lib/market/candle.ts';
-import { defaultTrendOptions, normalCdf, TREND_VERSION, trendSignal, trendWarmup } from '../../../lib/strategy/trend.ts';
+import { defaultTrendOptions, normalCdf, storable, TREND_VERSION, trendSignal, trendWarmup } from '../../../lib/strategy/trend.ts';
 import { krakenHourly } from './ohlcv.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -19,6 +19,14 @@ function bars(n: number, drift: number, wiggle = 0.004, pair = 'BTC/USD'): Candl
   return out;
 }
 const asOfEnd = (c: readonly Candle[]) => closeTime(c[c.length - 1]!);
+const rel = (a: number, b: number) => Math.abs(a / b - 1);
+
+/** What PostgreSQL answers for a `real` (float4) column holding x: the shortest decimal that reads back as the same float4. */
+function throughFloat4(x: number): number {
+  const f = Math.fround(x);
+  for (let p = 1; p <= 9; p++) if (Math.fround(Number(f.toPrecision(p))) === f) return Number(f.toPrecision(p));
+  return f;
+}
 
 describe('trendSignal', () => {
   it('reads at most what Kraken serves live: 720 candles, the newest one open', () => {
@@ -37,9 +45,9 @@ describe('trendSignal', () => {
     const sigma = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (r.length - 1));
     const score = [168, 336, 672].reduce((a, L) => a + Math.log(c[last]!.close / c[last - L]!.close) / (sigma * Math.sqrt(L)), 0) / 3;
     const sdH = sigma * Math.sqrt(168);
-    expect(s.volatility).toBeCloseTo(sigma, 12);
-    expect(s.expectedReturn).toBeCloseTo(0.1 * score * sdH, 12);
-    expect(s.probUp).toBeCloseTo(normalCdf((0.1 * score * sdH - 0.0062) / sdH), 12);
+    expect(rel(s.volatility, sigma)).toBeLessThan(1e-5);
+    expect(rel(s.expectedReturn, 0.1 * score * sdH)).toBeLessThan(1e-5);
+    expect(rel(s.probUp, normalCdf((0.1 * score * sdH - 0.0062) / sdH))).toBeLessThan(1e-5);
     expect(s).toMatchObject({ modelVersion: TREND_VERSION, pair: 'BTC/USD', time: c[last]!.openTime, horizonBars: 168 });
     expect(s.regime.probs.bull + s.regime.probs.bear + s.regime.probs.sideways).toBeCloseTo(1, 12);
   });
@@ -63,6 +71,16 @@ describe('trendSignal', () => {
     expect(s.regime.label).toBe('sideways');
   });
 
+  it('gives numbers that come back unchanged from the signals table (float4), so the live path decides on the same ones', () => {
+    const btc = krakenHourly('BTC');
+    for (const iso of ['2021-03-01T00:00:00Z', '2021-10-20T00:00:00Z', '2022-06-15T00:00:00Z', '2022-11-09T13:00:00Z']) {
+      const s = baselineProvider.signal(btc, Date.parse(iso))!;
+      for (const v of [s.probUp, s.expectedReturn, s.volatility, s.atrPct]) expect(throughFloat4(v), `${iso} ${v}`).toBe(v);
+    }
+    expect(storable(0.123456789)).toBe(0.123457);
+    expect(storable(0)).toBe(0);
+  });
+
   it('uses only candles closed by asOf, and only the newest lookback of them', () => {
     const c = bars(1500, 0.0003);
     const asOf = closeTime(c[1000]!);
@@ -81,7 +99,7 @@ describe('trendSignal', () => {
     const bars_ = (x: Candle) => (last.openTime - x.openTime) / H;
     const z = (x: Candle) => Math.log(last.close / x.close) / (s.volatility * Math.sqrt(bars_(x)));
     const score = (z(byTime(168)) + z(byTime(336)) + z(byTime(672))) / 3;
-    expect(s.expectedReturn).toBeCloseTo(0.1 * score * s.volatility * Math.sqrt(168), 12);
+    expect(rel(s.expectedReturn, 0.1 * score * s.volatility * Math.sqrt(168))).toBeLessThan(1e-5);
     // Counting candles instead would reach 48 hours further back for the 28-day lag.
     const byIndex = gappy[gappy.length - 1 - 672]!;
     expect(bars_(byIndex)).toBe(720);
