@@ -27,7 +27,10 @@ import { acceptsEntries, acceptsExits, assertUsdSpot } from './universe.ts';
  *   fill at their limit as maker when a bar trades through it (low < buy limit, high > sell limit);
  * - stop-loss/take-profit trigger on the bar's low/high (or on submit against the last price), fill
  *   like a market order from the trigger price, or from the open when the bar gapped through it;
- *   *-limit variants turn into a limit at price2;
+ *   a stop (not a take-profit) gives up, before spread and impact, `stopPenetration` of the bar's run
+ *   beyond that price (to its low for a sell stop, its high for a buy stop; see SlippageConfig): a
+ *   stop fills worse the further the bar went through it, and at or below the open on a gap down;
+ *   *-limit variants turn into a limit at price2, never filled beyond it;
  * - inside one bar: market remainders first, then stops, then take-profits and limits (the
  *   conservative rule: when a bar touches both the stop and the take-profit, the stop fills first);
  *   a stop attached to an entry that fills in this bar may trigger in the same bar, a take-profit not;
@@ -118,6 +121,7 @@ export class SimEngine {
     this.fillsInTimeOrder = state.fills.every((f, i) => i === 0 || f.time >= (state.fills[i - 1] as SimFill).time);
     if (!(this.slip.maxVolumeShare > 0 && this.slip.maxVolumeShare <= 1)) throw new RangeError('maxVolumeShare must be in (0, 1]');
     if (this.slip.halfSpread < 0 || this.slip.impactK < 0 || this.slip.maxImpact < 0) throw new RangeError('slippage parameters must be ≥ 0');
+    if (!(this.slip.stopPenetration >= 0 && this.slip.stopPenetration <= 1)) throw new RangeError('stopPenetration must be in [0, 1]');
   }
 
   static create(initial: SimInitial, config: SimConfig): SimEngine {
@@ -491,14 +495,16 @@ export class SimEngine {
     const fired = onHigh ? c.high >= trigger : c.low <= trigger;
     if (!fired) return;
     const from = onHigh ? Math.max(trigger, c.open) : Math.min(trigger, c.open); // gaps fill at the open
+    // A stop sells into the run that triggered it: a share of how far the bar went beyond `from`.
+    const executes = STOP_TYPES.has(o.type) ? from + this.slip.stopPenetration * ((onHigh ? c.high : c.low) - from) : from;
     o.triggered = true;
     o.updatedAt = time;
     this.dirty = true;
     seen.add(o.id);
-    if (o.price2 === null) return this.takeOnBar(o, spec, bar, time, from, null);
+    if (o.price2 === null) return this.takeOnBar(o, spec, bar, time, executes, null);
     const hs = this.slip.halfSpread;
     const marketable = buy ? o.price2 >= from * (1 + hs) : o.price2 <= from * (1 - hs);
-    if (marketable) this.takeOnBar(o, spec, bar, time, from, o.price2); // otherwise it rests as a limit from the next bar
+    if (marketable) this.takeOnBar(o, spec, bar, time, executes, o.price2); // otherwise it rests as a limit from the next bar
   }
 
   /** A taker fill on a bar from price `from`, paying half-spread and impact, never beyond `limit`. */

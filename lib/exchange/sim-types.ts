@@ -104,12 +104,20 @@ export interface SimFees {
  * Execution-cost model. Market-type fills pay the half-spread (implicit when a real quote is known:
  * they fill at the ask/bid) plus impact = impactK × sqrt(fill / bar volume), capped at maxImpact.
  * No fill may take more than maxVolumeShare of a bar's volume; the rest waits for later bars.
+ *
+ * A stop triggered inside a bar executes `stopPenetration` of the way from its trigger (or the open,
+ * when the bar gapped through it) towards the bar's extreme beyond it, before spread and impact: a
+ * candle does not say when after the trigger the market order met the book, and the further the bar
+ * ran through the stop the faster and thinner that market was (stops cluster where it broke: the
+ * cascade that made the low is the one the stop sold into). 0 is the old fill at the trigger.
  */
 export interface SlippageConfig {
   halfSpread: number; // fraction of price, for quotes synthesised from a candle close
   impactK: number;
   maxImpact: number;
   maxVolumeShare: number;
+  /** In [0, 1]: share of the bar's run beyond a stop's trigger (or gap open) that its fill gives up. */
+  stopPenetration: number;
 }
 
 export const DEFAULT_SLIPPAGE: Readonly<SlippageConfig> = Object.freeze({
@@ -117,6 +125,7 @@ export const DEFAULT_SLIPPAGE: Readonly<SlippageConfig> = Object.freeze({
   impactK: 0.01,
   maxImpact: 0.02,
   maxVolumeShare: 0.1,
+  stopPenetration: 0.25,
 });
 
 export interface SimConfig {

@@ -105,12 +105,12 @@ describe('backtest and live path parity', () => {
 
     const liveFills = (
       await t.owner.query(
-        `select account_id, pair, side, qty::float8 as qty, price::float8 as price, fee::float8 as fee, extract(epoch from ts) * 1000 as ts, client_id
+        `select account_id, pair, side, qty::float8 as qty, price::float8 as price, fee::float8 as fee, extract(epoch from ts) * 1000 as ts, client_id, cause
          from fills order by ts, account_id, pair, side, trade_id`,
       )
-    ).rows.map((r) => ({ account: r.account_id, pair: r.pair, side: r.side, qty: r.qty, price: r.price, fee: r.fee, time: Number(r.ts), clientId: r.client_id ?? '' }));
+    ).rows.map((r) => ({ account: r.account_id, pair: r.pair, side: r.side, qty: r.qty, price: r.price, fee: r.fee, time: Number(r.ts), clientId: r.client_id ?? '', cause: r.cause }));
     const btFills = bt.trades
-      .map((f) => ({ account: f.account, pair: f.pair, side: f.side, qty: f.qty, price: f.price, fee: f.feeUsd, time: f.time, clientId: f.clientId }))
+      .map((f) => ({ account: f.account, pair: f.pair, side: f.side, qty: f.qty, price: f.price, fee: f.feeUsd, time: f.time, clientId: f.clientId, cause: f.cause }))
       .sort((a, b) => a.time - b.time || a.account.localeCompare(b.account) || a.pair.localeCompare(b.pair) || a.side.localeCompare(b.side));
     expect(btFills.length).toBeGreaterThan(5); // the window really trades
     expect(new Set(btFills.map((f) => f.account)).size).toBe(2);

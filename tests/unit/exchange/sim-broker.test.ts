@@ -52,7 +52,7 @@ function setup(over: Partial<SimBrokerOptions> = {}) {
     clock,
     prices,
     store,
-    slippage: { halfSpread: 0, impactK: 0, maxImpact: 0, maxVolumeShare: 1 },
+    slippage: { halfSpread: 0, impactK: 0, maxImpact: 0, maxVolumeShare: 1, stopPenetration: 0 },
     initial: { balances: { USD: 100_000 } },
     ...over,
   };

@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Candle } from '../../../lib/market/candle.ts';
 import { roundDown, roundUp } from '../../../lib/exchange/precision.ts';
 import { SimEngine } from '../../../lib/exchange/sim-engine.ts';
-import type { SimConfig, SimInitial } from '../../../lib/exchange/sim-types.ts';
+import { DEFAULT_SLIPPAGE, type SimConfig, type SimInitial } from '../../../lib/exchange/sim-types.ts';
 import type { MarketSpec, MarketStatus, OrderRequest } from '../../../lib/exchange/types.ts';
 import { usdMarket } from '../../../lib/exchange/usd-markets.ts';
 
@@ -11,7 +12,8 @@ const BTC = usdMarket('BTC/USD'); // tick 0.1, lot 1e-8, ordermin 0.00005, costm
 const ETH = usdMarket('ETH/USD');
 
 /** No spread or impact unless a test asks for them: the numbers then follow from fees alone. */
-const FLAT = { halfSpread: 0, impactK: 0, maxImpact: 0, maxVolumeShare: 1 };
+// stopPenetration 0: stops fill at their trigger (or the open), so only the model's own tests see it.
+const FLAT = { halfSpread: 0, impactK: 0, maxImpact: 0, maxVolumeShare: 1, stopPenetration: 0 };
 
 function engine(opts: { usd?: number; btc?: number; config?: Partial<SimConfig>; markets?: MarketSpec[] } = {}): SimEngine {
   const initial: SimInitial = { balances: { USD: opts.usd ?? 100_000 } };
@@ -96,6 +98,96 @@ describe('slippage', () => {
     e.submit(order({ side: 'sell', type: 'stop-loss', amount: 1, price: 49_000 }), H);
     e.processBar(bar(1, 47_000, 47_500, 46_500, 47_200));
     expect(e.fills()[0]?.price).toBe(47_000);
+  });
+});
+
+describe('stop slippage grows with how far the bar went through the trigger', () => {
+  const P = 0.25;
+  const slip = { ...FLAT, stopPenetration: P };
+  /** A sell stop at `trigger` for 1 BTC, then one bar; the fill's price (or undefined). */
+  const stopFill = (trigger: number, candle: Candle, config: Partial<SimConfig['slippage']> = slip, type: 'stop-loss' | 'stop-loss-limit' = 'stop-loss', price2?: number) => {
+    const e = at(50_000, { btc: 1, config: { slippage: config } });
+    expect(e.submit(order({ side: 'sell', type, amount: 1, price: trigger, ...(price2 === undefined ? {} : { price2 }) }), H).status).toBe('accepted');
+    e.processBar(candle);
+    return e.fills()[0]?.price;
+  };
+
+  it('is on by default, a share in [0, 1]; a share outside it is refused', () => {
+    expect(DEFAULT_SLIPPAGE.stopPenetration).toBeGreaterThan(0);
+    expect(DEFAULT_SLIPPAGE.stopPenetration).toBeLessThanOrEqual(1);
+    for (const stopPenetration of [-0.1, 1.5, Number.NaN]) expect(() => engine({ config: { slippage: { ...FLAT, stopPenetration } } })).toThrow(/stopPenetration/);
+  });
+
+  it.each([
+    ['just touched: almost the trigger', 47_900, 48_000 - P * 100],
+    ['through by 1 000', 47_000, 48_000 - P * 1_000],
+    ['through by 3 000 (a cascade)', 45_000, 48_000 - P * 3_000],
+  ])('%s', (_label, low, want) => {
+    expect(stopFill(48_000, bar(1, 50_000, 50_500, low, low + 200))).toBe(want);
+  });
+
+  it('a gap through the stop fills at or below the open: the open, less the share of its run down to the low', () => {
+    expect(stopFill(49_000, bar(1, 47_000, 47_500, 46_500, 47_200))).toBe(47_000 - P * 500);
+    expect(stopFill(49_000, bar(1, 47_000, 47_500, 47_000, 47_200))).toBe(47_000); // opened at its low
+  });
+
+  it('spread and impact come on top, rounded against the seller', () => {
+    const withCosts = { halfSpread: 0.0002, impactK: 0.01, maxImpact: 0.02, maxVolumeShare: 1, stopPenetration: P };
+    const executes = 48_000 - P * 1_000;
+    expect(stopFill(48_000, bar(1, 50_000, 50_500, 47_000, 47_200, 1_000), withCosts)).toBe(roundDown(executes * 0.9998 * (1 - 0.01 * Math.sqrt(1 / 1_000)), 1));
+  });
+
+  it('a stop-loss-limit never fills beyond its limit', () => {
+    expect(stopFill(48_000, bar(1, 50_000, 50_500, 47_000, 47_200), slip, 'stop-loss-limit', 47_900)).toBe(47_900);
+  });
+
+  it('a buy stop gives up its share of the run up to the high; a take-profit fills at its trigger', () => {
+    const e = at(50_000, { btc: 1, config: { slippage: slip } });
+    e.submit(order({ clientId: 'bs', side: 'buy', type: 'stop-loss', amount: 0.1, price: 51_000 }), H);
+    e.submit(order({ clientId: 'tp', side: 'sell', type: 'take-profit', amount: 1, price: 52_000 }), H);
+    e.processBar(bar(1, 50_000, 53_000, 49_900, 52_500));
+    expect(e.fills().map((f) => [f.clientId, f.price])).toEqual([
+      ['bs', 51_000 + P * 2_000],
+      ['tp', 52_000],
+    ]);
+  });
+
+  it('keeps the conservative order: a bar touching both fills the stop first (with its slippage), then the take-profit', () => {
+    const e = at(50_000, { btc: 2, config: { slippage: slip } });
+    e.submit(order({ clientId: 'sl', side: 'sell', type: 'stop-loss', amount: 1, price: 48_000, reduceOnly: true }), H);
+    e.submit(order({ clientId: 'tp', side: 'sell', type: 'take-profit', amount: 1, price: 52_000, reduceOnly: true }), H);
+    e.processBar(bar(1, 50_000, 53_000, 47_000, 50_000));
+    expect(e.fills().map((f) => [f.clientId, f.price])).toEqual([
+      ['sl', 47_750],
+      ['tp', 52_000],
+    ]);
+  });
+
+  it('a sell stop fills at or below min(trigger, open), never below the low less spread and impact, and worse the deeper the bar (property)', () => {
+    const costs = { halfSpread: 0.0002, impactK: 0.01, maxImpact: 0.02, maxVolumeShare: 1 };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 40_000, max: 49_900 }), // trigger, below the last price (one above it fires on submit)
+        fc.integer({ min: 40_000, max: 56_000 }), // open
+        fc.integer({ min: 0, max: 10_000 }), // how far the low is below min(trigger, open)
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (trigger, open, depth, share) => {
+          const from = Math.min(trigger, open);
+          const low = from - depth;
+          fc.pre(low > 1_000);
+          const candle = bar(1, open, Math.max(open, trigger) + 100, low, low + 1);
+          const config = { ...costs, stopPenetration: share };
+          const px = stopFill(trigger, candle, config)!;
+          expect(px).toBeLessThanOrEqual(from);
+          expect(px).toBeGreaterThanOrEqual(roundDown(low * (1 - costs.halfSpread) * (1 - costs.maxImpact), 1) - 0.1);
+          if (depth >= 10) {
+            const shallower = stopFill(trigger, bar(1, open, Math.max(open, trigger) + 100, low + depth / 2, low + depth / 2 + 1), config)!;
+            expect(px).toBeLessThanOrEqual(shallower);
+          }
+        },
+      ),
+      { numRuns: 200, seed: 11 },
+    );
   });
 });
 
