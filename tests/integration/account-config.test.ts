@@ -55,7 +55,7 @@ describe('GET /accounts/{account}/settings', () => {
     expect(Object.keys(s).sort()).toEqual(['hedge', 'risk', 'simulation', 'trading']);
     for (const k of Object.values(s)) expect(k.version).toBe(1);
     expect(s.simulation!.value).toMatchObject({ enabled: true });
-    expect(s.risk!.value).toMatchObject({ riskPerTrade: 0.01, softDailyDrawdown: 0.03, hardDailyDrawdown: 0.05 });
+    expect(s.risk!.value).toMatchObject({ riskPerTrade: 0.03, softDailyDrawdown: 0.03, hardDailyDrawdown: 0.05 });
     expect(s.hedge!.value).toMatchObject({ mode: 'auto', manualRatio: null });
   });
 
@@ -74,12 +74,12 @@ describe('PATCH /accounts/{account}/settings/{kind}', () => {
     expect(v.value).toMatchObject({ riskPerTrade: 0.02, flattenOnHalt: true, hardDailyDrawdown: 0.05, maxPairExposure: 0.25 });
     const [audit] = await auditOf(h.testDb.owner, 'settings.risk', ids.company!);
     expect(audit!.user_id).toBe(adminId);
-    expect(audit!.details).toMatchObject({ version: 2, before: { riskPerTrade: 0.01, flattenOnHalt: false }, after: { riskPerTrade: 0.02, flattenOnHalt: true } });
+    expect(audit!.details).toMatchObject({ version: 2, before: { riskPerTrade: 0.03, flattenOnHalt: false }, after: { riskPerTrade: 0.02, flattenOnHalt: true } });
     const s = (await call(h.app, 'GET', '/accounts/company/settings', { token: viewer })).body as Record<string, Versioned>;
     expect(s.risk).toEqual(v);
     // Another account is untouched.
     const d = (await call(h.app, 'GET', '/accounts/director-1/settings', { token: admin })).body as Record<string, Versioned>;
-    expect(d.risk).toMatchObject({ version: 1, value: { riskPerTrade: 0.01 } });
+    expect(d.risk).toMatchObject({ version: 1, value: { riskPerTrade: 0.03 } });
   });
 
   it('a second change builds on the first', async () => {

@@ -51,7 +51,7 @@ describe('without a fresh TOTP code', () => {
     const t = await staleSession();
     const v = await riskVersion();
     const cases: Array<[Record<string, unknown>, string[]]> = [
-      [{ riskPerTrade: 0.02 }, ['riskPerTrade']],
+      [{ riskPerTrade: 0.04 }, ['riskPerTrade']],
       [{ maxPairExposure: 0.3 }, ['maxPairExposure']],
       [{ hardDailyDrawdown: 0.08 }, ['hardDailyDrawdown']],
       [{ edgeMargin: 0 }, ['edgeMargin']],
