@@ -77,6 +77,16 @@ export async function startLiveHarness(o: { emulator?: Partial<EmulatorOptions> 
       const a = await createAccount(tx, { slug, name: slug, kind: 'other' }, null, wall);
       await seedAccount(tx, a.id, null, wall);
       return a;
+    }).then(async (a) => {
+      // The tests drive the order job bar by bar with the signals they store: every bar is a decision
+      // (the default decides once a day at 00:00 UTC), and no trailing stop moves a level they set.
+      await withAccount(t.app.db, a.id, async (tx) => {
+        const trading = await latestSettings(tx, a.id, 'trading');
+        await putSettings(tx, a.id, 'trading', { ...trading.value, decisionInterval: 3600 }, null, wall);
+        const risk = await latestSettings(tx, a.id, 'risk');
+        await putSettings(tx, a.id, 'risk', { ...risk.value, trailAtrMultiple: 0 }, null, wall);
+      });
+      return a;
     });
 
   return {
