@@ -2,7 +2,9 @@
  * What the hedge saved or cost against the same portfolio unhedged (H-4, RP-4).
  *
  * points[k].assetReturn is the return, over (t[k-1], t[k]], of the risky holdings the hedge was
- * taken out of; the hedge ratio in force over that step is points[k-1].hedgeRatio. The unhedged
+ * taken out of; the hedge ratio in force over that step is points[k-1].hedgeRatio — the share of
+ * equity the hedge itself moved into USD (see hedgedShares), not all the USD the account holds: cash
+ * the strategy never invested, or got back from its own exits, is no hedge. The unhedged
  * counterfactual earns, on top of the actual return, what the hedged share would have earned in
  * those holdings — plus, with `rebalanceCost`, the fees of moving the hedge (fraction of the USD
  * moved). USD is taken to earn nothing. Positive savedUsd = the hedge helped.
@@ -70,4 +72,28 @@ export function hedgePerformance(points: readonly HedgePoint[], rebalanceCost = 
     maxDrawdownUnhedged: ddU,
     curve,
   };
+}
+
+/** USD a hedge sale produced (its proceeds net of the fee), at its fill time. */
+export interface HedgeSale {
+  time: number;
+  usd: number;
+}
+
+/**
+ * The hedged share of equity at each snapshot: the USD that hedge sales produced (up to and at the
+ * snapshot's time), still held as cash, over equity. The hedge only ever raises USD and entries may
+ * not spend the hedged share while the target holds it; once the target falls, the strategy may buy
+ * with it — then what cash is left bounds it (the strategy is taken to spend its own cash first).
+ * Sales before the first snapshot count from it (USD raised before a report's range and still held).
+ */
+export function hedgedShares(snaps: readonly { ts: number; equity: number; cash: number }[], sales: readonly HedgeSale[]): number[] {
+  const sorted = [...sales].sort((a, b) => a.time - b.time);
+  let i = 0;
+  let reserve = 0;
+  return snaps.map((s) => {
+    while (i < sorted.length && sorted[i]!.time <= s.ts) reserve += Math.max(0, sorted[i++]!.usd);
+    reserve = Math.min(reserve, Math.max(0, s.cash));
+    return s.equity > 0 ? Math.min(1, reserve / s.equity) : 0;
+  });
 }

@@ -2,6 +2,7 @@ import type { DayPnl } from './daily-pnl.ts';
 import { and, asc, desc, eq, gt, gte, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { dailyPnl, equitySnapshots, fills, hedgeHistory, hedgeState, orders } from '../../schema/index.ts';
 import type { Tx } from '../db/client.ts';
+import type { HedgeSale } from '../hedge/performance.ts';
 import type { TradeCause } from '../strategy/trade-cause.ts';
 
 /**
@@ -150,6 +151,21 @@ export async function equitySeries(tx: Tx, accountId: string, range: { from?: Da
     rows = await tx.select(cols).from(equitySnapshots).where(and(...where)).orderBy(asc(equitySnapshots.ts));
   }
   return rows.map((r) => ({ ts: r.ts.getTime(), equity: Number(r.equity), cash: Number(r.cash), positions: Number(r.positions), hedgeRatio: r.hedgeRatio }));
+}
+
+/**
+ * The USD each hedge sale raised (proceeds net of fee) up to `to`: from the account's first one, since
+ * USD raised before a report's range and still held is hedge within it (lib/hedge/performance.ts).
+ */
+export async function hedgeSales(tx: Tx, accountId: string, range: { to?: Date }): Promise<HedgeSale[]> {
+  const where: SQL[] = [eq(fills.accountId, accountId), eq(fills.cause, 'hedge'), eq(fills.side, 'sell')];
+  if (range.to) where.push(lt(fills.ts, range.to));
+  const rows = await tx
+    .select({ ts: fills.ts, usd: sql<string>`${fills.qty} * ${fills.price} - ${fills.fee}` })
+    .from(fills)
+    .where(and(...where))
+    .orderBy(asc(fills.ts));
+  return rows.map((r) => ({ time: r.ts.getTime(), usd: Number(r.usd) }));
 }
 
 export type HedgeStateRow = typeof hedgeState.$inferSelect;

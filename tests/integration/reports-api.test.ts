@@ -334,7 +334,11 @@ describe('GET /accounts/{account}/reports/equity', () => {
 });
 
 describe('GET /accounts/{account}/reports/hedge', () => {
-  it('current hedge, history, and what it saved against the unhedged portfolio', async () => {
+  // A hedge sale before the first snapshot (seeded here: the trades tests above list the company's other fills).
+  const HEDGE_SALE = fill({ ts: '2026-01-02T23:00:00.000Z', clientId: 'co-hedge', side: 'sell', price: '40100', qty: '0.01', fee: '1', intent: 'hedge', reason: 'hedge rebalance' });
+
+  it('current hedge, history, and what it saved against the unhedged portfolio (the USD its own sales raised)', async () => {
+    await seedFills(h.testDb.owner, ids.company!, [HEDGE_SALE]);
     const r = await call(h.app, 'GET', '/accounts/company/reports/hedge', { token: viewer });
     expect(r.status, r.text).toBe(200);
     const body = r.body as {
@@ -352,7 +356,11 @@ describe('GET /accounts/{account}/reports/hedge', () => {
       updatedAt: '2026-01-04T12:00:00.000Z',
     });
     expect(body.history.map((x) => x.reason)).toEqual(['volatility up', 'director override']);
-    const expected = hedgeReportFromSnapshots(COMPANY_SNAPS.map((s) => ({ ts: Date.parse(s.ts), equity: s.equity, positions: s.positions, hedgeRatio: s.hedgeRatio })))!;
+    const snaps = COMPANY_SNAPS.map((s) => ({ ts: Date.parse(s.ts), equity: s.equity, cash: s.cash, positions: s.positions }));
+    const expected = hedgeReportFromSnapshots(snaps, [{ time: Date.parse(HEDGE_SALE.ts), usd: 0.01 * 40_100 - 1 }])!;
+    // Only the 400 USD the hedge sale raised is hedged, not the account's 500 USD of cash.
+    expect(expected.unhedgedEquity).not.toBeCloseTo(hedgeReportFromSnapshots(snaps, [{ time: 0, usd: 500 }])!.unhedgedEquity, 3);
+    expect(Math.abs(expected.savedUsd)).toBeGreaterThan(1);
     expect(body.performance.points).toBe(6);
     expect(body.performance.hedgedEquityUsd).toBe(1020.5);
     expect(body.performance.unhedgedEquityUsd).toBeCloseTo(expected.unhedgedEquity, 3);

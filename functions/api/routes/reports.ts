@@ -19,6 +19,7 @@ import {
   equitySeries,
   hedgeChanges,
   TRADE_CAUSES,
+  hedgeSales,
   tradesPage,
   type TradeFilter,
   type TradeRow,
@@ -317,12 +318,13 @@ export function registerReports(app: AetherApp, ctx: AppContext): void {
       const a = accountOf(c as never);
       const from = dateOrUndefined(q.from);
       const to = dateOrUndefined(q.to);
-      const { state, history, snaps } = await withAccount(ctx.db, a.id, async (tx) => ({
+      const { state, history, snaps, sales } = await withAccount(ctx.db, a.id, async (tx) => ({
         state: await currentHedge(tx, a.id),
         history: await hedgeChanges(tx, a.id, { from, to, limit: HEDGE_HISTORY_LIMIT }),
         snaps: await equitySeries(tx, a.id, { from, to }),
+        sales: await hedgeSales(tx, a.id, { to }),
       }));
-      const perf = hedgeReportFromSnapshots(snaps);
+      const perf = hedgeReportFromSnapshots(snaps, sales);
       return c.json(
         {
           current: state
