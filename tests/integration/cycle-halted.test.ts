@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, type Account } from '../../lib/accounts/accounts.ts';
-import { seedAccount } from '../../lib/accounts/settings.ts';
+import { latestSettings, putSettings, seedAccount } from '../../lib/accounts/settings.ts';
+import { withAccount } from '../../lib/db/scope.ts';
 import { systemClock, VirtualClock } from '../../lib/clock.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 import { repoWindow } from '../helpers/candles.ts';
@@ -21,10 +22,12 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
  * corrupted fails its own jobs without holding anybody up.
  */
 const PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
-const FROM = Date.parse('2022-05-05T00:00:00Z'); // this day enters at several bars (baseline, default settings)
-const TO = Date.parse('2022-05-05T16:00:00Z');
-const HALT_AFTER = Date.parse('2022-05-05T05:00:00Z'); // the halted account's loss shows from the next bar on
-const WARMUP = 420;
+// The accounts decide every hour (decisionInterval 3600): with the default signal, 2021-10-05 enters
+// at 00:00 (BTC, SOL) and again at 10:00 (ETH). The first bar's close is the day's first decision.
+const FROM = Date.parse('2021-10-04T23:00:00Z');
+const TO = Date.parse('2021-10-05T16:00:00Z');
+const HALT_AFTER = Date.parse('2021-10-05T05:00:00Z'); // the halted account's loss shows from the next bar on
+const WARMUP = 760; // the signal reads 719 closed candles
 const HOUR = 3_600_000;
 
 let t: TestDatabase;
@@ -49,6 +52,12 @@ beforeAll(async () => {
     return out;
   });
   accounts = made.slice(0, 3);
+  // The default strategy decides once a day; this test needs entries before and after a halt in one day.
+  for (const a of accounts)
+    await withAccount(t.app.db, a.id, async (tx) => {
+      const trading = await latestSettings(tx, a.id, 'trading');
+      await putSettings(tx, a.id, 'trading', { ...trading.value, decisionInterval: 3600 }, null, systemClock);
+    });
   broken = made[3]!;
   // A risk settings row no schema accepts (e.g. written by hand): every job of that account must fail loudly.
   await t.owner.query(`update settings set value = '{"hardDailyDrawdown": "lots"}'::jsonb where account_id = $1 and kind = 'risk'`, [broken.id]);
@@ -83,7 +92,7 @@ describe('a HALTED account', () => {
         if (barTime === HALT_AFTER) {
           // The day "started" at twice today's equity: the next cycle measures a 50 % daily drawdown.
           const r = await t.owner.query(`update trading_state set day_start_equity_usd = day_start_equity_usd * 2 where account_id = $1 and state = 'ACTIVE' returning day_key`, [halted.id]);
-          expect(r.rows).toEqual([{ day_key: '2022-05-05' }]);
+          expect(r.rows).toEqual([{ day_key: '2021-10-05' }]);
         }
       }
       // The broken account's first order job failed (and is being retried) while everyone else finished every bar.
@@ -172,7 +181,7 @@ describe('a HALTED account', () => {
       await Promise.all(workers.map((w) => w.close()));
     }
     const state = (await t.owner.query(`select state, day_key, reason, extract(epoch from since) * 1000 as since from trading_state where account_id = $1`, [a.id])).rows[0];
-    expect(state).toMatchObject({ state: 'HALTED', day_key: '2022-05-05', reason: expect.stringMatching(/inconsistent trading state.*2030-01-01/) });
+    expect(state).toMatchObject({ state: 'HALTED', day_key: '2021-10-05', reason: expect.stringMatching(/inconsistent trading state.*2030-01-01/) });
     expect(Number(state.since)).toBe(TO + HOUR);
     const audit = (await t.owner.query(`select details from audit_log where account_id = $1 and action = 'risk.state' order by id desc limit 1`, [a.id])).rows;
     expect(audit[0]?.details).toMatchObject({ to: 'HALTED' });

@@ -51,6 +51,12 @@ beforeAll(async () => {
     }
     return out;
   });
+  // Six bars from 01:00 UTC: the accounts decide every hour (the default decides once a day, at 00:00).
+  for (const a of accounts)
+    await withAccount(t.app.db, a.id, async (tx) => {
+      const trading = await latestSettings(tx, a.id, 'trading');
+      await putSettings(tx, a.id, 'trading', { ...trading.value, decisionInterval: 3600 }, null, systemClock);
+    });
   await withAccount(t.app.db, accounts[0]!.id, (tx) =>
     saveCredentials(tx, accounts[0]!, { apiKey: key.key, apiSecret: key.secret }, new EncryptedSecretStore(ctx.masterKey), null, systemClock),
   );
