@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { createApp as api } from '../functions/api/handler.ts';
 import { createApp as order } from '../functions/order/handler.ts';
+import { warmOrderJob } from '../lib/cycle/order-job.ts';
 import { createApp as report } from '../functions/report/handler.ts';
 import { createApp as score } from '../functions/score/handler.ts';
 import { createApp as tick } from '../functions/tick/handler.ts';
@@ -22,7 +23,15 @@ export function isFunctionName(name: string): boolean {
 
 /** Builds the app of a stack.yml function by name; `order-<account>` is the order handler for that account. */
 export function functionApp(name: string, ctx: AppContext): AetherApp {
-  if (name.startsWith(ORDER_FUNCTION_PREFIX)) return order(ctx, name.slice(ORDER_FUNCTION_PREFIX.length));
+  if (name.startsWith(ORDER_FUNCTION_PREFIX)) {
+    const slug = name.slice(ORDER_FUNCTION_PREFIX.length);
+    // Started, not awaited: the function serves at once; its first job then finds the process warm.
+    void warmOrderJob(ctx, slug).then(
+      () => ctx.logger.debug({ function: name }, 'order function warmed up'),
+      (err: unknown) => ctx.logger.warn({ function: name, err: (err as Error).message }, 'order function warm-up failed; its first job reads everything itself'),
+    );
+    return order(ctx, slug);
+  }
   const make = Object.hasOwn(factories, name) ? factories[name] : undefined;
   if (!make) throw new Error(`no function named ${name}`);
   return make(ctx);

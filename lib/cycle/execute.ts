@@ -30,12 +30,16 @@ export interface ExecutionScope {
 }
 
 /**
- * Risk-checks and submits intents one at a time, each against the balances the previous ones left.
- * The protection invariant holds throughout: a sale is checked as if its pair's stops had released
- * their hold, and only an approved sale frees that base (stops amended down, or cancelled when all
- * of it is sold); if the sale then fails, the stops are put back before anything else happens. A
- * stop move amends the resting stops in place. A client id recorded by an earlier attempt is looked
- * up before anything is sent.
+ * Risk-checks intents one after the other, each against the balances the ones before it leave (as
+ * if each approved one is accepted: the cautious side), then sends them one at a time. Every
+ * approved order is journalled pending before the first goes out — side by side, not one round
+ * trip per order between sends — so a crash leaves a row to look up for each. The protection
+ * invariant holds throughout: a sale is checked as if its pair's stops had released their hold, and
+ * only an approved sale frees that base (stops amended down, or cancelled when all of it is sold);
+ * if the sale then fails, the stops are put back before anything else happens. A stop move amends
+ * the resting stops in place. A client id recorded by an earlier attempt is looked up before
+ * anything is sent. One read of the balances and open orders serves a batch; a second intent on a
+ * pair already in it starts a new batch, planned from fresh reads once the first has run.
  */
 export async function executeIntents(
   intents: readonly OrderIntent[],
@@ -47,44 +51,81 @@ export async function executeIntents(
 ): Promise<Executed[]> {
   const done: Executed[] = [];
   let ctx = makeContext(await settle(venue.balances()));
-  for (const intent of intents) {
-    const o = intent.order;
-    const spec = markets[o.pair];
-    // Sales and stop moves work on the pair's resting stops; a new protective stop leaves them alone.
-    const stops = o.side === 'sell' && spec && intent.kind !== 'protect' ? restingStops(await settle(venue.openOrders()), o.pair) : [];
-    const verdict = checkOrder(intent, stops.length && spec ? released(ctx, spec, stops) : ctx);
-    if (!verdict.ok) {
-      await settle(journal.refused(intent, verdict));
-      done.push({ intent, result: null, code: verdict.code });
-      continue;
+  for (let next = 0; next < intents.length; ) {
+    if (next > 0) ctx = makeContext(await settle(venue.balances()));
+    const batch: Planned[] = [];
+    const pairs = new Set<string>();
+    let open: readonly BrokerOrder[] | null = null;
+    for (; next < intents.length; next++) {
+      const intent = intents[next]!;
+      const o = intent.order;
+      if (pairs.has(o.pair)) break;
+      pairs.add(o.pair);
+      const spec = markets[o.pair];
+      // Sales and stop moves work on the pair's resting stops; a new protective stop leaves them alone.
+      const stops = o.side === 'sell' && spec && intent.kind !== 'protect' ? restingStops((open ??= await settle(venue.openOrders())), o.pair) : [];
+      const judged = stops.length && spec ? released(ctx, spec, stops) : ctx;
+      const verdict = checkOrder(intent, judged);
+      if (!verdict.ok) {
+        await settle(journal.refused(intent, verdict));
+        done[next] = { intent, result: null, code: verdict.code };
+        continue;
+      }
+      const order = verdict.order;
+      if (intent.kind === 'stop-move') {
+        batch.push({ index: next, intent, order, stops, free: 0, pending: 'send' });
+        continue;
+      }
+      const pending = journal.beforeSubmit(intent, order);
+      if (isPending(pending)) Promise.resolve(pending).catch(() => undefined); // awaited before its send; failing meanwhile is not unhandled
+      batch.push({ index: next, intent, order, stops, free: spec ? (ctx.balances[spec.base]?.free ?? 0) : 0, pending });
+      ctx = reserveApproved(judged, order);
     }
-    const order = verdict.order;
-    if (intent.kind === 'stop-move') {
-      done.push({ intent: { ...intent, order }, result: await moveStops(stops, order.price!, venue, journal, intent.reason) });
-      continue;
-    }
-    try {
-      if (stops.length && spec) await freeBase(stops, order.amount, ctx.balances[spec.base]?.free ?? 0, spec, venue, journal, intent.reason);
-      // A sale that freed stops leaves part of the job's time to put them back if it fails.
-      // (Only inside a job's budget: a backtest has none, and stays clear of AsyncLocalStorage's cost.)
-      const budget = remainingMs();
-      const result = stops.length && Number.isFinite(budget) ? await withDeadline(Math.max(0, budget - RESTORE_RESERVE_MS), () => submitOnce(intent, order, venue, journal)) : await submitOnce(intent, order, venue, journal);
-      done.push({ intent: { ...intent, order }, result });
-      if (result.status === 'accepted') ctx = reserveApproved(ctx, order);
-      else if (stops.length) await restoreProtection(o.pair, venue, journal, makeContext, markets, scope, `${intent.kind} rejected: ${result.reason}`);
-    } catch (err) {
-      // The sale may or may not have happened: put back whatever stops the holding still needs, then report.
-      if (stops.length) await restoreProtection(o.pair, venue, journal, makeContext, markets, scope, `${intent.kind} failed: ${(err as Error).message}`).catch(() => undefined);
-      throw err;
-    }
-    if (stops.length) ctx = makeContext(await settle(venue.balances()));
+    for (const p of batch) done[p.index] = { intent: { ...p.intent, order: p.order }, result: await send(p, venue, journal, makeContext, markets, scope) };
   }
   return done;
 }
 
+/** An approved intent of a batch: its order, the stops of its pair as read, and its pending row (being) written. */
+interface Planned {
+  index: number;
+  intent: OrderIntent;
+  order: OrderIntent['order'];
+  stops: BrokerOrder[];
+  /** The base free before this sale (what freeBase need not take from the stops). */
+  free: number;
+  pending: ReturnType<Journal['beforeSubmit']>;
+}
+
+async function send(
+  p: Planned,
+  venue: Venue,
+  journal: Journal,
+  makeContext: (balances: Balances) => RiskContext,
+  markets: Readonly<Record<string, MarketSpec>>,
+  scope: ExecutionScope,
+): Promise<SubmitResult> {
+  const { intent, order, stops } = p;
+  if (intent.kind === 'stop-move') return moveStops(stops, order.price!, venue, journal, intent.reason);
+  const spec = markets[order.pair];
+  try {
+    if (stops.length && spec) await freeBase(stops, order.amount, p.free, spec, venue, journal, intent.reason);
+    // A sale that freed stops leaves part of the job's time to put them back if it fails.
+    // (Only inside a job's budget: a backtest has none, and stays clear of AsyncLocalStorage's cost.)
+    const budget = remainingMs();
+    const result = stops.length && Number.isFinite(budget) ? await withDeadline(Math.max(0, budget - RESTORE_RESERVE_MS), () => submitOnce(p, venue, journal)) : await submitOnce(p, venue, journal);
+    if (result.status !== 'accepted' && stops.length) await restoreProtection(order.pair, venue, journal, makeContext, markets, scope, `${intent.kind} rejected: ${result.reason}`);
+    return result;
+  } catch (err) {
+    // The sale may or may not have happened: put back whatever stops the holding still needs, then report.
+    if (stops.length) await restoreProtection(order.pair, venue, journal, makeContext, markets, scope, `${intent.kind} failed: ${(err as Error).message}`).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** The submit of one approved order, journalled before (so a crash leaves a row to look up) and after. */
-async function submitOnce(intent: OrderIntent, order: OrderIntent['order'], venue: Venue, journal: Journal): Promise<SubmitResult> {
-  const plan = await settle(journal.beforeSubmit(intent, order));
+async function submitOnce({ intent, order, pending }: Planned, venue: Venue, journal: Journal): Promise<SubmitResult> {
+  const plan = await settle(pending);
   const known = plan === 'lookup' ? await settle(venue.orderByClientId(order.clientId)) : null;
   const result: SubmitResult = known ? { status: 'accepted', order: known } : await settle(venue.submit(order));
   await settle(journal.afterSubmit(intent, order, result));

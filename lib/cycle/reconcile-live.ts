@@ -38,12 +38,12 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   const now = ctx.clock.now();
   const since = Math.max(window.liveSince, window.lastCleanStart === null ? now - FIRST_WINDOW_MS : window.lastCleanStart - OVERLAP_MS);
   // The exchange's side and the books' side are read at once (the books' reads need no answer from Kraken).
-  const [open, balances, local] = await Promise.all([broker.openOrders(), broker.balances(), withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since))]);
+  const [open, balances, local] = await Promise.all([broker.openOrders(), broker.balances(), loadLocal(ctx, accountId, since)]);
   if (quiet(local, open, balances)) return { unexplained: [], updates: 0, fills: 0, balances, openOrders: open };
   let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     // The histories complete the open orders and balances just read; a second look reads everything again.
-    const [exchange, local] = await Promise.all([attempt === 0 ? historiesBeside(broker, since, open, balances) : broker.exchangeSnapshot(since), withAccount(ctx.db, accountId, (tx) => loadLocal(tx, accountId, since))]);
+    const [exchange, local] = await Promise.all([attempt === 0 ? historiesBeside(broker, since, open, balances) : broker.exchangeSnapshot(since), loadLocal(ctx, accountId, since)]);
     // Orders the exchange names that the window did not bring (a conditional close's entry, a fill's order).
     const known = new Set(local.orders.map((o) => o.exchangeId));
     const named = [...new Set([...exchange.orders.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]), ...exchange.fills.map((f) => f.orderId)])].filter((id) => !known.has(id));
@@ -91,20 +91,27 @@ const localOrders = (tx: Tx, accountId: string, which: SQL | undefined) =>
     .where(and(eq(orders.accountId, accountId), eq(orders.mode, 'live'), which))
     .then((rows) => rows.map((o) => ({ ...o, filled: Number(o.filled) })));
 
-/** The books' side: live orders decided in the window or still open, fills in the window, expected balances. */
-async function loadLocal(tx: Tx, accountId: string, since: number) {
-  const rows = await localOrders(tx, accountId, or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown'])));
-  const localFills = await tx
-    .select({ id: fills.tradeId, orderId: orders.exchangeId, amount: fills.qty })
-    .from(fills)
-    .innerJoin(orders, eq(orders.id, fills.orderId))
-    .where(and(eq(fills.accountId, accountId), eq(orders.mode, 'live'), gte(fills.ts, new Date(since))));
-  const opening = await currentOpening(tx, accountId);
-  return {
-    orders: rows,
-    fills: localFills.map((f) => ({ ...f, amount: Number(f.amount) })),
-    books: opening ? await bookBalances(tx, accountId, opening) : null,
-  };
+/**
+ * The books' side: live orders decided in the window or still open, fills in the window, expected
+ * balances — in two transactions side by side (each runs its queries one after the other), read while
+ * Kraken is asked for its side.
+ */
+async function loadLocal(ctx: AppContext, accountId: string, since: number) {
+  const [trading, books] = await Promise.all([
+    withAccount(ctx.db, accountId, async (tx) => ({
+      orders: await localOrders(tx, accountId, or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown']))),
+      fills: await tx
+        .select({ id: fills.tradeId, orderId: orders.exchangeId, amount: fills.qty })
+        .from(fills)
+        .innerJoin(orders, eq(orders.id, fills.orderId))
+        .where(and(eq(fills.accountId, accountId), eq(orders.mode, 'live'), gte(fills.ts, new Date(since)))),
+    })),
+    withAccount(ctx.db, accountId, async (tx) => {
+      const opening = await currentOpening(tx, accountId);
+      return opening ? bookBalances(tx, accountId, opening) : null;
+    }),
+  ]);
+  return { orders: trading.orders, fills: trading.fills.map((f) => ({ ...f, amount: Number(f.amount) })), books };
 }
 
 /** The opening balances in force: none before the first reconciliation, and none again after an admin reset (re-based then). */

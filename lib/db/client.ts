@@ -37,19 +37,23 @@ export async function openDatabase({ url, driver, asAppRole = true, max = 10, on
   let db: Db;
   // The role is a startup parameter, so every pooled connection is aether_app from its first query.
   const roleOption = asAppRole ? { options: '-c role=aether_app' } : {};
+  // A few connections stay open between hourly jobs (the pool closes idle ones after 10 s): opening
+  // one costs a job several milliseconds before its first order. Keep-alive keeps them from being
+  // dropped silently by the network meanwhile.
+  const keep = { min: Math.min(4, max), keepAlive: true };
   if (driver === 'neon') {
     const neon = await import('@neondatabase/serverless');
     const { drizzle } = await import('drizzle-orm/neon-serverless');
     const { default: ws } = await import('ws');
     // Node 20 has no global WebSocket; the Neon driver needs a constructor.
     neon.neonConfig.webSocketConstructor ??= ws;
-    const p = new neon.Pool({ connectionString: url, max, ...roleOption });
+    const p = new neon.Pool({ connectionString: url, max, ...keep, ...roleOption });
     pool = p as unknown as PoolLike;
     db = drizzle(p, { schema }) as unknown as Db;
   } else {
     const { default: pg } = await import('pg');
     const { drizzle } = await import('drizzle-orm/node-postgres');
-    const p = new pg.Pool({ connectionString: url, max, ...roleOption });
+    const p = new pg.Pool({ connectionString: url, max, ...keep, ...roleOption });
     pool = p as unknown as PoolLike;
     db = drizzle(p, { schema }) as unknown as Db;
   }

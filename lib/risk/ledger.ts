@@ -1,5 +1,5 @@
 import type { OrderRequest } from '../exchange/types.ts';
-import { buyCost } from './costs.ts';
+import { buyCost, sellProceeds } from './costs.ts';
 import { buyNotional } from './exposure.ts';
 import type { RiskContext } from './types.ts';
 
@@ -8,7 +8,10 @@ import type { RiskContext } from './types.ts';
  * cannot together overspend or overshoot a cap. A buy reserves its full cost (fees and slippage
  * included) and counts as exposure at once: a market buy as position (it fills now), any other buy
  * as a resting order (`resting`, valued like the check values it) until a later cycle sees it fill.
- * A sell reserves its base but keeps the exposure until it fills (the cautious side of both).
+ * A sell reserves its base but keeps the exposure until it fills (the cautious side of both); a
+ * market sell's USD is spendable by the next order at once, valued at the mark less the taker fee
+ * and the expected slippage (the cycle does not read the balances again after each sale: a remote
+ * read per order would delay every later one).
  */
 export function reserveApproved(ctx: RiskContext, order: OrderRequest): RiskContext {
   const spec = ctx.markets[order.pair];
@@ -32,5 +35,11 @@ export function reserveApproved(ctx: RiskContext, order: OrderRequest): RiskCont
   }
   const bal = balances[spec.base] ?? { total: 0, hold: 0, free: 0 };
   balances[spec.base] = { total: bal.total, hold: bal.hold + order.amount, free: bal.free - order.amount };
+  const mark = ctx.prices[order.pair] ?? ctx.positions[order.pair]?.markPrice;
+  if (order.type === 'market' && mark !== undefined) {
+    const usd = balances['USD'] ?? { total: 0, hold: 0, free: 0 };
+    const proceeds = sellProceeds(order.amount, mark, spec.takerFee, ctx.slippage[order.pair] ?? ctx.settings.defaultSlippage);
+    balances['USD'] = { total: usd.total + proceeds, hold: usd.hold, free: usd.free + proceeds };
+  }
   return { ...ctx, balances };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buyCost, checkOrder, reserveApproved, type RiskContext } from '../../../lib/risk/index.ts';
+import { buyCost, checkOrder, reserveApproved, sellProceeds, type RiskContext } from '../../../lib/risk/index.ts';
 import type { TradingStateName } from '../../../lib/risk/drawdown.ts';
 import { kindCause, type OrderIntent } from '../../../lib/strategy/intent.ts';
 import { MARKETS, settings } from './fixtures.ts';
@@ -169,6 +169,7 @@ describe('checkOrder properties', () => {
       fc.property(contextArb, fc.array(intentArb, { minLength: 1, maxLength: 12 }), (c0, rs) => {
         let c = c0;
         let spent = 0;
+        let received = 0;
         // Committed exposure per pair, tallied here from the starting context and the approvals alone.
         const committed: Record<string, number> = {};
         for (const p of PAIRS) committed[p] = (c0.positions[p] ? c0.positions[p]!.qty * c0.positions[p]!.markPrice : 0) + (c0.resting[p] ?? 0);
@@ -185,10 +186,14 @@ describe('checkOrder properties', () => {
             committed[v.order.pair] = before + v.order.amount * Math.max(ref, c.prices[v.order.pair]!);
             // A buy that adds exposure leaves the pair within its cap, resting and earlier approvals included.
             if (!spec.stablecoin) expect(committed[v.order.pair]!).toBeLessThanOrEqual(c0.settings.maxPairExposure * c0.equity * (1 + 1e-9) + 1e-9);
+          } else if (v.order.type === 'market') {
+            // A market sale's proceeds (at the mark, net of fee and slippage) are spendable by the next order.
+            const spec = c.markets[v.order.pair]!;
+            received += sellProceeds(v.order.amount, c.prices[v.order.pair]!, spec.takerFee, c.slippage[v.order.pair] ?? c.settings.defaultSlippage);
           }
           c = reserveApproved(c, v.order);
         }
-        expect(spent).toBeLessThanOrEqual(c0.balances['USD']!.free * (1 + 1e-12));
+        expect(spent).toBeLessThanOrEqual((c0.balances['USD']!.free + received) * (1 + 1e-12));
       }),
       { numRuns: 1000 },
     );
