@@ -18,7 +18,7 @@ export const OPTIONS = z.object({
   /** A kill waits at most this many cycles for a live AddOrder; then it is reported as never fired. */
   BENCH_LIVE_KILL_WAIT_CYCLES: int(24, 1),
   /** Cycles with faults off at the end; the calm latency figures come from these. */
-  BENCH_LIVE_CALM_CYCLES: int(24, 1),
+  BENCH_LIVE_CALM_CYCLES: int(48, 1),
   /**
    * First replayed hour (UTC) of the repository's Kraken 1h candles. October 2021 trades often with
    * the bench's settings (a backtest of its first 12 days: 134 fills); May 2022's crash leaves the
