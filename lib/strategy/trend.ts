@@ -63,7 +63,14 @@ export const defaultTrendOptions: Omit<TrendOptions, 'asOf'> = {
 
 /** Closed candles the trend signal needs before it can say anything. */
 export function trendWarmup(o: Omit<TrendOptions, 'asOf'>): number {
-  return Math.max(...o.lags, o.volWindow, o.atrWindow) + 1;
+  return Math.max(longestLag(o.lags), o.volWindow, o.atrWindow) + 1;
+}
+
+/** Math.max(...lags) without spreading an argument list at every signal. */
+function longestLag(lags: readonly number[]): number {
+  let m = -Infinity;
+  for (const l of lags) m = Math.max(m, l);
+  return m;
 }
 
 /** Index one past the newest candle closed by `asOf` (candles ascending). */
@@ -102,10 +109,19 @@ export function normalCdf(x: number): number {
 
 export function trendSignal(candles: readonly Candle[], opts: Partial<TrendOptions> & Pick<TrendOptions, 'asOf'>): Signal {
   const o: TrendOptions = { ...defaultTrendOptions, ...opts };
+  return trendSignalAt(candles, o, o.asOf);
+}
+
+/**
+ * trendSignal with its options already complete (`o.asOf` is ignored: `asOf` is the decision time).
+ * A provider scores every pair at every bar: merging the options into a new object per call was a
+ * third of the signal's time.
+ */
+export function trendSignalAt(candles: readonly Candle[], o: Omit<TrendOptions, 'asOf'>, asOf: number): Signal {
   const need = trendWarmup(o);
   if (o.lookback < need) throw new RangeError(`lookback (${o.lookback}) must be ≥ the warm-up of ${need} candles`);
-  const end = closedEnd(candles, o.asOf);
-  if (end < need) throw new RangeError(`trendSignal needs ${need} closed candles at ${o.asOf}, got ${end}`);
+  const end = closedEnd(candles, asOf);
+  if (end < need) throw new RangeError(`trendSignal needs ${need} closed candles at ${asOf}, got ${end}`);
   const start = Math.max(0, end - o.lookback);
   const first = candles[start]!;
   const last = candles[end - 1]!;
@@ -129,7 +145,7 @@ export function trendSignal(candles: readonly Candle[], opts: Partial<TrendOptio
   }
   score /= o.lags.length;
   // The longest lag's sign is the trend's direction; the score says how clear it is.
-  const jl = atOrBefore(candles, start, end, last.openTime - Math.max(...o.lags) * barMs);
+  const jl = atOrBefore(candles, start, end, last.openTime - longestLag(o.lags) * barMs);
   const longUp = close > candles[jl]!.close;
 
   const sdH = sigma * Math.sqrt(o.horizonBars);
