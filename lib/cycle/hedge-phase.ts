@@ -61,7 +61,9 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
     slippage: market.slippage,
     defaultSlippage: settings.risk.defaultSlippage,
   });
-  const legs = hedgeIntents(plan, i.accountId, now).filter((t) => t.order.side === 'sell' || market.markets[t.order.pair]?.stablecoin);
+  // Only sales (and stablecoin buys) are the hedge's: the legs are chosen before their intents, whose client ids cost a hash each.
+  const hedgeLegs = plan.legs.filter((l) => l.side === 'sell' || market.markets[l.pair]?.stablecoin);
+  const legs = hedgeLegs.length ? hedgeIntents(hedgeLegs.length === plan.legs.length ? plan : { ...plan, legs: hedgeLegs }, i.accountId, now) : [];
   const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
   const resting = restingBuyNotional(await venue.openOrders(), marks);
   const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity, resting);

@@ -25,41 +25,61 @@ export function marketView(
   const bars: Record<string, Candle> = {};
   const series: Record<string, readonly Candle[]> = {};
   const window = Math.max(risk.correlationWindow, volWindow) + 1;
+  let interval = 3600;
+  let first = true;
   for (const pair of Object.keys(history)) {
     const candles = history[pair]!;
     const last = candles[candles.length - 1];
     if (!last || !markets[pair]) continue;
     bars[pair] = last;
     series[pair] = candles;
+    if (first) interval = last.interval;
+    first = false;
   }
-  const interval = Object.values(bars)[0]?.interval ?? 3600;
-  const isRisky = (p: string): boolean => !markets[p]!.stablecoin;
-  let groupOf: Record<string, number>;
+  let groupsOf: () => Record<string, number>;
   let vol: number;
   const n = commonTail(series, window);
   if (n > 0) {
     // Same bars in every tail: log returns straight from the candles, each computed once per backtest.
     const returns: Record<string, Float64Array> = {};
+    const weights: Record<string, number> = {};
     for (const p of Object.keys(series)) {
       const s = series[p]!;
       returns[p] = closeLogReturns(s, s.length - n + 1, s.length);
+      if (!markets[p]!.stablecoin) weights[p] = 1;
     }
-    if (Number.isInteger(risk.correlationWindow) && risk.correlationWindow >= 2) checkPositiveCloses(series, Math.min(risk.correlationWindow, n - 1));
-    ({ groupOf } = correlationGroups(correlationMatrixOfReturns(returns, risk.correlationWindow), risk.correlationThreshold));
-    vol = basketVolOfReturns(returns, Object.fromEntries(Object.keys(returns).filter(isRisky).map((p) => [p, 1])), volWindow, interval);
+    const corrWindow = risk.correlationWindow;
+    if (Number.isInteger(corrWindow) && corrWindow >= 2) {
+      checkPositiveCloses(series, Math.min(corrWindow, n - 1));
+      // Only the risk engine reads the groups, and only for an order: most bars send none. The views
+      // of `returns` are this bar's numbers for good (the cache only ever appends), so a later read
+      // computes what an eager one would have.
+      groupsOf = () => correlationGroups(correlationMatrixOfReturns(returns, corrWindow), risk.correlationThreshold).groupOf;
+    } else {
+      const { groupOf } = correlationGroups(correlationMatrixOfReturns(returns, corrWindow), risk.correlationThreshold); // throws: a bad window
+      groupsOf = () => groupOf;
+    }
+    vol = basketVolOfReturns(returns, weights, volWindow, interval);
   } else {
     const aligned = alignedTails(series, window);
     const corrCloses = Object.fromEntries(Object.entries(aligned).map(([p, c]) => [p, tail(c, risk.correlationWindow + 1)]));
-    ({ groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold));
-    vol = basketVolAnnual(aligned, Object.fromEntries(Object.keys(aligned).filter(isRisky).map((p) => [p, 1])), volWindow, interval);
+    const { groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold);
+    groupsOf = () => groupOf;
+    vol = basketVolAnnual(aligned, Object.fromEntries(Object.keys(aligned).filter((p) => !markets[p]!.stablecoin).map((p) => [p, 1])), volWindow, interval);
   }
+  const slippage: Record<string, number> = {};
+  for (const p of Object.keys(bars)) slippage[p] = risk.defaultSlippage;
+  let groupOf: Record<string, number> | undefined;
   return {
     now,
     bars,
     signals,
     markets,
-    groupOf,
-    slippage: Object.fromEntries(Object.keys(bars).map((p) => [p, risk.defaultSlippage])),
+    // Computed on first read (a spread or a risk check), once per view.
+    get groupOf() {
+      return (groupOf ??= groupsOf());
+    },
+    slippage,
     volAnnual: Number.isFinite(vol) ? vol : 0,
   };
 }

@@ -28,15 +28,20 @@ export function valuation(balances: Balances, markets: Readonly<Record<string, M
   return { equity, cash, positionsUsd: positions, stableUsd: stable, hedgeRatio: equity > 0 ? (cash + stable) / equity : 0 };
 }
 
-const marksMemo = new WeakMap<object, Readonly<Record<string, number>>>();
+let marksOfBars: object | null = null;
+let marksMemo: Readonly<Record<string, number>> = {};
 
-/** Each pair's newest close: the marks a cycle values and risk-checks at. One object per set of bars (read-only), which both phases share. */
+/**
+ * Each pair's newest close: the marks a cycle values and risk-checks at. One object per set of bars
+ * (read-only), which every phase of the cycles on one view shares. Only the newest bars' marks are
+ * kept: a cycle asks for one view's many times in a row, and a new view each bar would otherwise
+ * leave a WeakMap entry per bar for the collector.
+ */
 export function marksOf(bars: Readonly<Record<string, { close: number }>>): Readonly<Record<string, number>> {
-  let marks = marksMemo.get(bars);
-  if (!marks) {
+  if (bars !== marksOfBars) {
     const m: Record<string, number> = {};
     for (const p in bars) if (Object.hasOwn(bars, p)) m[p] = bars[p]!.close;
-    marksMemo.set(bars, (marks = m));
+    [marksOfBars, marksMemo] = [bars, m];
   }
-  return marks;
+  return marksMemo;
 }
