@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { settings } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
@@ -38,6 +38,22 @@ export async function latestSettings<K extends SettingsKind>(tx: Tx, accountId: 
     .limit(1);
   if (!row) throw new Error(`account ${accountId} has no ${kind} settings`);
   return { version: row.version, value: settingsSchemas[kind].parse(row.value) as SettingsOf<K> };
+}
+
+/** The latest version of every kind of settings, read in one query (an order job needs them all before it trades). */
+export async function allLatestSettings(tx: Tx, accountId: string): Promise<{ [K in SettingsKind]: { version: number; value: SettingsOf<K>; createdAt: number } }> {
+  const rows = await tx
+    .selectDistinctOn([settings.kind], { kind: settings.kind, version: settings.version, value: settings.value, createdAt: settings.createdAt })
+    .from(settings)
+    .where(eq(settings.accountId, accountId))
+    .orderBy(asc(settings.kind), desc(settings.version));
+  const out: Record<string, { version: number; value: unknown; createdAt: number }> = {};
+  for (const kind of SETTINGS_KINDS) {
+    const row = rows.find((r) => r.kind === kind);
+    if (!row) throw new Error(`account ${accountId} has no ${kind} settings`);
+    out[kind] = { version: row.version, value: settingsSchemas[kind].parse(row.value), createdAt: row.createdAt.getTime() };
+  }
+  return out as { [K in SettingsKind]: { version: number; value: SettingsOf<K>; createdAt: number } };
 }
 
 /**

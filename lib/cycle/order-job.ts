@@ -1,14 +1,12 @@
-import { and, desc, eq } from 'drizzle-orm';
-import { settings as settingsTable } from '../../schema/index.ts';
 import { findAccount, type Account } from '../accounts/accounts.ts';
-import { latestSettings } from '../accounts/settings.ts';
+import { allLatestSettings } from '../accounts/settings.ts';
 import { appendAudit } from '../audit/index.ts';
 import { VirtualClock } from '../clock.ts';
 import type { AppContext } from '../context.ts';
 import type { Db, Tx } from '../db/client.ts';
 import { sessionLocks } from '../db/locks.ts';
 import { withAccount } from '../db/scope.ts';
-import { brokerForAccount, prepareLiveBroker, readBrokerSetup, type AccountBroker } from '../exchange/broker-factory.ts';
+import { brokerForAccount, brokerSetup, prepareLiveBroker, type AccountBroker } from '../exchange/broker-factory.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
 import { accountHalted, cyclesTotal, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
@@ -75,27 +73,27 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
  */
 async function job(ctx: AppContext, account: Account, barTime: number, startedAt: number, t0: number) {
   const id = account.id;
-  const setupRead = withAccount(ctx.db, id, async (tx) => ({ broker: await readBrokerSetup(tx, id, ctx), liveSince: await liveSince(tx, id), lastClean: await lastLiveCycleStart(tx, id) }));
-  const settingsRead = withAccount(ctx.db, id, async (tx) => ({
-    trading: (await latestSettings(tx, id, 'trading')).value,
-    risk: (await latestSettings(tx, id, 'risk')).value,
-    hedge: (await latestSettings(tx, id, 'hedge')).value,
-  }));
-  const bookRead = withAccount(ctx.db, id, (tx) => loadBook(tx, id));
+  const all = withAccount(ctx.db, id, (tx) => allLatestSettings(tx, id));
+  const stateRead = withAccount(ctx.db, id, async (tx) => ({ book: await loadBook(tx, id), lastClean: await lastLiveCycleStart(tx, id) }));
   const prices = { candles: {} as Readonly<Record<string, readonly Candle[]>> };
   // Only a bar that may be traded reaches Kraken: a stale or refused one sends nothing, reads included.
-  const barCheck = settingsRead.then((s) => checkBar(barTime, s.trading.candleInterval, startedAt));
-  const started = Promise.all([setupRead, barCheck]).then(async ([s, fresh]) => {
+  const barCheck = all.then((s) => checkBar(barTime, s.trading.value.candleInterval, startedAt));
+  const started = Promise.all([all, barCheck]).then(async ([s, fresh]) => {
     if (fresh.kind !== 'fresh') return { broker: null, reconciling: null, deps: null };
     const deps = { db: ctx.db, clocks: { market: new VirtualClock(barTime), wall: ctx.clock }, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: (pair: string) => prices.candles[pair]?.at(-1) ?? null } };
-    const broker = await brokerForAccount(deps, account, s.broker);
-    const reconciling = broker.mode === 'live' ? reconcileWithExchange(ctx, id, broker.broker, { liveSince: s.liveSince ?? startedAt, lastCleanStart: s.lastClean }) : null;
+    const sim = s.simulation;
+    const setup = await withAccount(ctx.db, id, (tx) => brokerSetup(tx, id, sim.value, ctx));
+    const broker = await brokerForAccount(deps, account, setup);
+    // Reconciliation never reads the exchange from before the account went live (its latest simulation setting).
+    const liveSince = sim.value.enabled ? startedAt : sim.createdAt;
+    const reconciling = broker.mode === 'live' ? stateRead.then((st) => reconcileWithExchange(ctx, id, broker.broker, { liveSince, lastCleanStart: st.lastClean })) : null;
     reconciling?.catch(() => undefined); // awaited in trade(); a failure before then must not go unhandled
     return { broker, reconciling, deps };
   });
   // Settled below or in trade(); a failure of one must not go unhandled while another is awaited.
-  for (const p of [setupRead, settingsRead, bookRead, barCheck, started]) p.catch(() => undefined);
-  const settings = await settingsRead;
+  for (const p of [all, stateRead, barCheck, started]) p.catch(() => undefined);
+  const { trading, risk, hedge } = await all;
+  const settings: AccountSettingsSet = { trading: trading.value, risk: risk.value, hedge: hedge.value };
   let fresh: ReturnType<typeof checkBar>;
   try {
     fresh = await barCheck;
@@ -111,17 +109,15 @@ async function job(ctx: AppContext, account: Account, barTime: number, startedAt
     });
     return { account: account.slug, barTime, skipped: 'stale' as const, newest: fresh.newest };
   }
-  const [setup, book, { broker, reconciling, deps }] = await Promise.all([setupRead, bookRead, started]);
+  const [{ book }, { broker, reconciling, deps }] = await Promise.all([stateRead, started]);
   if (!broker) throw new Error('unreachable: a fresh bar builds its broker');
   deps.clocks.market.set(barTime + settings.trading.candleInterval * 1000); // the decision time: the bar's close
-  return trade(ctx, account, { settings, book, ...setup }, broker, reconciling, prices, barTime, startedAt, t0);
+  return trade(ctx, account, { settings, book }, broker, reconciling, prices, barTime, startedAt, t0);
 }
 
 interface Stored {
   settings: AccountSettingsSet;
   book: AccountBook;
-  liveSince: number | null;
-  lastClean: number | null;
 }
 
 /**
@@ -135,15 +131,17 @@ export async function warmOrderJob(ctx: AppContext, slug: string): Promise<void>
   const account = await findAccount(ctx.db, slug);
   if (!account) return;
   const id = account.id;
-  const [setup, trading] = await Promise.all([
-    withAccount(ctx.db, id, (tx) => readBrokerSetup(tx, id, ctx)),
-    withAccount(ctx.db, id, async (tx) => (await latestSettings(tx, id, 'trading')).value),
-    withAccount(ctx.db, id, (tx) => loadBook(tx, id)),
-  ]);
-  const step = trading.candleInterval * 1000;
+  // The job's own reads, side by side as it makes them (the pool opens the connections it needs).
+  const [all] = await Promise.all([withAccount(ctx.db, id, (tx) => allLatestSettings(tx, id)), withAccount(ctx.db, id, async (tx) => [await loadBook(tx, id), await lastLiveCycleStart(tx, id)])]);
+  // The account lock's session connection, opened under a key no job takes.
+  const locks = sessionLocks(ctx.db);
+  if (await locks.tryLock(WARM_LOCK_SPACE, id)) await locks.unlock(WARM_LOCK_SPACE, id);
+  const { candleInterval, pairs } = all.trading.value;
+  const step = candleInterval * 1000;
   const bar = Math.floor(ctx.clock.now() / step) * step - step; // the newest closed bar
-  await marketDataOf(ctx.db).history(trading.pairs, trading.candleInterval, bar);
-  if (setup.credentials === null) return; // a simulation reaches no private endpoint, not even to warm up
+  await marketDataOf(ctx.db).history(pairs, candleInterval, bar);
+  if (all.simulation.value.enabled) return; // a simulation reaches no private endpoint, not even to warm up
+  const setup = await withAccount(ctx.db, id, (tx) => brokerSetup(tx, id, all.simulation.value, ctx));
   const deps = { db: ctx.db, clocks: { market: new VirtualClock(bar), wall: ctx.clock }, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: () => null } };
   const b = await brokerForAccount(deps, account, setup);
   if (b.mode !== 'live') return;
@@ -154,6 +152,7 @@ export async function warmOrderJob(ctx: AppContext, slug: string): Promise<void>
 }
 
 const LOCK_SPACE = 0x6f72_6472; // "ordr"
+const WARM_LOCK_SPACE = 0x7761_726d; // "warm"
 
 /** Another order job of the account is running (another process, or a caller beside the queue): try again shortly. */
 export class AccountBusyError extends Error {
@@ -334,15 +333,4 @@ async function saveBookBalances(tx: Tx, accountId: string, at: number, exchange:
   if (!opening) return;
   const totals = await bookBalances(tx, accountId, opening);
   await saveBalances(tx, accountId, 'books', at, Object.fromEntries(Object.entries(totals).map(([a, total]) => [a, { total, hold: exchange[a]?.hold ?? 0 }])));
-}
-
-/** When the account last switched to live: reconciliation never reads the exchange from before it. */
-async function liveSince(tx: Tx, accountId: string): Promise<number | null> {
-  const [row] = await tx
-    .select({ value: settingsTable.value, createdAt: settingsTable.createdAt })
-    .from(settingsTable)
-    .where(and(eq(settingsTable.accountId, accountId), eq(settingsTable.kind, 'simulation')))
-    .orderBy(desc(settingsTable.version))
-    .limit(1);
-  return row && (row.value as { enabled?: boolean }).enabled === false ? row.createdAt.getTime() : null;
 }

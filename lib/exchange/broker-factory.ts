@@ -1,6 +1,6 @@
 import type { Account } from '../accounts/accounts.ts';
 import { loadCredentials, type KrakenCredentials } from '../accounts/credentials.ts';
-import { latestSettings } from '../accounts/settings.ts';
+import { latestSettings, type SettingsOf } from '../accounts/settings.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -39,11 +39,15 @@ export interface BrokerSetup {
 
 /** Reads the broker setup inside the caller's account transaction (one round of reads per job). */
 export async function readBrokerSetup(tx: Tx, accountId: string, deps: Pick<BrokerDeps, 'config' | 'masterKey'>): Promise<BrokerSetup> {
-  const sim = await latestSettings(tx, accountId, 'simulation');
-  const credentials = sim.value.enabled
+  return brokerSetup(tx, accountId, (await latestSettings(tx, accountId, 'simulation')).value, deps);
+}
+
+/** The broker setup for the account's simulation setting, already read: the keys are loaded only for a live account. */
+export async function brokerSetup(tx: Tx, accountId: string, sim: SettingsOf<'simulation'>, deps: Pick<BrokerDeps, 'config' | 'masterKey'>): Promise<BrokerSetup> {
+  const credentials = sim.enabled
     ? null
     : await loadCredentials(tx, accountId, { mode: deps.config.KUBERNETES_SERVICE_HOST ? 'cluster' : 'embedded', secretsDir: deps.config.SECRETS_DIR, masterKey: deps.masterKey });
-  return { initialUsd: sim.value.initialUsd, credentials };
+  return { initialUsd: sim.initialUsd, credentials };
 }
 
 /** Loaded with the first live broker: a process that only simulates never imports ccxt. */
