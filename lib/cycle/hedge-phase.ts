@@ -65,8 +65,9 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
   const hedgeLegs = plan.legs.filter((l) => l.side === 'sell' || market.markets[l.pair]?.stablecoin);
   const legs = hedgeLegs.length ? hedgeIntents(hedgeLegs.length === plan.legs.length ? plan : { ...plan, legs: hedgeLegs }, i.accountId, now) : [];
   const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
-  const resting = restingBuyNotional(await venue.openOrders(), marks);
-  const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity, resting);
+  const open = await venue.openOrders();
+  let resting: Record<string, number> | undefined;
+  const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity, (resting ??= restingBuyNotional(open, marks)));
   // A sale cuts its pair's stop down to what is left (see executeIntents): the rest stays protected.
   const executed = legs.length ? await executeIntents(legs, venue, i.journal, ctxFor, market.markets, scopeOf(i.accountId, now, book)) : [];
   const left = heldQty(await venue.balances(), market.markets, allPairs);

@@ -105,9 +105,14 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
     }
   }
 
-  const resting = restingBuyNotional(await venue.openOrders(), marks);
-  const makeContext = (b: Balances): RiskContext => riskContext(b, state, settings, market, marks, held, book, equity, resting);
-  const executed = await executeIntents(intents, venue, i.journal, makeContext, market.markets, scopeOf(i.accountId, now, book));
+  const open = await venue.openOrders();
+  // Most bars decide nothing: no risk context to build then (it reads the view's correlation groups).
+  let executed: Executed[] = [];
+  if (intents.length) {
+    const resting = restingBuyNotional(open, marks);
+    const makeContext = (b: Balances): RiskContext => riskContext(b, state, settings, market, marks, held, book, equity, resting);
+    executed = await executeIntents(intents, venue, i.journal, makeContext, market.markets, scopeOf(i.accountId, now, book));
+  }
   for (const e of executed) {
     if (e.result?.status !== 'accepted') continue;
     const pair = e.intent.order.pair;
