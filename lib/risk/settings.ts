@@ -39,8 +39,13 @@ export const riskSettingsObject = z
       .object({ bull: regimeMultiplier, sideways: regimeMultiplier, bear: regimeMultiplier })
       .strict()
       .default(DEFAULT_REGIME_MULTIPLIERS),
-    /** Trailing stop distance in ATR multiples (of the atrHorizonBars ATR); 0 turns trailing off. */
-    trailAtrMultiple: fraction('trailAtrMultiple', 0, 20).default(3),
+    /**
+     * Trailing stop distance in ATR multiples (of the atrHorizonBars ATR); 0 turns trailing off. 6
+     * daily ATRs (clamped to maxSlPct): protection that lets a trend run, not the main exit — the
+     * signal's exit is. At 3 a bull market's ordinary pullbacks stopped positions out, and re-entry
+     * came days later and higher (issue 10's held-out bull runs).
+     */
+    trailAtrMultiple: fraction('trailAtrMultiple', 0, 20).default(6),
     /** Largest value of one pair as a share of equity. */
     maxPairExposure: fraction('maxPairExposure', 0.001, 1).default(0.25),
     /** Largest combined value of a group of correlated pairs as a share of equity. */
