@@ -124,6 +124,14 @@ export function trendSignal(candles: readonly Candle[], opts: Partial<TrendOptio
  * third of the signal's time.
  */
 export function trendSignalAt(candles: readonly Candle[], o: Omit<TrendOptions, 'asOf'>, asOf: number): Signal {
+  const end = trendEnd(candles, o, asOf);
+  const last = candles[end - 1]!;
+  const { probUp, expectedReturn, regime, volatility } = trendScore(candles, end, o);
+  return { pair: last.pair, time: last.openTime, probUp, expectedReturn, horizonBars: o.horizonBars, regime, volatility, atrPct: trendAtrPct(candles, end, o), modelVersion: TREND_VERSION };
+}
+
+/** One past the newest candle closed by `asOf`, once the candles are checked to be enough and of one series (RangeError otherwise). */
+export function trendEnd(candles: readonly Candle[], o: Omit<TrendOptions, 'asOf'>, asOf: number): number {
   const need = trendWarmup(o);
   if (o.lookback < need) throw new RangeError(`lookback (${o.lookback}) must be ≥ the warm-up of ${need} candles`);
   const end = closedEnd(candles, asOf);
@@ -133,13 +141,25 @@ export function trendSignalAt(candles: readonly Candle[], o: Omit<TrendOptions, 
   const last = candles[end - 1]!;
   if (last.pair !== first.pair || last.interval !== first.interval || last.openTime - first.openTime < (end - 1 - start) * first.interval * 1000)
     throw new RangeError('candles must be one pair and interval, strictly ascending');
-  const barMs = last.interval * 1000;
-  const close = last.close;
+  return end;
+}
 
-  const sigma = stdOfLogReturns(closeLogReturns(candles, end - o.volWindow, end));
+/** The signal's atrPct from the candles before `end` (see trendEnd): the mean true range of a bar over atrWindow bars, per unit of the last close. */
+export function trendAtrPct(candles: readonly Candle[], end: number, o: Omit<TrendOptions, 'asOf'>): number {
   let trSum = 0;
   for (let i = end - o.atrWindow; i < end; i++) trSum += trueRange(candles[i]!.high, candles[i]!.low, candles[i - 1]!.close);
-  const atrPct = trSum / o.atrWindow / close;
+  return storable(trSum / o.atrWindow / candles[end - 1]!.close);
+}
+
+export type TrendScore = Pick<Signal, 'probUp' | 'expectedReturn' | 'regime' | 'volatility'>;
+
+/** The signal's momentum part from the candles before `end` (see trendEnd): σ, the score and what follows from them. */
+export function trendScore(candles: readonly Candle[], end: number, o: Omit<TrendOptions, 'asOf'>): TrendScore {
+  const start = Math.max(0, end - o.lookback);
+  const last = candles[end - 1]!;
+  const barMs = last.interval * 1000;
+  const close = last.close;
+  const sigma = stdOfLogReturns(closeLogReturns(candles, end - o.volWindow, end));
 
   // Momentum by time, not by index: a gap (an hour without trades) must not stretch a lag.
   let score = 0;
@@ -158,17 +178,7 @@ export function trendSignalAt(candles: readonly Candle[], o: Omit<TrendOptions, 
   const expectedReturn = o.edgePerScore * score * sdH;
   const probUp = sdH > 0 ? normalCdf((expectedReturn - o.costAssumption) / sdH) : 0.5;
   const label: Regime = score > 0.25 && longUp ? 'bull' : score < -0.25 && !longUp ? 'bear' : 'sideways';
-  return {
-    pair: last.pair,
-    time: last.openTime,
-    probUp: storable(probUp),
-    expectedReturn: storable(expectedReturn),
-    horizonBars: o.horizonBars,
-    regime: regimeEstimate(label, score),
-    volatility: storable(sigma),
-    atrPct: storable(atrPct),
-    modelVersion: TREND_VERSION,
-  };
+  return { probUp: storable(probUp), expectedReturn: storable(expectedReturn), regime: regimeEstimate(label, score), volatility: storable(sigma) };
 }
 
 /**
