@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Candle } from '../market/candle.ts';
 import type { Signal } from '../strategy/signal.ts';
-import { defaultTrendOptions, trendSignalAt, trendWarmup, type TrendOptions } from '../strategy/trend.ts';
+import { defaultTrendOptions, trendWarmup, type TrendOptions } from '../strategy/trend.ts';
+import { lazyTrendSignal } from '../strategy/trend-lazy.ts';
 
 /**
  * Scoring: one signal per pair from its closed candles up to `asOf` (null while history is too short).
@@ -27,7 +28,8 @@ export function trendProvider(options: Partial<Omit<TrendOptions, 'asOf'>> = {},
     signal(history, asOf) {
       let closed = history.length;
       while (closed > 0 && history[closed - 1]!.openTime + history[closed - 1]!.interval * 1000 > asOf) closed--;
-      return closed < warm ? null : trendSignalAt(history, o, asOf);
+      // Numbers computed when read (lib/strategy/trend-lazy.ts): between decisions the cycle reads few of them.
+      return closed < warm ? null : lazyTrendSignal(history, o, asOf);
     },
   };
 }
