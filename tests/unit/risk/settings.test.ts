@@ -4,7 +4,7 @@ import { riskSettingsSchema } from '../../../lib/risk/settings.ts';
 describe('riskSettingsSchema', () => {
   it('parse({}) gives the defaults', () => {
     const s = riskSettingsSchema.parse({});
-    expect(s).toMatchObject({ riskPerTrade: 0.03, atrHorizonBars: 24, slAtrMultiple: 3, trailAtrMultiple: 3, maxSlPct: 0.25, volTargetAnnual: 0.15, maxVolScale: 1, softDailyDrawdown: 0.03, hardDailyDrawdown: 0.05, maxPairExposure: 0.25, maxGroupExposure: 0.5, flattenOnHalt: false, reduceToFit: true });
+    expect(s).toMatchObject({ riskPerTrade: 0.03, atrHorizonBars: 24, slAtrMultiple: 3, trailAtrMultiple: 6, maxSlPct: 0.25, volTargetAnnual: 0.15, maxVolScale: 1, softDailyDrawdown: 0.03, hardDailyDrawdown: 0.05, maxPairExposure: 0.25, maxGroupExposure: 0.5, flattenOnHalt: false, reduceToFit: true });
     expect(s.regimeMultipliers.bear).toEqual({ sl: 0.75, tp: 0.6 });
   });
 

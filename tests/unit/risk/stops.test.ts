@@ -58,7 +58,7 @@ describe('trailStop', () => {
   const perBar = settings({ trailAtrMultiple: 2, atrHorizonBars: 1 });
   it.each([
     ['off at 0', off, 90, 110, 0.01, null],
-    ['on by default: 3 horizon ATRs under the price', s, 80, 110, 0.01, 110 * (1 - 3 * 0.01 * day)],
+    ['on by default: 6 horizon ATRs under the price', s, 80, 110, 0.005, 110 * (1 - 6 * 0.005 * day)],
     ['moves up to 2 ATR under the price', perBar, 90, 110, 0.01, 110 * 0.98],
     ['never moves down', perBar, 108, 110, 0.01, null],
     ['distance clamped to maxSlPct', perBar, 50, 100, 0.2, 75],

@@ -35,7 +35,7 @@ describe('trendSignal', () => {
     expect(baselineProvider.lookback).toBe(defaultTrendOptions.lookback);
   });
 
-  it('is the drift t-statistic over 7, 14 and 28 days, averaged, and its probability and edge follow from it', () => {
+  it('is the drift t-statistic over 14 and 28 days, averaged, and its probability and edge follow from it', () => {
     const c = bars(800, 0.0005);
     const s = trendSignal(c, { asOf: asOfEnd(c) });
     // The same numbers by hand, from the definitions in trend.ts.
@@ -43,7 +43,7 @@ describe('trendSignal', () => {
     const r = c.slice(last - 336 + 1 - 1).map((x, i, a) => (i ? Math.log(x.close / a[i - 1]!.close) : 0)).slice(1);
     const mean = r.reduce((a, b) => a + b, 0) / r.length;
     const sigma = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (r.length - 1));
-    const score = [168, 336, 672].reduce((a, L) => a + Math.log(c[last]!.close / c[last - L]!.close) / (sigma * Math.sqrt(L)), 0) / 3;
+    const score = [336, 672].reduce((a, L) => a + Math.log(c[last]!.close / c[last - L]!.close) / (sigma * Math.sqrt(L)), 0) / 2;
     const sdH = sigma * Math.sqrt(168);
     expect(rel(s.volatility, sigma)).toBeLessThan(1e-5);
     expect(rel(s.expectedReturn, 0.1 * score * sdH)).toBeLessThan(1e-5);
@@ -98,7 +98,7 @@ describe('trendSignal', () => {
     const byTime = (L: number) => gappy.filter((x) => x.openTime <= last.openTime - L * H).at(-1)!;
     const bars_ = (x: Candle) => (last.openTime - x.openTime) / H;
     const z = (x: Candle) => Math.log(last.close / x.close) / (s.volatility * Math.sqrt(bars_(x)));
-    const score = (z(byTime(168)) + z(byTime(336)) + z(byTime(672))) / 3;
+    const score = (z(byTime(336)) + z(byTime(672))) / 2;
     expect(rel(s.expectedReturn, 0.1 * score * s.volatility * Math.sqrt(168))).toBeLessThan(1e-5);
     // Counting candles instead would reach 48 hours further back for the 28-day lag.
     const byIndex = gappy[gappy.length - 1 - 672]!;
