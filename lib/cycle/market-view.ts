@@ -69,19 +69,61 @@ export function marketView(
   }
   const slippage: Record<string, number> = {};
   for (const p of Object.keys(bars)) slippage[p] = risk.defaultSlippage;
-  let groupOf: Record<string, number> | undefined;
   return {
     now,
     bars,
     signals,
     markets,
-    // Computed on first read (a spread or a risk check), once per view.
-    get groupOf() {
-      return (groupOf ??= groupsOf());
-    },
+    groupOf: lazyRecord(groupsOf),
     slippage,
     volAnnual: Number.isFinite(vol) ? vol : 0,
   };
+}
+
+/**
+ * A record filled by `compute` on its first use (a read, a key listing, a spread), once: the view's
+ * correlation groups, which only an order's risk check reads. A Proxy rather than a getter on the view:
+ * an object literal with an accessor is built on V8's slow path, at every bar.
+ */
+function lazyRecord<T>(compute: () => Record<string, T>): Record<string, T> {
+  return new Proxy({}, new FillOnUse(compute));
+}
+
+/** The Proxy handler of lazyRecord (one object per record, its traps shared). */
+class FillOnUse<T> implements ProxyHandler<Record<string, T>> {
+  private compute: (() => Record<string, T>) | null;
+  constructor(compute: () => Record<string, T>) {
+    this.compute = compute;
+  }
+  private fill(t: Record<string, T>): Record<string, T> {
+    if (this.compute) {
+      const values = this.compute();
+      this.compute = null;
+      Object.assign(t, values);
+    }
+    return t;
+  }
+  get(t: Record<string, T>, k: string | symbol): unknown {
+    return Reflect.get(this.fill(t), k);
+  }
+  has(t: Record<string, T>, k: string | symbol): boolean {
+    return Reflect.has(this.fill(t), k);
+  }
+  ownKeys(t: Record<string, T>): (string | symbol)[] {
+    return Reflect.ownKeys(this.fill(t));
+  }
+  getOwnPropertyDescriptor(t: Record<string, T>, k: string | symbol): PropertyDescriptor | undefined {
+    return Reflect.getOwnPropertyDescriptor(this.fill(t), k);
+  }
+  set(t: Record<string, T>, k: string | symbol, v: unknown): boolean {
+    return Reflect.set(this.fill(t), k, v);
+  }
+  defineProperty(t: Record<string, T>, k: string | symbol, d: PropertyDescriptor): boolean {
+    return Reflect.defineProperty(this.fill(t), k, d);
+  }
+  deleteProperty(t: Record<string, T>, k: string | symbol): boolean {
+    return Reflect.deleteProperty(this.fill(t), k);
+  }
 }
 
 /**
