@@ -22,11 +22,11 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
  * corrupted fails its own jobs without holding anybody up.
  */
 const PAIRS = ['BTC/USD', 'ETH/USD', 'SOL/USD'];
-// The accounts decide every hour (decisionInterval 3600): with the default signal, 2021-10-05 enters
-// at 00:00 (BTC, SOL) and again at 10:00 (ETH). The first bar's close is the day's first decision.
-const FROM = Date.parse('2021-10-04T23:00:00Z');
-const TO = Date.parse('2021-10-05T16:00:00Z');
-const HALT_AFTER = Date.parse('2021-10-05T05:00:00Z'); // the halted account's loss shows from the next bar on
+// The accounts decide every hour (decisionInterval 3600): with the default signal, 2021-10-08 enters
+// at 00:00 (BTC) and again at 09:00 (ETH). The first bar's close is the day's first decision.
+const FROM = Date.parse('2021-10-07T23:00:00Z');
+const TO = Date.parse('2021-10-08T16:00:00Z');
+const HALT_AFTER = Date.parse('2021-10-08T05:00:00Z'); // the halted account's loss shows from the next bar on
 const WARMUP = 760; // the signal reads 719 closed candles
 const HOUR = 3_600_000;
 
@@ -92,7 +92,7 @@ describe('a HALTED account', () => {
         if (barTime === HALT_AFTER) {
           // The day "started" at twice today's equity: the next cycle measures a 50 % daily drawdown.
           const r = await t.owner.query(`update trading_state set day_start_equity_usd = day_start_equity_usd * 2 where account_id = $1 and state = 'ACTIVE' returning day_key`, [halted.id]);
-          expect(r.rows).toEqual([{ day_key: '2021-10-05' }]);
+          expect(r.rows).toEqual([{ day_key: '2021-10-08' }]);
         }
       }
       // The broken account's first order job failed (and is being retried) while everyone else finished every bar.
@@ -181,7 +181,7 @@ describe('a HALTED account', () => {
       await Promise.all(workers.map((w) => w.close()));
     }
     const state = (await t.owner.query(`select state, day_key, reason, extract(epoch from since) * 1000 as since from trading_state where account_id = $1`, [a.id])).rows[0];
-    expect(state).toMatchObject({ state: 'HALTED', day_key: '2021-10-05', reason: expect.stringMatching(/inconsistent trading state.*2030-01-01/) });
+    expect(state).toMatchObject({ state: 'HALTED', day_key: '2021-10-08', reason: expect.stringMatching(/inconsistent trading state.*2030-01-01/) });
     expect(Number(state.since)).toBe(TO + HOUR);
     const audit = (await t.owner.query(`select details from audit_log where account_id = $1 and action = 'risk.state' order by id desc limit 1`, [a.id])).rows;
     expect(audit[0]?.details).toMatchObject({ to: 'HALTED' });
