@@ -4,7 +4,7 @@ import { applyProtection, type Executed } from './execute.ts';
 import { runHedgePhase, type HedgePhaseResult } from './hedge-phase.ts';
 import { riskContext, runOrderPhase, scopeOf, type OrderPhaseInput, type OrderPhaseResult } from './order-phase.ts';
 import { planProtection, protectionFor, type ProtectionAction } from './protection.ts';
-import { heldQty, marksOf, valuation } from './valuation.ts';
+import { heldProtection, heldQty, marksOf, valuation } from './valuation.ts';
 
 /** What a cycle works with: the same as each of its phases. */
 export type AccountCycleInput = OrderPhaseInput;
@@ -30,11 +30,14 @@ export interface AccountCycleResult {
  */
 export async function runAccountCycle(i: AccountCycleInput): Promise<AccountCycleResult> {
   const start = await protectHoldings(i, i.book, 'start');
-  const order = await runOrderPhase({ ...i, book: start.book });
-  const hedge = await runHedgePhase({ ...i, book: order.book });
+  const order = await runOrderPhase(withBook(i, start.book));
+  const hedge = await runHedgePhase(withBook(i, order.book));
   const end = await protectHoldings(i, hedge.book, 'end');
   return { book: end.book, order, hedge, protection: [start.check, end.check] };
 }
+
+/** The cycle's input with the book a phase left (the fields written out: a spread per phase per bar shows in a backtest). */
+const withBook = (i: AccountCycleInput, book: AccountBook): AccountCycleInput => ({ accountId: i.accountId, settings: i.settings, market: i.market, venue: i.venue, book, journal: i.journal });
 
 /** Records a stop level for every holding that has none, then makes the venue's stops match (see planProtection). */
 export async function protectHoldings(i: AccountCycleInput, given: AccountBook, phase: ProtectionCheck['phase']): Promise<{ book: AccountBook; check: ProtectionCheck }> {
@@ -46,11 +49,13 @@ export async function protectHoldings(i: AccountCycleInput, given: AccountBook, 
   // Stablecoins are the hedge, not a risk to stop out; a pair without a bar has no price to set a level from.
   const pairs = Object.keys(market.bars).filter((p) => market.markets[p] && !market.markets[p]!.stablecoin);
   const held = heldQty(balances, market.markets, pairs);
-  const book: AccountBook = { ...given, protection: { ...given.protection } };
-  for (const pair of Object.keys(held)) book.protection[pair] ??= protectionFor(marks[pair]!, market.signals[pair] ?? null, settings, now);
-  for (const pair of Object.keys(book.protection)) if (!(held[pair]! > 0)) delete book.protection[pair];
+  // The recorded protection of what is held (in the record's order), then a level for each holding without one.
+  const protection = heldProtection(given.protection, held);
+  for (const pair of Object.keys(held)) protection[pair] ??= protectionFor(marks[pair]!, market.signals[pair] ?? null, settings, now);
+  const book: AccountBook = { ...given, protection };
 
-  const levels = Object.fromEntries(Object.entries(book.protection).map(([p, v]) => [p, v.stopLoss]));
+  const levels: Record<string, number> = {};
+  for (const pair of Object.keys(protection)) levels[pair] = protection[pair]!.stopLoss;
   const actions = planProtection({ held, levels, open, markets: market.markets });
   if (!actions.length) return { book, check: { phase, actions, placed: [] } };
   const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };

@@ -6,7 +6,7 @@ import type { AccountBook } from './book.ts';
 import { executeIntents, type Executed } from './execute.ts';
 import { riskContext, scopeOf, type OrderPhaseInput } from './order-phase.ts';
 import { restingBuyNotional } from '../risk/exposure.ts';
-import { heldQty, marksOf, valuation } from './valuation.ts';
+import { heldProtection, heldQty, marksOf, valuation } from './valuation.ts';
 import { isPending } from './venue.ts';
 
 export interface EquitySnapshot {
@@ -37,7 +37,8 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
   const { market, settings, venue } = i;
   const now = market.now;
   const marks = marksOf(market.bars);
-  const book: AccountBook = { ...i.book, protection: { ...i.book.protection } };
+  // The protection record is only read until the end, where it is copied for what is still held.
+  const book: AccountBook = { ...i.book };
   const first = venue.balances();
   const before = valuation(isPending(first) ? await first : first, market.markets, marks);
   book.peakEquity = Math.max(book.peakEquity, before.equity);
@@ -48,7 +49,8 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
   const balances = isPending(read) ? await read : read;
   const allPairs = Object.keys(market.markets).filter((p) => marks[p] !== undefined);
   const held = heldQty(balances, market.markets, allPairs);
-  const holdings: HedgeHolding[] = Object.entries(held).map(([pair, qty]) => ({ pair, qty, price: marks[pair]! }));
+  const holdings: HedgeHolding[] = [];
+  for (const pair of Object.keys(held)) holdings.push({ pair, qty: held[pair]!, price: marks[pair]! });
   const plan = planRebalance({
     holdings,
     cash: balances.USD?.total ?? 0,
@@ -71,7 +73,7 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
   // A sale cuts its pair's stop down to what is left (see executeIntents): the rest stays protected.
   const executed = legs.length ? await executeIntents(legs, venue, i.journal, ctxFor, market.markets, scopeOf(i.accountId, now, book)) : [];
   const left = heldQty(await venue.balances(), market.markets, allPairs);
-  for (const pair of Object.keys(book.protection)) if (!(left[pair]! > 0)) delete book.protection[pair];
+  book.protection = heldProtection(i.book.protection, left);
 
   const lastRead = venue.balances();
   const v = valuation(isPending(lastRead) ? await lastRead : lastRead, market.markets, marks);

@@ -7,7 +7,7 @@ import type { AccountBook } from './book.ts';
 import { cancelOrder, executeIntents, type Executed, type ExecutionScope } from './execute.ts';
 import { protectionFor } from './protection.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
-import { heldQty, marksOf, valuation } from './valuation.ts';
+import { heldProtection, heldQty, marksOf, valuation } from './valuation.ts';
 import { isPending, type Venue } from './venue.ts';
 import type { Balances } from '../exchange/types.ts';
 
@@ -42,7 +42,9 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
   const read = venue.balances();
   const balances = isPending(read) ? await read : read;
   const { equity } = valuation(balances, market.markets, marks);
-  const book: AccountBook = { ...i.book, protection: { ...i.book.protection } };
+  const pairs = settings.trading.pairs.filter((p) => market.markets[p] && market.bars[p]);
+  const held = heldQty(balances, market.markets, pairs);
+  const book: AccountBook = { ...i.book, protection: heldProtection(i.book.protection, held) }; // a position closed (e.g. its stop filled) loses its record
 
   // Daily drawdown on the UTC day: the first equity seen in a day is that day's reference.
   const dayStart = book.dayStart && utcDay(book.dayStart.time) === utcDay(now) ? book.dayStart : { time: now, equity };
@@ -64,10 +66,6 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
         cancelledEntries.push(o.id);
       }
   }
-
-  const pairs = settings.trading.pairs.filter((p) => market.markets[p] && market.bars[p]);
-  const held = heldQty(balances, market.markets, pairs);
-  for (const pair of Object.keys(book.protection)) if (!(held[pair]! > 0)) delete book.protection[pair]; // closed (e.g. its stop filled)
 
   let intents: OrderIntent[];
   if (actions.flatten) {
@@ -130,7 +128,11 @@ const utcDay = (t: number): number => Math.floor(t / 86_400_000);
 export const scopeOf = (accountId: string, decisionTime: number, book: AccountBook): ExecutionScope => ({
   accountId,
   decisionTime,
-  levels: () => Object.fromEntries(Object.entries(book.protection).map(([p, v]) => [p, v.stopLoss])),
+  levels: () => {
+    const levels: Record<string, number> = {};
+    for (const pair of Object.keys(book.protection)) levels[pair] = book.protection[pair]!.stopLoss;
+    return levels;
+  },
 });
 
 export function riskContext(
@@ -145,7 +147,7 @@ export function riskContext(
   resting: Readonly<Record<string, number>>,
 ): RiskContext {
   const positions: Record<string, RiskPosition> = {};
-  for (const [pair, qty] of Object.entries(held)) positions[pair] = { qty, avgPrice: book.protection[pair]?.avgPrice ?? marks[pair]!, markPrice: marks[pair]! };
+  for (const pair of Object.keys(held)) positions[pair] = { qty: held[pair]!, avgPrice: book.protection[pair]?.avgPrice ?? marks[pair]!, markPrice: marks[pair]! };
   return {
     settings: s.risk,
     tradingState: state.state,

@@ -1,4 +1,5 @@
 import type { Balances, MarketSpec } from '../exchange/types.ts';
+import type { Protection } from './book.ts';
 
 /** Base asset held per pair (spot: a position is the base balance), for the pairs given. */
 export function heldQty(balances: Balances, markets: Readonly<Record<string, MarketSpec>>, pairs: readonly string[]): Record<string, number> {
@@ -11,12 +12,24 @@ export function heldQty(balances: Balances, markets: Readonly<Record<string, Mar
   return out;
 }
 
+/**
+ * The book's protection records of the pairs held (qty > 0), in the record's order: a copy, written
+ * as a new object rather than copied whole and deleted from (a delete turns a record into a slow
+ * dictionary, and every phase of every bar copies it).
+ */
+export function heldProtection(protection: Readonly<Record<string, Protection>>, held: Readonly<Record<string, number>>): Record<string, Protection> {
+  const out: Record<string, Protection> = {};
+  for (const pair of Object.keys(protection)) if (held[pair]! > 0) out[pair] = protection[pair]!;
+  return out;
+}
+
 /** Equity marked to market: USD plus every held base asset at its pair's mark. */
 export function valuation(balances: Balances, markets: Readonly<Record<string, MarketSpec>>, marks: Readonly<Record<string, number>>) {
   const cash = balances.USD?.total ?? 0;
   let positions = 0;
   let stable = 0;
-  for (const [pair, m] of Object.entries(markets)) {
+  for (const pair of Object.keys(markets)) {
+    const m = markets[pair]!;
     const qty = balances[m.base]?.total ?? 0;
     const px = marks[pair];
     if (!(qty > 0) || px === undefined) continue;
