@@ -18,7 +18,7 @@ export interface SignalProvider {
   signal(history: readonly Candle[], asOf: number, others?: Readonly<Record<string, readonly Candle[]>>): Signal | null;
 }
 
-/** The transparent signal every deployment has (lib/strategy/trend.ts, 'trend-v2'), with other options for research. */
+/** The transparent signal every deployment has (lib/strategy/trend.ts, 'trend-v3'), with other options for research. */
 export function trendProvider(options: Partial<Omit<TrendOptions, 'asOf'>> = {}, name = 'baseline'): SignalProvider {
   const o = { ...defaultTrendOptions, ...options };
   const warm = trendWarmup(o);

@@ -3,7 +3,7 @@ import { closeLogReturns, stdOfLogReturns, trueRange } from './indicators.ts';
 import type { Regime, RegimeEstimate, Signal } from './signal.ts';
 
 /**
- * The default signal ("trend-v2"): time-series momentum, volatility-normalised, over 2–4 weeks.
+ * The default signal ("trend-v3": v2 read 7, 14 and 28 days): time-series momentum, volatility-normalised, over 2–4 weeks.
  *
  *   σ        = std of the bar log returns over `volWindow` bars
  *   z_L      = ln(close_now / close_{now−L bars}) / (σ · √L)      the drift's t-statistic over L bars
@@ -51,7 +51,7 @@ export interface TrendOptions {
   lookback: number;
 }
 
-export const TREND_VERSION = 'trend-v2';
+export const TREND_VERSION = 'trend-v3';
 
 const DAY_BARS = 24;
 
