@@ -1,4 +1,5 @@
 import type { Candle } from '../../lib/market/candle.ts';
+import { rng } from '../../lib/ml/math.ts';
 
 /**
  * Synthetic 1h candles with a learnable structure that changes: the log price is a cycle
@@ -15,17 +16,6 @@ export interface CycleSegment {
 }
 
 const HOUR = 3_600_000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function cycleCandles(pair: string, start: number, segments: readonly CycleSegment[], o: { seed: number; price: number; phase?: number; noise?: number }): Candle[] {
   const rand = rng(o.seed);

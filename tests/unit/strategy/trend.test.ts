@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { baselineProvider, trendProvider } from '../../../lib/cycle/signals.ts';
-import { closeTime, HOUR_S, type Candle } from '../../../lib/market/candle.ts';
+import { closeTime, type Candle } from '../../../lib/market/candle.ts';
 import { defaultTrendOptions, normalCdf, storable, TREND_VERSION, trendSignal, trendWarmup } from '../../../lib/strategy/trend.ts';
-import { krakenHourly } from './ohlcv.ts';
+import { bars, krakenHourly } from './ohlcv.ts';
 
-const T0 = Date.UTC(2026, 0, 1);
 const H = 3_600_000;
 
-/** Synthetic hourly bars: drift per bar times a zig-zag up `wiggle` and back (no drift of its own). */
-function bars(n: number, drift: number, wiggle = 0.004, pair = 'BTC/USD'): Candle[] {
-  const out: Candle[] = [];
-  let p = 100;
-  for (let i = 0; i < n; i++) {
-    const open = p;
-    p = p * (1 + drift) * (i % 2 === 0 ? 1 + wiggle : 1 / (1 + wiggle));
-    out.push({ pair, interval: HOUR_S, openTime: T0 + i * H, open, high: Math.max(open, p) * 1.001, low: Math.min(open, p) * 0.999, close: p, volume: 1 });
-  }
-  return out;
-}
 const asOfEnd = (c: readonly Candle[]) => closeTime(c[c.length - 1]!);
 const rel = (a: number, b: number) => Math.abs(a / b - 1);
 
