@@ -5,6 +5,7 @@ import { runHedgePhase, type HedgePhaseResult } from './hedge-phase.ts';
 import { riskContext, runOrderPhase, scopeOf, type OrderPhaseInput, type OrderPhaseResult } from './order-phase.ts';
 import { planProtection, protectionFor, type ProtectionAction } from './protection.ts';
 import { heldProtection, heldQty, marksOf, valuation } from './valuation.ts';
+import { isPending } from './venue.ts';
 
 /** What a cycle works with: the same as each of its phases. */
 export type AccountCycleInput = OrderPhaseInput;
@@ -44,10 +45,14 @@ export async function protectHoldings(i: AccountCycleInput, given: AccountBook, 
   const { market, venue, settings } = i;
   const now = market.now;
   const marks = marksOf(market.bars);
-  const balances = await venue.balances();
-  const open = await venue.openOrders();
+  // A synchronous venue (the backtest's engine) answers without a microtask trip.
+  const readBalances = venue.balances();
+  const balances = isPending(readBalances) ? await readBalances : readBalances;
+  const readOpen = venue.openOrders();
+  const open = isPending(readOpen) ? await readOpen : readOpen;
   // Stablecoins are the hedge, not a risk to stop out; a pair without a bar has no price to set a level from.
-  const pairs = Object.keys(market.bars).filter((p) => market.markets[p] && !market.markets[p]!.stablecoin);
+  const pairs: string[] = [];
+  for (const p of Object.keys(market.bars)) if (market.markets[p] && !market.markets[p].stablecoin) pairs.push(p);
   const held = heldQty(balances, market.markets, pairs);
   // The recorded protection of what is held (in the record's order), then a level for each holding without one.
   const protection = heldProtection(given.protection, held);

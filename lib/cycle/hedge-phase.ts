@@ -1,7 +1,7 @@
 import type { Balances } from '../exchange/types.ts';
 import { drawdownFromPeak } from '../hedge/inputs.ts';
 import { hedgeTarget, type HedgeTarget } from '../hedge/policy.ts';
-import { hedgeIntents, planRebalance, type HedgeHolding, type RebalancePlan } from '../hedge/rebalance.ts';
+import { hedgeIntents, planRebalance, type HedgeHolding, type RebalanceLeg, type RebalancePlan } from '../hedge/rebalance.ts';
 import type { AccountBook } from './book.ts';
 import { executeIntents, type Executed } from './execute.ts';
 import { riskContext, scopeOf, type OrderPhaseInput } from './order-phase.ts';
@@ -47,7 +47,8 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
 
   const read = venue.balances();
   const balances = isPending(read) ? await read : read;
-  const allPairs = Object.keys(market.markets).filter((p) => marks[p] !== undefined);
+  const allPairs: string[] = [];
+  for (const p of Object.keys(market.markets)) if (marks[p] !== undefined) allPairs.push(p);
   const held = heldQty(balances, market.markets, allPairs);
   const holdings: HedgeHolding[] = [];
   for (const pair of Object.keys(held)) holdings.push({ pair, qty: held[pair]!, price: marks[pair]! });
@@ -64,15 +65,21 @@ export async function runHedgePhase(i: OrderPhaseInput): Promise<HedgePhaseResul
     defaultSlippage: settings.risk.defaultSlippage,
   });
   // Only sales (and stablecoin buys) are the hedge's: the legs are chosen before their intents, whose client ids cost a hash each.
-  const hedgeLegs = plan.legs.filter((l) => l.side === 'sell' || market.markets[l.pair]?.stablecoin);
-  const legs = hedgeLegs.length ? hedgeIntents(hedgeLegs.length === plan.legs.length ? plan : { ...plan, legs: hedgeLegs }, i.accountId, now) : [];
-  const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
-  const open = await venue.openOrders();
-  let resting: Record<string, number> | undefined;
-  const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity, (resting ??= restingBuyNotional(open, marks)));
-  // A sale cuts its pair's stop down to what is left (see executeIntents): the rest stays protected.
-  const executed = legs.length ? await executeIntents(legs, venue, i.journal, ctxFor, market.markets, scopeOf(i.accountId, now, book)) : [];
-  const left = heldQty(await venue.balances(), market.markets, allPairs);
+  const hedgeLegs: RebalanceLeg[] = [];
+  for (const l of plan.legs) if (l.side === 'sell' || market.markets[l.pair]?.stablecoin) hedgeLegs.push(l);
+  const readOpen = venue.openOrders();
+  const open = isPending(readOpen) ? await readOpen : readOpen;
+  let executed: Executed[] = [];
+  if (hedgeLegs.length) {
+    const legs = hedgeIntents(hedgeLegs.length === plan.legs.length ? plan : { ...plan, legs: hedgeLegs }, i.accountId, now);
+    const state = book.tradingState ?? { state: 'ACTIVE' as const, since: now, reason: 'initial', dayKey: '', drawdown: 0, referenceEquity: null };
+    const resting = restingBuyNotional(open, marks);
+    const ctxFor = (b: Balances) => riskContext(b, state, settings, market, marks, heldQty(b, market.markets, allPairs), book, before.equity, resting);
+    // A sale cuts its pair's stop down to what is left (see executeIntents): the rest stays protected.
+    executed = await executeIntents(legs, venue, i.journal, ctxFor, market.markets, scopeOf(i.accountId, now, book));
+  }
+  const after = venue.balances();
+  const left = heldQty(isPending(after) ? await after : after, market.markets, allPairs);
   book.protection = heldProtection(i.book.protection, left);
 
   const lastRead = venue.balances();

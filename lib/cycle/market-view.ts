@@ -36,7 +36,7 @@ export function marketView(
     if (first) interval = last.interval;
     first = false;
   }
-  let groupsOf: () => Record<string, number>;
+  let groupOf: Record<string, number>;
   let vol: number;
   const n = commonTail(series, window);
   if (n > 0) {
@@ -54,17 +54,13 @@ export function marketView(
       // Only the risk engine reads the groups, and only for an order: most bars send none. The views
       // of `returns` are this bar's numbers for good (the cache only ever appends), so a later read
       // computes what an eager one would have.
-      groupsOf = () => correlationGroups(correlationMatrixOfReturns(returns, corrWindow), risk.correlationThreshold).groupOf;
-    } else {
-      const { groupOf } = correlationGroups(correlationMatrixOfReturns(returns, corrWindow), risk.correlationThreshold); // throws: a bad window
-      groupsOf = () => groupOf;
-    }
+      groupOf = new Proxy({}, new GroupsOnUse(returns, corrWindow, risk.correlationThreshold));
+    } else ({ groupOf } = correlationGroups(correlationMatrixOfReturns(returns, corrWindow), risk.correlationThreshold)); // throws: a bad window
     vol = basketVolOfReturns(returns, weights, volWindow, interval);
   } else {
     const aligned = alignedTails(series, window);
     const corrCloses = Object.fromEntries(Object.entries(aligned).map(([p, c]) => [p, tail(c, risk.correlationWindow + 1)]));
-    const { groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold);
-    groupsOf = () => groupOf;
+    ({ groupOf } = correlationGroups(correlationMatrix(corrCloses, risk.correlationWindow), risk.correlationThreshold));
     vol = basketVolAnnual(aligned, Object.fromEntries(Object.keys(aligned).filter((p) => !markets[p]!.stablecoin).map((p) => [p, 1])), volWindow, interval);
   }
   const slippage: Record<string, number> = {};
@@ -74,54 +70,53 @@ export function marketView(
     bars,
     signals,
     markets,
-    groupOf: lazyRecord(groupsOf),
+    groupOf,
     slippage,
     volAnnual: Number.isFinite(vol) ? vol : 0,
   };
 }
 
 /**
- * A record filled by `compute` on its first use (a read, a key listing, a spread), once: the view's
- * correlation groups, which only an order's risk check reads. A Proxy rather than a getter on the view:
- * an object literal with an accessor is built on V8's slow path, at every bar.
+ * The Proxy handler of the view's correlation groups, computed from the bar's returns on their first
+ * use (a read, a key listing, a spread), once. A Proxy rather than a getter on the view: an object
+ * literal with an accessor is built on V8's slow path, at every bar.
  */
-function lazyRecord<T>(compute: () => Record<string, T>): Record<string, T> {
-  return new Proxy({}, new FillOnUse(compute));
-}
-
-/** The Proxy handler of lazyRecord (one object per record, its traps shared). */
-class FillOnUse<T> implements ProxyHandler<Record<string, T>> {
-  private compute: (() => Record<string, T>) | null;
-  constructor(compute: () => Record<string, T>) {
-    this.compute = compute;
+class GroupsOnUse implements ProxyHandler<Record<string, number>> {
+  private returns: Record<string, Float64Array> | null;
+  constructor(
+    returns: Record<string, Float64Array>,
+    private readonly window: number,
+    private readonly threshold: number,
+  ) {
+    this.returns = returns;
   }
-  private fill(t: Record<string, T>): Record<string, T> {
-    if (this.compute) {
-      const values = this.compute();
-      this.compute = null;
-      Object.assign(t, values);
+  private fill(t: Record<string, number>): Record<string, number> {
+    if (this.returns) {
+      const { groupOf } = correlationGroups(correlationMatrixOfReturns(this.returns, this.window), this.threshold);
+      this.returns = null;
+      Object.assign(t, groupOf);
     }
     return t;
   }
-  get(t: Record<string, T>, k: string | symbol): unknown {
+  get(t: Record<string, number>, k: string | symbol): unknown {
     return Reflect.get(this.fill(t), k);
   }
-  has(t: Record<string, T>, k: string | symbol): boolean {
+  has(t: Record<string, number>, k: string | symbol): boolean {
     return Reflect.has(this.fill(t), k);
   }
-  ownKeys(t: Record<string, T>): (string | symbol)[] {
+  ownKeys(t: Record<string, number>): (string | symbol)[] {
     return Reflect.ownKeys(this.fill(t));
   }
-  getOwnPropertyDescriptor(t: Record<string, T>, k: string | symbol): PropertyDescriptor | undefined {
+  getOwnPropertyDescriptor(t: Record<string, number>, k: string | symbol): PropertyDescriptor | undefined {
     return Reflect.getOwnPropertyDescriptor(this.fill(t), k);
   }
-  set(t: Record<string, T>, k: string | symbol, v: unknown): boolean {
+  set(t: Record<string, number>, k: string | symbol, v: unknown): boolean {
     return Reflect.set(this.fill(t), k, v);
   }
-  defineProperty(t: Record<string, T>, k: string | symbol, d: PropertyDescriptor): boolean {
+  defineProperty(t: Record<string, number>, k: string | symbol, d: PropertyDescriptor): boolean {
     return Reflect.defineProperty(this.fill(t), k, d);
   }
-  deleteProperty(t: Record<string, T>, k: string | symbol): boolean {
+  deleteProperty(t: Record<string, number>, k: string | symbol): boolean {
     return Reflect.deleteProperty(this.fill(t), k);
   }
 }

@@ -42,7 +42,8 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
   const read = venue.balances();
   const balances = isPending(read) ? await read : read;
   const { equity } = valuation(balances, market.markets, marks);
-  const pairs = settings.trading.pairs.filter((p) => market.markets[p] && market.bars[p]);
+  const pairs: string[] = [];
+  for (const p of settings.trading.pairs) if (market.markets[p] && market.bars[p]) pairs.push(p);
   const held = heldQty(balances, market.markets, pairs);
   const book: AccountBook = { ...i.book, protection: heldProtection(i.book.protection, held) }; // a position closed (e.g. its stop filled) loses its record
 
@@ -103,7 +104,8 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
     }
   }
 
-  const open = await venue.openOrders();
+  const readOpen = venue.openOrders();
+  const open = isPending(readOpen) ? await readOpen : readOpen;
   // Most bars decide nothing: no risk context to build then (it reads the view's correlation groups).
   let executed: Executed[] = [];
   if (intents.length) {
