@@ -108,7 +108,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   for (const p of pairs) if (!markets[p]) throw new Error(`${p} is not a Kraken USD spot market`);
   const clock = new VirtualClock(0);
 
-  const times = [...new Set(pairs.flatMap((p) => candles[p]!.filter((c) => c.openTime >= from && c.openTime <= to).map((c) => c.openTime)))].sort((a, b) => a - b);
+  const times = barTimes(pairs.map((p) => candles[p]!), from, to);
   const history: Record<string, Candle[]> = Object.fromEntries(pairs.map((p) => [p, []]));
   const cursor: Record<string, number> = Object.fromEntries(pairs.map((p) => [p, 0]));
   // History before `from` warms the indicators up without trading.
@@ -160,7 +160,8 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       venue.refresh(); // the bars just matched moved the engine on
       const c = await runAccountCycle({ accountId: r.account.id, settings: r.settings, market: view, venue, book: r.book, journal });
       r.book = c.book;
-      equity.push({ account: r.account.id, ...c.hedge.snapshot });
+      const e = c.hedge.snapshot; // written out (a spread per bar shows): EquityRow is the account and the snapshot's fields, in its order
+      equity.push({ account: r.account.id, ts: e.ts, equityUsd: e.equityUsd, cashUsd: e.cashUsd, positionsUsd: e.positionsUsd, hedgeRatio: e.hedgeRatio, drawdown: e.drawdown });
       // Only the fills at or after the newest one already booked (not a copy of all of them per bar).
       const fresh = r.engine.fills(r.lastFillTime);
       for (let k = r.seenAtLastTime; k < fresh.length; k++) {
@@ -173,6 +174,34 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   }
   const adaptations = Object.fromEntries(runners.map((r) => [r.account.id, r.adapter?.applied ?? []]));
   return { trades, equity, steps, adaptations, report: buildReport(input, pairs, runners.map((r) => r.account), trades, equity, history, adaptations) };
+}
+
+/**
+ * Every pair's open times in [from, to], each once, ascending: a merge of the series when each is
+ * strictly ascending (as given), else the general sort.
+ */
+function barTimes(series: readonly (readonly Candle[])[], from: number, to: number): number[] {
+  const ascending = series.every((cs) => {
+    for (let i = 1; i < cs.length; i++) if (!(cs[i]!.openTime > cs[i - 1]!.openTime)) return false;
+    return true;
+  });
+  if (!ascending) return [...new Set(series.flatMap((cs) => cs.filter((c) => c.openTime >= from && c.openTime <= to).map((c) => c.openTime)))].sort((a, b) => a - b);
+  const idx = series.map((cs) => {
+    let i = 0;
+    while (i < cs.length && !(cs[i]!.openTime >= from)) i++;
+    return i;
+  });
+  const out: number[] = [];
+  for (;;) {
+    let t = Infinity;
+    for (let s = 0; s < series.length; s++) {
+      const c = series[s]![idx[s]!];
+      if (c && c.openTime <= to && c.openTime < t) t = c.openTime;
+    }
+    if (t === Infinity) return out;
+    out.push(t);
+    for (let s = 0; s < series.length; s++) if (series[s]![idx[s]!]?.openTime === t) idx[s]!++;
+  }
 }
 
 /**

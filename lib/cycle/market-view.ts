@@ -146,21 +146,37 @@ function commonTail(series: Readonly<Record<string, readonly Candle[]>>, window:
   const pairs = Object.keys(series);
   const ref = pairs.length ? series[pairs[0]!]! : [];
   const n = Math.min(ref.length, window);
+  if (!(n > 0)) return 0;
   const r0 = ref.length - n;
-  let same = n > 0;
-  for (let k = 1; same && k < n; k++) if (!(ref[r0 + k]!.openTime > ref[r0 + k - 1]!.openTime)) same = false;
-  for (let i = 1; same && i < pairs.length; i++) {
+  const others: (readonly Candle[])[] = [];
+  const offsets: number[] = [];
+  for (let i = 1; i < pairs.length; i++) {
     const s = series[pairs[i]!]!;
-    if (Math.min(s.length, window) !== n) same = false;
-    const o = s.length - n;
-    for (let k = 0; same && k < n; k++) if (s[o + k]!.openTime !== ref[r0 + k]!.openTime) same = false;
+    if (Math.min(s.length, window) !== n) return 0;
+    others.push(s);
+    offsets.push(s.length - n);
   }
-  return same ? n : 0;
+  // One pass over the bars: each of the reference's open times read once, checked ascending and against every other tail.
+  let prev = Number.NaN;
+  for (let k = 0; k < n; k++) {
+    const t = ref[r0 + k]!.openTime;
+    if (k > 0 && !(t > prev)) return 0;
+    for (let i = 0; i < others.length; i++) if (others[i]![offsets[i]! + k]!.openTime !== t) return 0;
+    prev = t;
+  }
+  return n;
 }
 
 /** correlationMatrix's check on the closes its last `count` returns read, pairs in its (sorted) order. */
 function checkPositiveCloses(series: Readonly<Record<string, readonly Candle[]>>, count: number): void {
   if (count <= 0) return;
+  // Every close read once; only a bad one sends the check through correlationMatrix's order, for its error.
+  let positive = true;
+  for (const p of Object.keys(series)) {
+    const s = series[p]!;
+    for (let i = s.length - count - 1; positive && i < s.length; i++) if (!(s[i]!.close > 0)) positive = false;
+  }
+  if (positive) return;
   for (const p of Object.keys(series).sort()) {
     const s = series[p]!;
     for (let i = s.length - count; i < s.length; i++) {

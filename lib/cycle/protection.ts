@@ -61,7 +61,7 @@ export function planProtection(i: ProtectionInput): ProtectionAction[] {
   // cycle checks protection twice per bar, and the TypeScript loader names every closure it makes.)
   const pairs = Object.keys(i.held);
   for (const o of i.open) if (isRestingStop(o) && !pairs.includes(o.pair)) pairs.push(o.pair);
-  pairs.sort();
+  if (pairs.length > 1) pairs.sort();
   for (const pair of pairs) {
     const spec = i.markets[pair];
     if (spec) planPair(out, pair, spec, i.held[pair] ?? 0, i.levels[pair], restingStops(i.open, pair));
