@@ -93,6 +93,9 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
     // cycle. The fee tier follows 30-day volume: once a day is enough.
     marketsTtlMs: 300_000,
     feeTtlMs: 86_400_000,
+    // Time to resolve a lost AddOrder reply (the request's timeout, lookups that may wait on the
+    // counter, the settle between them): a job later than this sends no new order, it does not fail.
+    submitReserveMs: 30_000,
     logger: deps.logger.child({ account: account.slug }),
   });
   return { mode: 'live', broker };

@@ -90,6 +90,14 @@ export interface KrakenBrokerOptions {
   marketsTtlMs?: number; // AssetPairs cache (default 1 h)
   /** After an ambiguous AddOrder finds nothing, wait this long and look once more before resending (default 500 ms). */
   lookupSettleMs?: number;
+  /**
+   * A new order goes out only with at least this much of the job's budget left (default 0: any),
+   * so that a lost reply can still be resolved by looking the order up: with less, it is refused as
+   * `NO_TIME_LEFT` before anything is sent — the cycle goes on, and the next bar decides again —
+   * instead of ending the job with an order whose outcome it could not learn. Stop-loss sells (the
+   * protection) are always sent.
+   */
+  submitReserveMs?: number;
 }
 
 /** `KEY_CAN_WITHDRAW`: Kraken accepted the key, but it may withdraw funds, which Aether never needs. */
@@ -600,6 +608,10 @@ export class KrakenBroker implements Broker {
     }
     const prep = prepareAddOrder(req, spec);
     if (!prep.ok) return { status: 'rejected', code: prep.code, reason: prep.reason };
+    // A protective stop always goes out: a holding left uncovered is worse than a stop whose reply is lost.
+    const left = remainingMs();
+    const reserve = req.side === 'sell' && req.type === 'stop-loss' ? 0 : (this.opts.submitReserveMs ?? 0);
+    if (left < reserve) return { status: 'rejected', code: 'NO_TIME_LEFT', reason: `not sent: ${Math.floor(left)} ms left in the job's budget, less than the ${reserve} ms it keeps to learn the outcome of a lost reply` };
     for (const k of MARGIN_PARAMS) if (k in prep.params) throw new Error(`bug: margin parameter ${k} in an AddOrder`);
 
     let sent = false; // an unanswered attempt was not found: it may still land, so giving up is "unknown"

@@ -237,6 +237,22 @@ describe('never a hang', () => {
     expect(next.ms).toBeLessThan(3_000);
   });
 
+  it('a job with less budget left than the submit reserve sends no new order: refused NO_TIME_LEFT, nothing reaches Kraken', async () => {
+    const { opts, key } = await setup(live);
+    const broker = await krakenBrokerFor(opts({ submitReserveMs: 30_000 }));
+    await broker.loadMarkets();
+    const before = live.privateCalls(key.key, 'AddOrder');
+    const r = await withDeadline(10_000, () => broker.submit({ clientId: randomUUID(), pair: 'BTC/USD', side: 'buy', type: 'market', amount: 0.001 }));
+    expect(r).toMatchObject({ status: 'rejected', code: 'NO_TIME_LEFT' });
+    expect(live.privateCalls(key.key, 'AddOrder')).toBe(before);
+    // Protection is never held back: a stop-loss sell goes out whatever is left (here refused by Kraken for want of BTC).
+    const stop = await withDeadline(10_000, () => broker.submit({ clientId: randomUUID(), pair: 'BTC/USD', side: 'sell', type: 'stop-loss', price: 1_000, amount: 0.001 }));
+    expect(stop).not.toMatchObject({ code: 'NO_TIME_LEFT' });
+    expect(live.privateCalls(key.key, 'AddOrder')).toBe(before + 1);
+    const placed = await withDeadline(40_000, () => broker.submit({ clientId: randomUUID(), pair: 'BTC/USD', side: 'buy', type: 'market', amount: 0.001 }));
+    expect(placed.status).toBe('accepted');
+  });
+
   it('an AddOrder in flight when the budget ends is reported as unknown, not as "not placed"', async () => {
     const { opts, key } = await setup(live);
     const broker = await krakenBrokerFor(opts({ timeoutMs: 5_000 }));
