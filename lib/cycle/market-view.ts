@@ -38,7 +38,7 @@ export function marketView(
   }
   let groupOf: Record<string, number>;
   let vol: number;
-  const n = commonTail(series, window);
+  const { n, positive } = tails(series, window);
   if (n > 0) {
     // Same bars in every tail: log returns straight from the candles, each computed once per backtest.
     const returns: Record<string, Float64Array> = {};
@@ -50,7 +50,7 @@ export function marketView(
     }
     const corrWindow = risk.correlationWindow;
     if (Number.isInteger(corrWindow) && corrWindow >= 2) {
-      checkPositiveCloses(series, Math.min(corrWindow, n - 1));
+      if (!positive) checkPositiveCloses(series, Math.min(corrWindow, n - 1)); // the bad close may lie before the correlation's window
       // Only the risk engine reads the groups, and only for an order: most bars send none. The views
       // of `returns` are this bar's numbers for good (the cache only ever appends), so a later read
       // computes what an eager one would have.
@@ -143,28 +143,43 @@ export function alignedTails(series: Readonly<Record<string, readonly Candle[]>>
 
 /** The tails' common length when every series' newest `window` candles have the very same strictly ascending open times; 0 otherwise. */
 function commonTail(series: Readonly<Record<string, readonly Candle[]>>, window: number): number {
+  return tails(series, window).n;
+}
+
+/**
+ * commonTail's length, and whether every close in those tails is positive (then so are those the
+ * correlation reads: no need to read them again), from one pass over the tails' candles.
+ */
+function tails(series: Readonly<Record<string, readonly Candle[]>>, window: number): { n: number; positive: boolean } {
   const pairs = Object.keys(series);
   const ref = pairs.length ? series[pairs[0]!]! : [];
   const n = Math.min(ref.length, window);
-  if (!(n > 0)) return 0;
+  if (!(n > 0)) return { n: 0, positive: false };
   const r0 = ref.length - n;
   const others: (readonly Candle[])[] = [];
   const offsets: number[] = [];
   for (let i = 1; i < pairs.length; i++) {
     const s = series[pairs[i]!]!;
-    if (Math.min(s.length, window) !== n) return 0;
+    if (Math.min(s.length, window) !== n) return { n: 0, positive: false };
     others.push(s);
     offsets.push(s.length - n);
   }
-  // One pass over the bars: each of the reference's open times read once, checked ascending and against every other tail.
+  // Each of the reference's open times read once, checked ascending and against every other tail.
   let prev = Number.NaN;
+  let positive = true;
   for (let k = 0; k < n; k++) {
-    const t = ref[r0 + k]!.openTime;
-    if (k > 0 && !(t > prev)) return 0;
-    for (let i = 0; i < others.length; i++) if (others[i]![offsets[i]! + k]!.openTime !== t) return 0;
+    const c = ref[r0 + k]!;
+    const t = c.openTime;
+    if (k > 0 && !(t > prev)) return { n: 0, positive: false };
+    if (!(c.close > 0)) positive = false;
+    for (let i = 0; i < others.length; i++) {
+      const o = others[i]![offsets[i]! + k]!;
+      if (o.openTime !== t) return { n: 0, positive: false };
+      if (!(o.close > 0)) positive = false;
+    }
     prev = t;
   }
-  return n;
+  return { n, positive };
 }
 
 /** correlationMatrix's check on the closes its last `count` returns read, pairs in its (sorted) order. */
