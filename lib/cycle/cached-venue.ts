@@ -25,8 +25,9 @@ export function cachedVenue(venue: Venue): CachedVenue {
     balances = null;
     open = null;
   };
-  /** A read that fails is not kept: the next one asks again. */
-  const keep = <T>(v: Awaitable<T>, drop: () => void): Awaitable<T> => (isPending(v) ? Promise.resolve(v).catch((e: unknown) => (drop(), Promise.reject(e))) : v);
+  /** A read that fails is not kept: the next one asks again. (A synchronous answer is kept as it is, without a closure per read.) */
+  const keepBalances = (v: Awaitable<Balances>): Awaitable<Balances> => (isPending(v) ? Promise.resolve(v).catch((e: unknown) => ((balances = null), Promise.reject(e))) : v);
+  const keepOpen = (v: Awaitable<BrokerOrder[]>): Awaitable<BrokerOrder[]> => (isPending(v) ? Promise.resolve(v).catch((e: unknown) => ((open = null), Promise.reject(e))) : v);
   let writes = 0;
   const write = <T>(f: () => Awaitable<T>): Awaitable<T> => {
     writes++;
@@ -35,8 +36,8 @@ export function cachedVenue(venue: Venue): CachedVenue {
     return isPending(r) ? Promise.resolve(r).finally(refresh) : r;
   };
   return {
-    balances: () => (balances ??= keep(venue.balances(), () => (balances = null))),
-    openOrders: () => (open ??= keep(venue.openOrders(), () => (open = null))),
+    balances: () => (balances ??= keepBalances(venue.balances())),
+    openOrders: () => (open ??= keepOpen(venue.openOrders())),
     submit: (o) => write(() => venue.submit(o)),
     cancel: (id) => write(() => venue.cancel(id)),
     amend: (id, change) => write(() => venue.amend(id, change)),

@@ -171,7 +171,9 @@ export class SimEngine {
   }
 
   openOrders(): BrokerOrder[] {
-    return this.state.openOrderIds.map((id) => this.view(this.mustOrder(id)));
+    const out: BrokerOrder[] = [];
+    for (const id of this.state.openOrderIds) out.push(this.view(this.mustOrder(id)));
+    return out;
   }
 
   order(orderId: string): BrokerOrder | null {
@@ -202,7 +204,7 @@ export class SimEngine {
       if ((all[mid] as SimFill).time < since) lo = mid + 1;
       else hi = mid;
     }
-    return all.slice(lo).map((f) => ({ ...f }));
+    return copiesFrom(all, lo);
   }
 
   position(pair: string): SimPosition {
@@ -425,9 +427,12 @@ export class SimEngine {
     if (!any) return [];
 
     const fillsBefore = this.state.fills.length;
-    const eligible = ids
-      .map((id) => this.state.orders[id] as SimOrder)
-      .filter((o) => o.pair === candle.pair && activeFrom(o) <= candle.openTime);
+    // Loops, not callbacks, on the per-bar path: the TypeScript loader names every closure it creates.
+    const eligible: SimOrder[] = [];
+    for (const id of ids) {
+      const o = this.state.orders[id] as SimOrder;
+      if (o.pair === candle.pair && activeFrom(o) <= candle.openTime) eligible.push(o);
+    }
     const seen = new Set<string>();
     // The conservative order: market remainders, then stops, then take-profits and limits.
     for (const phase of [0, 1, 2] as const) {
@@ -446,7 +451,7 @@ export class SimEngine {
         this.matchOnBar(o, spec, candle, time, seen);
       }
     }
-    return this.state.fills.slice(fillsBefore).map((f) => ({ ...f }));
+    return copiesFrom(this.state.fills, fillsBefore);
   }
 
   // ---------------------------------------------------------------- matching
@@ -843,4 +848,11 @@ function validateRequest(req: OrderRequest): string | null {
     if ((c.type === 'stop-loss-limit' || c.type === 'take-profit-limit') && !(c.price2 !== undefined && c.price2 > 0)) return `close ${c.type} needs price2`;
   }
   return null;
+}
+
+/** Copies of the fills from index `from` on (callers may keep or change what they get). */
+function copiesFrom(fills: readonly SimFill[], from: number): SimFill[] {
+  const out: SimFill[] = [];
+  for (let i = from; i < fills.length; i++) out.push({ ...fills[i]! });
+  return out;
 }
