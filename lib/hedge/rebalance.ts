@@ -70,17 +70,9 @@ export function planRebalance(i: RebalanceInput): RebalancePlan {
   const plan: RebalancePlan = { equity, hedgeValue, actualRatio: ratio, targetRatio: i.targetRatio, legs: [], skipped: [] };
   if (!(equity > 0) || Math.abs(ratio - i.targetRatio) <= i.tolerance) return plan;
 
-  const slip = (pair: string) => i.slippage[pair] ?? i.defaultSlippage;
-  const addLeg = (pair: string, side: Side, rawAmount: number, price: number) => {
-    const spec = i.markets[pair];
-    if (spec === undefined) return void plan.skipped.push({ pair, reason: 'no market' });
-    const amount = floorToDecimals(rawAmount, spec.amountPrecision);
-    if (!(amount > 0) || amount < spec.minAmount || amount * price < spec.minCost)
-      return void plan.skipped.push({ pair, reason: `dust: ${amount} under ordermin ${spec.minAmount} / costmin ${spec.minCost}` });
-    plan.legs.push({ pair, side, amount, price, usd: amount * price });
-  };
-
-  const risky = i.holdings.filter((h) => h.qty > 0 && !i.markets[h.pair]?.stablecoin);
+  // Helpers at module level and loops, not closures: a backtest plans every bar, and the TypeScript loader names every closure it creates.
+  const risky: HedgeHolding[] = [];
+  for (const h of i.holdings) if (h.qty > 0 && !i.markets[h.pair]?.stablecoin) risky.push(h);
   const stable = i.instrument === 'USD' ? null : i.holdings.find((h) => h.pair === i.instrument) ?? null;
   const stablePrice = stable?.price ?? i.prices[i.instrument] ?? 1;
   const want = i.targetRatio * equity;
@@ -90,20 +82,20 @@ export function planRebalance(i: RebalanceInput): RebalancePlan {
     const riskyValue = risky.reduce((s, h) => s + h.qty * h.price, 0);
     for (const h of risky) {
       const fee = i.markets[h.pair]?.takerFee ?? 0;
-      const gross = (diff * ((h.qty * h.price) / riskyValue)) / (1 - fee - slip(h.pair));
+      const gross = (diff * ((h.qty * h.price) / riskyValue)) / (1 - fee - slipOf(i, h.pair));
       const amount = Math.min(h.qty, gross / h.price);
       // A remainder under the exchange minimum could never rest behind a stop of its own: sell it too.
       const spec = i.markets[h.pair];
       const rest = h.qty - amount;
       const dustLeft = spec !== undefined && rest > 0 && (rest < spec.minAmount || rest * h.price < spec.minCost);
-      addLeg(h.pair, 'sell', dustLeft ? h.qty : amount, h.price);
+      addLeg(plan, i, h.pair, 'sell', dustLeft ? h.qty : amount, h.price);
     }
     if (i.instrument !== 'USD') {
       // Park today's cash in the stablecoin up to the target (fee and slippage on top).
       const spec = i.markets[i.instrument];
       const stableValue = (stable?.qty ?? 0) * stablePrice;
       const usd = Math.min(i.cash, want - stableValue);
-      if (usd > 0 && spec !== undefined) addLeg(i.instrument, 'buy', usd / (stablePrice * (1 + spec.takerFee + slip(i.instrument))), stablePrice);
+      if (usd > 0 && spec !== undefined) addLeg(plan, i, i.instrument, 'buy', usd / (stablePrice * (1 + spec.takerFee + slipOf(i, i.instrument))), stablePrice);
       else if (spec === undefined) plan.skipped.push({ pair: i.instrument, reason: 'no market' });
     }
     return plan;
@@ -115,7 +107,7 @@ export function planRebalance(i: RebalanceInput): RebalancePlan {
   const short = -diff - i.cash;
   if (stable !== null && stable.qty > 0 && short > 0) {
     const fee = i.markets[i.instrument]?.takerFee ?? 0;
-    addLeg(i.instrument, 'sell', Math.min(stable.qty, short / (stablePrice * (1 - fee - slip(i.instrument)))), stablePrice);
+    addLeg(plan, i, i.instrument, 'sell', Math.min(stable.qty, short / (stablePrice * (1 - fee - slipOf(i, i.instrument)))), stablePrice);
   }
   const weights: Record<string, number> = {};
   let sum = 0;
@@ -144,9 +136,22 @@ export function planRebalance(i: RebalanceInput): RebalancePlan {
       continue;
     }
     const fee = i.markets[pair]?.takerFee ?? 0;
-    addLeg(pair, 'buy', (need * weights[pair]!) / sum / (price * (1 + fee + slip(pair))), price);
+    addLeg(plan, i, pair, 'buy', (need * weights[pair]!) / sum / (price * (1 + fee + slipOf(i, pair))), price);
   }
   return plan;
+}
+
+/** Expected slippage of a pair's market order. */
+const slipOf = (i: RebalanceInput, pair: string): number => i.slippage[pair] ?? i.defaultSlippage;
+
+/** A leg of `rawAmount` floored to the lot, or skipped as dust (or without a market). */
+function addLeg(plan: RebalancePlan, i: RebalanceInput, pair: string, side: Side, rawAmount: number, price: number): void {
+  const spec = i.markets[pair];
+  if (spec === undefined) return void plan.skipped.push({ pair, reason: 'no market' });
+  const amount = floorToDecimals(rawAmount, spec.amountPrecision);
+  if (!(amount > 0) || amount < spec.minAmount || amount * price < spec.minCost)
+    return void plan.skipped.push({ pair, reason: `dust: ${amount} under ordermin ${spec.minAmount} / costmin ${spec.minCost}` });
+  plan.legs.push({ pair, side, amount, price, usd: amount * price });
 }
 
 /** The plan's legs as market-order intents of kind 'hedge' (they still pass the risk engine). */
