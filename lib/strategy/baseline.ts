@@ -1,5 +1,5 @@
 import { closeTime, type Candle } from '../market/candle.ts';
-import type { Regime, RegimeEstimate, Signal } from './signal.ts';
+import { regimeEstimate, type Regime, type Signal } from './signal.ts';
 import { atr, closeLogReturns, emaPair, sma, stdOfLogReturns } from './indicators.ts';
 
 /**
@@ -185,14 +185,4 @@ function fusedIndicators(candles: readonly Candle[], start: number, end: number,
     }
   }
   return [f, s, t / T, a];
-}
-
-/** The label's probability grows with |score| for bull/bear (0.5 → 0.9) and shrinks for sideways; the rest is split evenly. */
-function regimeEstimate(label: Regime, score: number): RegimeEstimate {
-  const t = Math.tanh(Math.abs(score));
-  const p = label === 'sideways' ? 0.5 + 0.4 * (1 - t) : 0.5 + 0.4 * t;
-  const rest = (1 - p) / 2;
-  const probs: Record<Regime, number> = { bull: rest, bear: rest, sideways: rest };
-  probs[label] = p;
-  return { label, probs };
 }

@@ -6,6 +6,16 @@ export interface RegimeEstimate {
   probs: Record<Regime, number>; // sums to 1
 }
 
+/** A signal's regime from its label and score: the label's probability grows with |score| for bull/bear (0.5 → 0.9) and shrinks for sideways; the rest is split evenly. */
+export function regimeEstimate(label: Regime, score: number): RegimeEstimate {
+  const t = Math.tanh(Math.abs(score));
+  const p = label === 'sideways' ? 0.5 + 0.4 * (1 - t) : 0.5 + 0.4 * t;
+  const rest = (1 - p) / 2;
+  const probs: Record<Regime, number> = { bull: rest, bear: rest, sideways: rest };
+  probs[label] = p;
+  return { label, probs };
+}
+
 export interface Signal {
   pair: string;
   time: number; // open time (epoch ms) of the last closed candle the signal used

@@ -1,6 +1,6 @@
 import { closeTime, type Candle } from '../market/candle.ts';
 import { closeLogReturns, stdOfLogReturns, trueRange } from './indicators.ts';
-import type { Regime, RegimeEstimate, Signal } from './signal.ts';
+import { regimeEstimate, type Regime, type Signal } from './signal.ts';
 
 /**
  * The default signal ("trend-v3": v2 read 7, 14 and 28 days): time-series momentum, volatility-normalised, over 2–4 weeks.
@@ -188,14 +188,4 @@ export function trendScore(candles: readonly Candle[], end: number, o: Omit<Tren
  */
 export function storable(x: number): number {
   return Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(6)) : x;
-}
-
-/** The label's probability grows with |score| for bull/bear (0.5 → 0.9) and shrinks for sideways; the rest is split evenly. */
-function regimeEstimate(label: Regime, score: number): RegimeEstimate {
-  const t = Math.tanh(Math.abs(score));
-  const p = label === 'sideways' ? 0.5 + 0.4 * (1 - t) : 0.5 + 0.4 * t;
-  const rest = (1 - p) / 2;
-  const probs: Record<Regime, number> = { bull: rest, bear: rest, sideways: rest };
-  probs[label] = p;
-  return { label, probs };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
 import type { BacktestReport } from '../../lib/cycle/backtest-report.ts';
+import type { ResearchRow } from '../../lib/reports/research.ts';
 import { usdMarket } from '../../lib/exchange/usd-markets.ts';
 
 /**
@@ -28,22 +29,7 @@ function aether(args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Row {
-  scope: string;
-  period: string;
-  strategy: string;
-  start: string;
-  end: string;
-  total_return: number;
-  cagr: number;
-  sharpe: number;
-  sortino: number;
-  max_drawdown: number;
-  turnover_per_year: number;
-  fees_usd: number;
-  trades: number;
-  exposure: number;
-}
+type Row = ResearchRow; // research.json's rows
 interface Research {
   rows: Row[];
   reports: Array<{ scope: string; strategy: string; report: BacktestReport }>;
