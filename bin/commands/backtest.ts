@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { runBacktest } from '../../lib/cycle/backtest.ts';
-import { backtestAccounts, parseFeesBps, writeBacktest } from '../../lib/cycle/backtest-files.ts';
+import { backtestAccounts, writeBacktest } from '../../lib/cycle/backtest-files.ts';
 import { walkForwardProvider } from '../../lib/cycle/ml-provider.ts';
 import { baselineProvider, type SignalProvider } from '../../lib/cycle/signals.ts';
 import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
 import { cronSchedules, loadStack } from '../../lib/runtime/stack.ts';
 import { args, command, UsageError } from '../args.ts';
+import { candleFiles, feesFlag, isoTime, walkForwardFlags } from '../backtest-args.ts';
 
 const USAGE =
   'aether backtest --data PAIR=FILE [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--accounts FILE] [--strategy baseline|ml] [--retrain-every BARS] [--train-bars BARS] [--fees MAKER_BPS,TAKER_BPS] [--no-adapt] --out DIR';
@@ -19,13 +19,6 @@ export function liveAdaptationCron(): string {
 }
 
 const bps = (fraction: number): number => Number((fraction * 10_000).toFixed(4));
-
-const time = (flag: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (!Number.isFinite(t)) throw new UsageError(`--${flag}: not an ISO time: ${v}`);
-  return t;
-};
 
 export const run = (argv: string[]): Promise<number> =>
   command(USAGE, async () => {
@@ -45,34 +38,14 @@ export const run = (argv: string[]): Promise<number> =>
     if (!values.out) throw new UsageError('--out DIR is required');
     if (!values.data.length) throw new UsageError('at least one --data PAIR=FILE is required');
     if (values.strategy !== 'baseline' && values.strategy !== 'ml') throw new UsageError(`--strategy ${values.strategy}: expected baseline or ml`);
-    const retrainEvery = Number(values['retrain-every']);
-    const trainBars = Number(values['train-bars']);
-    if (!Number.isInteger(retrainEvery) || retrainEvery < 1) throw new UsageError('--retrain-every must be a positive whole number of bars');
-    if (!Number.isInteger(trainBars) || trainBars < 100) throw new UsageError('--train-bars must be a whole number of bars ≥ 100');
+    const { retrainEvery, trainBars } = walkForwardFlags(values);
     const initialUsd = Number(values['initial-usd']);
     if (!(initialUsd > 0)) throw new UsageError('--initial-usd must be a positive number');
-    let fees: { maker: number; taker: number } | null = null;
-    if (values.fees !== undefined) {
-      try {
-        fees = parseFeesBps(values.fees);
-      } catch (err) {
-        throw new UsageError(`--fees: ${(err as Error).message}`);
-      }
-    }
+    const fees = feesFlag(values.fees);
     // Fees live on the market specs (as the account's Kraken tier does live: lib/exchange/kraken-markets.ts),
     // so the simulator, the risk engine's cost checks and buy-and-hold all charge the same schedule.
     const markets = fees ? USD_MARKETS.map((m) => ({ ...m, makerFee: fees.maker, takerFee: fees.taker })) : USD_MARKETS;
-    const candles: Record<string, ReturnType<typeof readCandlesCsv>> = {};
-    for (const d of values.data) {
-      const m = /^([A-Z0-9]{1,12}\/USD)=(.+)$/.exec(d);
-      if (!m) throw new UsageError(`--data ${d}: expected PAIR=FILE with a USD pair, e.g. BTC/USD=data/ohlcv/kraken_BTCUSD_1h.csv`);
-      if (!USD_MARKETS.some((x) => x.symbol === m[1])) throw new UsageError(`--data ${m[1]}: not a Kraken spot USD pair this build knows`);
-      try {
-        candles[m[1]!] = readCandlesCsv(m[2]!, m[1]!);
-      } catch (err) {
-        throw new UsageError(`--data ${d}: ${(err as Error).message}`);
-      }
-    }
+    const { candles } = candleFiles(values.data);
     const pairs = Object.keys(candles).sort();
     let rawAccounts: unknown = [{ id: 'backtest' }];
     if (values.accounts) {
@@ -101,8 +74,8 @@ export const run = (argv: string[]): Promise<number> =>
       adaptation: values['no-adapt'] ? null : { cron: liveAdaptationCron() },
       accounts,
       signals,
-      from: time('from', values.from),
-      to: time('to', values.to),
+      from: isoTime('from', values.from),
+      to: isoTime('to', values.to),
       onStep: (_now, i, total) => {
         const pct = Math.floor((100 * (i + 1)) / total);
         if (process.stderr.isTTY && pct !== lastPct) process.stderr.write(`\r  backtest ${pct}%`);

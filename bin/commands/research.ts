@@ -2,19 +2,17 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseFeesBps } from '../../lib/cycle/backtest-files.ts';
 import { DEFAULT_WALK_FORWARD_PROVIDER } from '../../lib/cycle/ml-provider.ts';
 import { DEFAULT_SLIPPAGE } from '../../lib/exchange/sim-types.ts';
 import type { MarketSpec } from '../../lib/exchange/types.ts';
 import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
-import type { Candle } from '../../lib/market/candle.ts';
-import { readCandlesCsv } from '../../lib/market/csv.ts';
 import { equitySvg } from '../../lib/reports/equity-svg.ts';
 import { researchWarmupBars } from '../../lib/reports/research-tasks.ts';
 import { ALL_PAIRS, DEFAULT_RESEARCH_RETRAIN_EVERY, planScopes, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
 import { researchMarkdown, terminalTable } from '../../lib/reports/research-table.ts';
 import { STRATEGIES, type Strategy } from '../../lib/reports/research.ts';
 import { args, command, UsageError } from '../args.ts';
+import { candleFiles, feesFlag, isoTime, walkForwardFlags } from '../backtest-args.ts';
 import { liveAdaptationCron } from './backtest.ts';
 
 const USAGE =
@@ -23,13 +21,6 @@ const USAGE =
   '  without --data: the repository\'s data/ohlcv/kraken_*_1h.csv files';
 
 const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
-
-const time = (flag: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const t = Date.parse(v);
-  if (!Number.isFinite(t)) throw new UsageError(`--${flag}: not an ISO time: ${v}`);
-  return t;
-};
 
 const known = (pair: string): boolean => USD_MARKETS.some((m) => m.symbol === pair);
 
@@ -65,48 +56,23 @@ export const run = (argv: string[]): Promise<number> =>
     });
     // Everything is checked before anything is written: a usage error leaves no directory behind.
     if (!values.out) throw new UsageError('--out DIR is required');
-    const from = time('from', values.from);
-    const to = time('to', values.to);
+    const from = isoTime('from', values.from);
+    const to = isoTime('to', values.to);
     if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
     const initialUsd = Number(values['initial-usd']);
     if (!(initialUsd > 0 && Number.isFinite(initialUsd))) throw new UsageError('--initial-usd must be a positive number');
     const strategies = values.strategies.split(',').map((s) => s.trim());
     for (const s of strategies) if (!(STRATEGIES as readonly string[]).includes(s)) throw new UsageError(`--strategies: unknown strategy "${s}" (${STRATEGIES.join(', ')})`);
     if (new Set(strategies).size !== strategies.length || !strategies.length) throw new UsageError('--strategies: each strategy at most once');
-    const retrainEvery = Number(values['retrain-every']);
-    const trainBars = Number(values['train-bars']);
-    if (!Number.isInteger(retrainEvery) || retrainEvery < 1) throw new UsageError('--retrain-every must be a positive whole number of bars');
-    if (!Number.isInteger(trainBars) || trainBars < 100) throw new UsageError('--train-bars must be a whole number of bars ≥ 100');
+    const { retrainEvery, trainBars } = walkForwardFlags(values);
     const workers = Number(values.workers);
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new UsageError('--workers must be a whole number from 0 (this thread) to 64');
-    let fees: { maker: number; taker: number } | null = null;
-    if (values.fees !== undefined) {
-      try {
-        fees = parseFeesBps(values.fees); // the format of `aether backtest --fees`
-      } catch (err) {
-        throw new UsageError(`--fees: ${(err as Error).message}`);
-      }
-    }
+    const fees = feesFlag(values.fees); // the format of `aether backtest --fees`
     const adaptationCron = values['no-adapt'] ? null : liveAdaptationCron();
 
     const specs = values.data.length ? values.data : repositoryData();
     if (!specs.length) throw new UsageError('no --data PAIR=FILE given and no data/ohlcv/kraken_*_1h.csv files found');
-    const candles: Record<string, Candle[]> = {};
-    const files: Record<string, string> = {};
-    for (const d of specs) {
-      const m = /^([A-Z0-9]{1,12}\/USD)=(.+)$/.exec(d);
-      if (!m) throw new UsageError(`--data ${d}: expected PAIR=FILE with a USD pair, e.g. BTC/USD=data/ohlcv/kraken_BTCUSD_1h.csv`);
-      const [, pair, file] = m as unknown as [string, string, string];
-      if (!known(pair)) throw new UsageError(`--data ${pair}: not a Kraken spot USD pair this build knows`);
-      if (candles[pair]) throw new UsageError(`--data given twice for ${pair}`);
-      try {
-        candles[pair] = readCandlesCsv(file, pair);
-      } catch (err) {
-        throw new UsageError(`--data ${d}: ${(err as Error).message}`);
-      }
-      if (!candles[pair].length) throw new UsageError(`--data ${d}: no candles`);
-      files[pair] = file;
-    }
+    const { candles, files } = candleFiles(specs);
     const intervals = new Set(Object.values(candles).map((c) => c[0]!.interval));
     if (intervals.size !== 1) throw new UsageError(`--data: every file must have the same bar interval, got ${[...intervals].join(', ')} s`);
     if (strategies.includes('ml') && !candles['BTC/USD']) throw new UsageError('the ml strategy needs --data BTC/USD=FILE: its cross-asset features read BTC/USD (or leave ml out of --strategies)');
