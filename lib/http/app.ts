@@ -50,11 +50,25 @@ const healthSchema = z
   })
   .openapi('Health');
 
+const livenessSchema = z.object({ status: z.literal('ok'), function: z.string() }).openapi('Liveness');
+const readinessSchema = z
+  .object({ status: z.enum(['ready', 'not-ready']), function: z.string(), database: z.enum(['ok', 'error']), queue: z.enum(['ok', 'error']) })
+  .openapi('Readiness');
+
+/** The dependencies a function cannot work without: its database and its queue backend. */
+async function dependencies(ctx: AppContext): Promise<{ database: 'ok' | 'error'; queue: 'ok' | 'error' }> {
+  const [database, queue] = await Promise.all([
+    ctx.db.execute(sql`select 1`).then(() => 'ok' as const, () => 'error' as const),
+    ctx.queue.ping().then(() => 'ok' as const, () => 'error' as const),
+  ]);
+  return { database, queue };
+}
+
 /**
  * The Hono app of one function with Aether's conventions: request ids, JSON logs, the error shape,
  * an HTTP histogram, HTTP hygiene (security headers, the Host allow-list, a body limit, no control
  * characters in URLs or JSON text: ./hygiene.ts), path and query parameters validated before a
- * route's middleware, `/healthz` and `/metrics` (bearer token).
+ * route's middleware, `/healthz`, `/livez` (the process), `/readyz` (its dependencies) and `/metrics` (bearer token).
  */
 export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
   const app = new OpenAPIHono<AetherEnv>({ defaultHook: validationHook });
@@ -103,6 +117,25 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
       503: { description: 'A dependency is down', content: { 'application/json': { schema: healthSchema } } },
     },
   });
+  // Liveness is the process alone: a database or Redis blip must not restart every function at once
+  // (the kubelet restarts on a failed liveness probe); readiness takes the pod out of the Service instead.
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/livez',
+    tags: ['ops'],
+    summary: 'Liveness: the process answers (no dependency is checked)',
+    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: livenessSchema } } } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    tags: ['ops'],
+    summary: 'Readiness: the database and the queue answer',
+    responses: {
+      200: { description: 'Ready', content: { 'application/json': { schema: readinessSchema } } },
+      503: { description: 'A dependency is down', content: { 'application/json': { schema: readinessSchema } } },
+    },
+  });
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/metrics',
@@ -121,10 +154,7 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
   });
 
   app.get('/healthz', async (c) => {
-    const [database, queue] = await Promise.all([
-      ctx.db.execute(sql`select 1`).then(() => 'ok' as const, () => 'error' as const),
-      ctx.queue.ping().then(() => 'ok' as const, () => 'error' as const),
-    ]);
+    const { database, queue } = await dependencies(ctx);
     const ok = database === 'ok' && queue === 'ok';
     return c.json(
       {
@@ -140,6 +170,13 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
       },
       ok ? 200 : 503,
     );
+  });
+
+  app.get('/livez', (c) => c.json({ status: 'ok' as const, function: name }, 200));
+  app.get('/readyz', async (c) => {
+    const deps = await dependencies(ctx);
+    const ready = deps.database === 'ok' && deps.queue === 'ok';
+    return c.json({ status: ready ? ('ready' as const) : ('not-ready' as const), function: name, ...deps }, ready ? 200 : 503);
   });
 
   app.get('/metrics', metricsHandler(ctx.config.AETHER_METRICS_TOKEN));

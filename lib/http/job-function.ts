@@ -4,8 +4,9 @@ import type { AppContext } from '../context.ts';
 import { withDeadline } from '../deadline.ts';
 import { jobSchemas, type JobKind } from '../queue/jobs.ts';
 import { createFunctionApp, errorBody, type AetherApp, type AetherEnv } from './app.ts';
-import { errorResponses, errorSchema } from './errors.ts';
+import { errorResponses, errorSchema, HttpError } from './errors.ts';
 import { signatureClaims } from './job-replay.ts';
+import { FUNCTION_JOB_OUTCOMES, functionJobDuration, functionJobsTotal } from './metrics.ts';
 import { jobFunctionPath, NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER, verifyJob } from './job-signature.ts';
 
 export type JobHandler<K extends JobKind> = (payload: z.infer<(typeof jobSchemas)[K]>, meta: { jobId: string }) => Promise<Record<string, unknown>>;
@@ -49,8 +50,31 @@ export interface JobFunctionOptions {
   budgetMs?: number;
 }
 
+/** The outcome label of a job that threw: a refusal the handler meant (4xx) or a failure. */
+const outcomeOf = (err: unknown): (typeof FUNCTION_JOB_OUTCOMES)[number] => (err instanceof HttpError && err.status < 500 ? 'rejected' : 'failed');
+
+/** Runs one job, recording its outcome and duration (aether_function_jobs_total, aether_function_job_duration_seconds). */
+async function recorded<T>(labels: { function: string; job: string }, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const observe = (outcome: (typeof FUNCTION_JOB_OUTCOMES)[number]) => {
+    functionJobsTotal.inc({ ...labels, outcome });
+    functionJobDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+  };
+  try {
+    const result = await run();
+    observe('done');
+    return result;
+  } catch (err) {
+    observe(outcomeOf(err));
+    throw err;
+  }
+}
+
 export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx: AppContext, handler?: JobHandler<K>, opts: JobFunctionOptions = {}): AetherApp {
   const app = createFunctionApp(name, ctx);
+  const labels = { function: name, job: kind };
+  // Every outcome exists from the start at 0, so an alert's increase() sees the first failure.
+  for (const outcome of FUNCTION_JOB_OUTCOMES) functionJobsTotal.inc({ ...labels, outcome }, 0);
   const verified = new WeakMap<Request, Verified>();
   const claim = signatureClaims(ctx);
   app.openapi(
@@ -83,7 +107,7 @@ export function createJobFunction<K extends JobKind>(name: string, kind: K, ctx:
       if (!handler) return c.json({ code: 'NOT_IMPLEMENTED', message: `${name} does not do work yet`, requestId: c.get('requestId') }, 501);
       const payload = c.req.valid('json') as z.infer<(typeof jobSchemas)[K]>;
       // Every wait and retry inside the job ends with its budget, or with a shutdown (abortAllBudgets).
-      const result = await withDeadline(opts.budgetMs ?? 100_000, () => handler(payload, { jobId: c.get('requestId') }), c.req.raw.signal);
+      const result = await recorded(labels, () => withDeadline(opts.budgetMs ?? 100_000, () => handler(payload, { jobId: c.get('requestId') }), c.req.raw.signal));
       return c.json(result, 200);
     },
   );

@@ -27,6 +27,23 @@ export const jobDuration = new Histogram({
   registers: [registry],
 });
 
+// Recorded by each job function itself (lib/http/job-function.ts), so a function's own /metrics shows
+// its work: the dispatcher's series above see only what came back over HTTP.
+export const FUNCTION_JOB_OUTCOMES = ['done', 'rejected', 'failed'] as const;
+export const functionJobsTotal = new Counter({
+  name: 'aether_function_jobs_total',
+  help: 'Jobs a function ran, by function, job kind and outcome: done, rejected (the job was refused: 4xx, e.g. a bar that may not be traded, the account busy), failed (an error or 5xx)',
+  labelNames: ['function', 'job', 'outcome'] as const,
+  registers: [registry],
+});
+export const functionJobDuration = new Histogram({
+  name: 'aether_function_job_duration_seconds',
+  help: "A job's run time inside its function, by function, job kind and outcome",
+  labelNames: ['function', 'job', 'outcome'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800],
+  registers: [registry],
+});
+
 // Trading series, labelled by account slug (the Grafana dashboard and alerts in k8s/ read these).
 export const ordersTotal = new Counter({
   name: 'aether_orders_total',
