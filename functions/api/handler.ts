@@ -7,6 +7,7 @@ import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerOnboarding } from './routes/onboarding.ts';
 import { registerReports } from './routes/reports.ts';
+import { registerSummary } from './routes/summary.ts';
 import { registerUsers } from './routes/users.ts';
 
 /** The HTTP API the UI calls. Routes live in ./routes, one file per resource. */
@@ -19,6 +20,7 @@ export function createApp(ctx: AppContext): AetherApp {
   registerUsers(app, ctx);
   registerAudit(app, ctx);
   registerReports(app, ctx);
+  registerSummary(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerPath({
     method: 'get',
