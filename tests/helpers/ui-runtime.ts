@@ -1,0 +1,126 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSync } from 'otplib';
+import type { Candle } from '../../lib/market/candle.ts';
+import { openQueueClient } from '../../lib/queue/client.ts';
+import { runningEmbeddedUrl } from '../../lib/runtime/embedded-postgres.ts';
+import { OffsetClock } from '../../bench/live/clock.ts';
+import { BenchDb, type CycleRow } from '../../bench/live/db.ts';
+import { Runtime } from '../../bench/live/runtime.ts';
+import { loadRepoCandles, startKrakenEmulator, type KeyInit, type KrakenEmulator } from '../kraken-emulator/index.ts';
+
+/**
+ * The product as a director meets it, for the browser tests and `bench ui`: `aether start` as a child
+ * process (embedded PostgreSQL in a temporary AETHER_HOME, the UI at `/`) against the Kraken emulator
+ * run here, replaying the repository's candles. The replay starts at the 23:00 bar of 2021-10-07, so
+ * the first cycle decides at midnight, the default daily decision, when the default signal enters BTC
+ * (tests/integration/cycle-halted.test.ts). The runtime's wall clock is the system's plus an offset
+ * (AETHER_CLOCK_OFFSET_FILE) that puts it a minute after the newest closed bar of the replay, shifted
+ * by whole weeks into the near future (the offset never goes backwards).
+ */
+export const HOUR = 3_600_000;
+const WEEK = 7 * 24 * HOUR;
+const REPLAY_FROM = Date.parse('2021-10-07T23:00:00Z');
+
+export interface UiRuntime {
+  /** http://127.0.0.1:<port> of the runtime: the UI at `/`, the API at `/function/api`. */
+  url: string;
+  onboardingToken: string;
+  emu: KrakenEmulator;
+  clock: OffsetClock;
+  db: BenchDb;
+  /** The runtime's output so far (for a failure's message). */
+  output(): string;
+  /**
+   * A TOTP code of `secret` nobody has used yet: moves the runtime's wall clock to the start of the
+   * next 30 s step (a code is good once) instead of waiting for it.
+   */
+  freshTotp(secret: string): string;
+  /**
+   * One hourly cycle as cron runs it: the emulator moves on a bar, wall time to a minute after its
+   * close, `tick` is queued; resolves with every account's account_cycles row for that bar.
+   */
+  cycle(timeoutMs?: number): Promise<{ bar: number; rows: CycleRow[] }>;
+  close(): Promise<void>;
+}
+
+export async function startUiRuntime(o: { keys?: KeyInit[] } = {}): Promise<UiRuntime> {
+  const tmp = mkdtempSync(join(tmpdir(), 'aether-ui-'));
+  const home = join(tmp, 'home');
+  mkdirSync(home);
+  const repo = loadRepoCandles();
+  const timeline = repo['BTC/USD']!.map((c) => c.openTime);
+  const startIndex = timeline.indexOf(REPLAY_FROM);
+  const shift = Math.ceil((Date.now() + 2 * 24 * HOUR - REPLAY_FROM) / WEEK) * WEEK;
+  const candles: Record<string, Candle[]> = Object.fromEntries(Object.entries(repo).map(([p, cs]) => [p, cs.map((c) => ({ ...c, openTime: c.openTime + shift }))]));
+  const time = (i: number): number => timeline[i]! + shift;
+  const clock = new OffsetClock(join(tmp, 'clock-offset-ms'));
+  const emu = await startKrakenEmulator({ candles, startIndex, now: () => clock.now(), keys: o.keys ?? [] });
+  clock.jumpTo(time(emu.exchange.cursor) + 60_000);
+
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(DATABASE_|REDIS_URL|GATEWAY_URL|AETHER_|KUBERNETES_|BENCH_)/.test(k)) env[k] = v;
+  Object.assign(env, {
+    AETHER_HOME: home,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    KRAKEN_API_URL: emu.url,
+    COINGECKO_API_URL: 'http://127.0.0.1:9/api/v3', // no internet here: a history backfill fails at once
+    LOG_LEVEL: 'warn',
+    AETHER_CLOCK_OFFSET_FILE: join(tmp, 'clock-offset-ms'),
+  });
+  let out = '';
+  const rt = new Runtime({ home, env, logFile: join(tmp, 'runtime.log'), onLine: (l) => void (out.length < 100_000 && (out += `${l.text}\n`)) });
+  const db = new BenchDb(home);
+  const close = async (): Promise<void> => {
+    await db.close();
+    if (rt.running) await rt.stop(30_000);
+    await rt.reapDataDir();
+    await emu.close();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    const { url } = await rt.start(120_000);
+    if (!rt.onboardingToken) throw new Error(`the first start printed no onboarding token:\n${out}`);
+    return {
+      url,
+      onboardingToken: rt.onboardingToken,
+      emu,
+      clock,
+      db,
+      output: () => out,
+      freshTotp(secret) {
+        const step = Math.floor(clock.now() / 30_000) + 1;
+        clock.jumpTo(step * 30_000 + 200);
+        return generateSync({ secret, epoch: step * 30 });
+      },
+      async cycle(timeoutMs = 90_000) {
+        emu.advance(1);
+        const bar = time(emu.exchange.cursor - 1);
+        clock.jumpTo(time(emu.exchange.cursor) + 60_000);
+        await new Promise((r) => setTimeout(r, 60)); // the runtime re-reads the offset file at most every 20 ms
+        const queueUrl = runningEmbeddedUrl(home);
+        if (!queueUrl) throw new Error('no running embedded PostgreSQL to queue the tick on');
+        const q = await openQueueClient({ databaseUrl: queueUrl, onError: () => undefined });
+        try {
+          await q.enqueue('tick', { scheduledAt: bar + HOUR + 60_000 }, { jobId: `tick-ui-${bar}` });
+        } finally {
+          await q.close();
+        }
+        const accounts = await db.accounts();
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const rows = await db.cycleRows(bar, bar);
+          if (accounts.every((a) => rows.some((r) => r.accountId === a.id))) return { bar, rows };
+          if (Date.now() > deadline) throw new Error(`the cycle of ${new Date(bar).toISOString()} did not finish for every account within ${timeoutMs} ms:\n${out.slice(-4000)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
