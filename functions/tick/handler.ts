@@ -2,6 +2,7 @@ import { anchorAuditHead } from '../../lib/audit/head.ts';
 import type { AppContext } from '../../lib/context.ts';
 import { tradedPairsReport } from '../../lib/cycle/universe.ts';
 import { createJobFunction } from '../../lib/http/job-function.ts';
+import { marketCandleClose } from '../../lib/http/metrics.ts';
 import { ingestClosedCandles, scoringPlan } from '../../lib/market/ingest.ts';
 import { KrakenRestClient } from '../../lib/market/kraken-rest.ts';
 import { jobId } from '../../lib/queue/jobs.ts';
@@ -24,6 +25,7 @@ export const createApp = (ctx: AppContext) =>
     const pairs = traded.pairs;
     const report = await ingestClosedCandles(ctx.db, new KrakenRestClient({ baseUrl: ctx.config.KRAKEN_API_URL }), pairs, INTERVAL, ctx.clock.now());
     for (const f of report.failed) ctx.logger.warn({ pair: f.pair, unknown: f.unknown, err: f.error }, 'tick: pair not ingested');
+    for (const r of report.ingested) if (r.lastOpenTime !== null) marketCandleClose.set({ pair: r.pair }, (r.lastOpenTime + INTERVAL * 1000) / 1000);
     if (pairs.length > 0 && report.ingested.length === 0) {
       throw new Error(`tick: no pair could be ingested (${report.failed.map((f) => `${f.pair}: ${f.error}`).join('; ')})`);
     }

@@ -9,7 +9,7 @@ import { withAccount } from '../db/scope.ts';
 import { brokerForAccount, brokerSetup, prepareLiveBroker, type AccountBroker } from '../exchange/broker-factory.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
-import { accountHalted, cyclesTotal, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
+import { accountHalted, cyclesTotal, dailyDrawdownRatio, drawdownLimitRatio, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
 import { utcDayKey, type TradingState } from '../risk/drawdown.ts';
 import { protectHoldings, runAccountCycle } from './account-cycle.ts';
 import type { AccountBook } from './book.ts';
@@ -242,6 +242,9 @@ async function trade(
   accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
   equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);
   drawdownRatio.set({ account: account.slug }, c.hedge.snapshot.drawdown);
+  dailyDrawdownRatio.set({ account: account.slug }, o.tradingState.drawdown);
+  drawdownLimitRatio.set({ account: account.slug, level: 'soft' }, settings.risk.softDailyDrawdown);
+  drawdownLimitRatio.set({ account: account.slug, level: 'hard' }, settings.risk.hardDailyDrawdown);
   hedgeRatioGauge.set({ account: account.slug }, c.hedge.snapshot.hedgeRatio);
   ctx.logger.info({ account: account.slug, mode: broker.mode, bar: new Date(barTime).toISOString(), state: summary.state, sent: summary.sent, refused: summary.refused.length, fills, equity: Math.round(summary.equity * 100) / 100, ms: summary.ms }, 'cycle done');
   return summary;

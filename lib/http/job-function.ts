@@ -6,7 +6,7 @@ import { jobSchemas, type JobKind } from '../queue/jobs.ts';
 import { createFunctionApp, errorBody, type AetherApp, type AetherEnv } from './app.ts';
 import { errorResponses, errorSchema, HttpError } from './errors.ts';
 import { signatureClaims } from './job-replay.ts';
-import { FUNCTION_JOB_OUTCOMES, functionJobDuration, functionJobsTotal } from './metrics.ts';
+import { FUNCTION_JOB_OUTCOMES, functionJobDuration, functionJobLastSuccess, functionJobsTotal } from './metrics.ts';
 import { jobFunctionPath, NONCE_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, TIMESTAMP_HEADER, verifyJob } from './job-signature.ts';
 
 export type JobHandler<K extends JobKind> = (payload: z.infer<(typeof jobSchemas)[K]>, meta: { jobId: string }) => Promise<Record<string, unknown>>;
@@ -63,6 +63,7 @@ async function recorded<T>(labels: { function: string; job: string }, run: () =>
   try {
     const result = await run();
     observe('done');
+    functionJobLastSuccess.setToCurrentTime(labels);
     return result;
   } catch (err) {
     observe(outcomeOf(err));

@@ -43,6 +43,13 @@ export const functionJobDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800],
   registers: [registry],
 });
+// The dead man's switch of a scheduled job (AetherTickMissed): when it last ended `done`, wall clock.
+export const functionJobLastSuccess = new Gauge({
+  name: 'aether_function_job_last_success_timestamp_seconds',
+  help: 'Unix time a function last finished a job with outcome done, by function and job kind',
+  labelNames: ['function', 'job'] as const,
+  registers: [registry],
+});
 
 // Trading series, labelled by account slug (the Grafana dashboard and alerts in k8s/ read these).
 export const ordersTotal = new Counter({
@@ -53,6 +60,9 @@ export const ordersTotal = new Counter({
 });
 export const equityUsd = new Gauge({ name: 'aether_equity_usd', help: 'Account equity marked to market, USD', labelNames: ['account'] as const, registers: [registry] });
 export const drawdownRatio = new Gauge({ name: 'aether_drawdown_ratio', help: 'Drawdown from the equity peak', labelNames: ['account'] as const, registers: [registry] });
+// R-4 daily drawdown beside its limits, so a dashboard shows how close an account is to REDUCING/HALTED.
+export const dailyDrawdownRatio = new Gauge({ name: 'aether_daily_drawdown_ratio', help: "Today's (UTC) drawdown from the reference equity, the figure the soft and hard limits apply to", labelNames: ['account'] as const, registers: [registry] });
+export const drawdownLimitRatio = new Gauge({ name: 'aether_drawdown_limit_ratio', help: 'Daily drawdown limits of the account: soft (REDUCING) and hard (HALTED)', labelNames: ['account', 'level'] as const, registers: [registry] });
 export const hedgeRatioGauge = new Gauge({ name: 'aether_hedge_ratio', help: 'Share of equity held in USD', labelNames: ['account'] as const, registers: [registry] });
 export const accountHalted = new Gauge({ name: 'aether_account_halted', help: '1 while the account is HALTED', labelNames: ['account'] as const, registers: [registry] });
 export const cyclesTotal = new Counter({
@@ -97,5 +107,13 @@ export const krakenCallFailuresTotal = new Counter({
   name: 'aether_kraken_call_failures_total',
   help: 'Failed Kraken private calls by method and class (rejected, UNAVAILABLE, RATE_LIMIT, LOCKOUT, NONCE, NETWORK, DEADLINE); each retry counts',
   labelNames: ['account', 'method', 'class'] as const,
+  registers: [registry],
+});
+
+// Market data freshness (tick): the close time of the newest stored candle per pair (AetherMarketDataStale).
+export const marketCandleClose = new Gauge({
+  name: 'aether_market_candle_close_timestamp_seconds',
+  help: 'Unix close time of the newest candle ingested for the pair',
+  labelNames: ['pair'] as const,
   registers: [registry],
 });
