@@ -5,6 +5,7 @@ import { registerAccountConfig } from './routes/account-config.ts';
 import { registerAccounts } from './routes/accounts.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
+import { registerCycle } from './routes/cycle.ts';
 import { registerOnboarding } from './routes/onboarding.ts';
 import { registerReports } from './routes/reports.ts';
 import { registerSummary } from './routes/summary.ts';
@@ -21,6 +22,7 @@ export function createApp(ctx: AppContext): AetherApp {
   registerAudit(app, ctx);
   registerReports(app, ctx);
   registerSummary(app, ctx);
+  registerCycle(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerPath({
     method: 'get',
