@@ -11,6 +11,7 @@ import { findAccount } from '../lib/accounts/accounts.ts';
 import type { AppContext } from '../lib/context.ts';
 import type { AetherApp } from '../lib/http/app.ts';
 import type { ErrorBody } from '../lib/http/errors.ts';
+import { staticUi, UI_BUILD_HINT, uiBuilt } from '../lib/http/static-ui.ts';
 import { accountSlug, ORDER_FUNCTION_PREFIX } from '../lib/queue/jobs.ts';
 
 const factories: Record<string, (ctx: AppContext) => AetherApp> = { api, tick, score, report, train };
@@ -97,7 +98,10 @@ export function createGateway(names: readonly string[], ctx: AppContext): Gatewa
   };
   http.all('/function/:name', forward);
   http.all('/function/:name/*', forward);
-  http.get('/', (c) => c.redirect('/function/api/healthz'));
+  // Every other path is the web UI (the api's pages, built into ui/dist); it calls the API at /function/api.
+  const ui = staticUi();
+  if (!uiBuilt()) ctx.logger.warn(UI_BUILD_HINT);
+  http.all('*', (c) => (c.req.path.startsWith('/function') ? c.notFound() : ui.fetch(c.req.raw, c.env)));
   http.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
 
   return { http, resolve };

@@ -2,24 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, desc, eq, isNotNull, or } from 'drizzle-orm';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { credentials, krakenSecretSync } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Tx } from '../db/client.ts';
+import { krakenCredentialsSchema } from './key-format.ts';
 import { decryptSecret, encryptSecret, fingerprint, last4, sealedAad } from './secrets.ts';
 import { latestSettings, putSettings } from './settings.ts';
 
 /** A Kraken API key pair. The secret is the base64 private key Kraken shows once. */
-export const krakenCredentialsSchema = z
-  .object({
-    apiKey: z.string().regex(/^[A-Za-z0-9+/=_-]{16,128}$/, 'must look like a Kraken API key'),
-    apiSecret: z
-      .string()
-      .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be the base64 private key')
-      .refine((s) => Buffer.from(s, 'base64').length >= 32, 'must decode to at least 32 bytes'),
-  })
-  .strict();
+export { krakenCredentialsSchema };
 export type KrakenCredentials = z.infer<typeof krakenCredentialsSchema>;
 
 /** The Kubernetes Secret keys; OpenFaaS mounts them as files of these names in the order function. */

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { Hono, type Context } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+/** Where `vite build` (npm's prepare script) writes the web UI. */
+export const UI_DIST = resolve(fileURLToPath(new URL('../../ui/dist', import.meta.url)));
+
+/** What to tell an operator whose clone has no built UI. */
+export const UI_BUILD_HINT = 'the web UI is not built (ui/dist/index.html is missing): run `npm run build:ui` (npm install runs it too)';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+
+interface Asset {
+  type: string;
+  body: Uint8Array;
+  gzip: Uint8Array | null;
+  cache: string;
+}
+
+/** Every file of the build, read once: the UI is a few hundred kB, and a restart is how it changes. */
+function loadAssets(dist: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) {
+        walk(path);
+        continue;
+      }
+      const url = '/' + relative(dist, path).split(sep).join('/');
+      const body = readFileSync(path);
+      const type = TYPES[extname(name)] ?? 'application/octet-stream';
+      const compressible = /^(text\/|application\/json|image\/svg)/.test(type) && body.length > 512;
+      // Vite names everything under assets/ by its content hash: those never change under their name.
+      const cache = url === '/index.html' ? 'no-cache' : url.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=3600';
+      assets.set(url, { type, body, gzip: compressible ? gzipSync(body, { level: 9 }) : null, cache });
+    }
+  };
+  walk(dist);
+  return assets;
+}
+
+// The API's policy (lib/http/hygiene.ts) spelled out for the pages: everything from this origin only.
+const headers = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'none'"],
+    objectSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    formAction: ["'self'"],
+  },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'no-referrer',
+  xContentTypeOptions: true,
+  strictTransportSecurity: false,
+});
+
+function send(c: Context, asset: Asset): Response {
+  const gzip = asset.gzip && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '') ? asset.gzip : null;
+  c.header('content-type', asset.type);
+  c.header('cache-control', asset.cache);
+  c.header('vary', 'accept-encoding');
+  if (gzip) c.header('content-encoding', 'gzip');
+  if (c.req.method === 'HEAD') return c.body(null, 200);
+  return c.body((gzip ?? asset.body) as Uint8Array<ArrayBuffer>, 200);
+}
+
+/**
+ * The single-page web UI from a `vite build` output: its files by path, and index.html for any other
+ * path (the UI's own routes, e.g. /accounts/company), so a reload or a shared link works. A missing
+ * asset is a 404, not the page. Without a build every path answers 503 with how to build it.
+ */
+export function staticUi(dist = UI_DIST): Hono {
+  const app = new Hono();
+  app.use(headers);
+  if (!existsSync(join(dist, 'index.html'))) {
+    app.all('*', (c) => c.text(`${UI_BUILD_HINT}\n`, 503));
+    return app;
+  }
+  const assets = loadAssets(dist);
+  const index = assets.get('/index.html')!;
+  app.on(['GET', 'HEAD'], '*', (c) => {
+    const path = c.req.path;
+    const asset = assets.get(path);
+    if (asset) return send(c, asset);
+    if (path.startsWith('/assets/') || extname(path) !== '') return c.text('not found\n', 404);
+    return send(c, index);
+  });
+  app.all('*', (c) => c.text('the web UI answers GET only\n', 405));
+  return app;
+}
+
+/** Whether the build exists. */
+export const uiBuilt = (dist = UI_DIST): boolean => existsSync(join(dist, 'index.html'));
