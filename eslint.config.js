@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.aether/**', 'ui/dist/**', 'schema/migrations/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.aether/**', 'ui/dist/**', 'schema/migrations/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

