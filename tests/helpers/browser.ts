@@ -34,7 +34,7 @@ export async function launchChromium(): Promise<Browser> {
  * page's own Content-Security-Policy in force. Playwright's waits are generous: two cores are shared.
  */
 export async function newUserContext(browser: Browser, o: { timezoneId?: string; colorScheme?: Theme } = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: o.timezoneId ?? 'Europe/Berlin', colorScheme: o.colorScheme ?? 'light' });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: o.timezoneId ?? 'Europe/Berlin', colorScheme: o.colorScheme ?? 'light' });
   context.setDefaultTimeout(20_000);
   context.setDefaultNavigationTimeout(30_000);
   return context;
@@ -69,9 +69,12 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   throw new Error(`axe on ${what}: ${grave.length} serious or critical violation(s):\n${report}`);
 }
 
-/** The page's theme: the UI follows the user's colour-scheme preference, which is what we emulate. */
+/** Switches the page's theme as a user does, with its toggle, unless it is in `theme` already. */
 export async function useTheme(page: Page, theme: Theme): Promise<void> {
-  await page.emulateMedia({ colorScheme: theme });
+  const current = await page.evaluate<string | undefined>(`document.documentElement.dataset.theme`);
+  if (current === theme) return;
+  await page.getByRole('button', { name: `Switch to ${theme} theme` }).click();
+  await page.locator(`html[data-theme="${theme}"]`).waitFor({ state: 'attached' });
 }
 
 /**

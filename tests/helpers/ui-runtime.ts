@@ -37,10 +37,11 @@ export interface UiRuntime {
    * next 30 s step (a code is good once) instead of waiting for it.
    */
   freshTotp(secret: string): string;
-  /**
-   * One hourly cycle as cron runs it: the emulator moves on a bar, wall time to a minute after its
-   * close, `tick` is queued; resolves with every account's account_cycles row for that bar.
-   */
+  /** The emulator moves on a bar and wall time to a minute after its close; returns the bar's open time. */
+  nextBar(): Promise<number>;
+  /** Resolves with every account's account_cycles row for `bar` once each has one. */
+  cycleDone(bar: number, timeoutMs?: number): Promise<CycleRow[]>;
+  /** One hourly cycle as cron runs it: the next bar, then `tick` queued; resolves once every account's cycle ended. */
   cycle(timeoutMs?: number): Promise<{ bar: number; rows: CycleRow[] }>;
   close(): Promise<void>;
 }
@@ -80,6 +81,22 @@ export async function startUiRuntime(o: { keys?: KeyInit[] } = {}): Promise<UiRu
     await emu.close();
     rmSync(tmp, { recursive: true, force: true });
   };
+  const nextBar = async (): Promise<number> => {
+    emu.advance(1);
+    clock.jumpTo(time(emu.exchange.cursor) + 60_000);
+    await new Promise((r) => setTimeout(r, 60)); // the runtime re-reads the offset file at most every 20 ms
+    return time(emu.exchange.cursor - 1);
+  };
+  const cycleDone = async (bar: number, timeoutMs = 90_000): Promise<CycleRow[]> => {
+    const accounts = await db.accounts();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await db.cycleRows(bar, bar);
+      if (accounts.length > 0 && accounts.every((a) => rows.some((r) => r.accountId === a.id))) return rows;
+      if (Date.now() > deadline) throw new Error(`the cycle of ${new Date(bar).toISOString()} did not finish for every account within ${timeoutMs} ms:\n${out.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
   try {
     const { url } = await rt.start(120_000);
     if (!rt.onboardingToken) throw new Error(`the first start printed no onboarding token:\n${out}`);
@@ -95,11 +112,10 @@ export async function startUiRuntime(o: { keys?: KeyInit[] } = {}): Promise<UiRu
         clock.jumpTo(step * 30_000 + 200);
         return generateSync({ secret, epoch: step * 30 });
       },
-      async cycle(timeoutMs = 90_000) {
-        emu.advance(1);
-        const bar = time(emu.exchange.cursor - 1);
-        clock.jumpTo(time(emu.exchange.cursor) + 60_000);
-        await new Promise((r) => setTimeout(r, 60)); // the runtime re-reads the offset file at most every 20 ms
+      nextBar,
+      cycleDone,
+      async cycle(timeoutMs) {
+        const bar = await nextBar();
         const queueUrl = runningEmbeddedUrl(home);
         if (!queueUrl) throw new Error('no running embedded PostgreSQL to queue the tick on');
         const q = await openQueueClient({ databaseUrl: queueUrl, onError: () => undefined });
@@ -108,14 +124,7 @@ export async function startUiRuntime(o: { keys?: KeyInit[] } = {}): Promise<UiRu
         } finally {
           await q.close();
         }
-        const accounts = await db.accounts();
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const rows = await db.cycleRows(bar, bar);
-          if (accounts.every((a) => rows.some((r) => r.accountId === a.id))) return { bar, rows };
-          if (Date.now() > deadline) throw new Error(`the cycle of ${new Date(bar).toISOString()} did not finish for every account within ${timeoutMs} ms:\n${out.slice(-4000)}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        return { bar, rows: await cycleDone(bar, timeoutMs) };
       },
       close,
     };
