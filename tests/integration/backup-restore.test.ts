@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,6 +23,9 @@ const TOOLS = ['pgbackrest', 'initdb', 'pg_ctl'];
 const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const CI = process.env.CI === 'true';
 const STANZA = 'aether';
+const ROOT = new URL('../../', import.meta.url).pathname;
+// The repository is encrypted as in the cluster (repo1-cipher-type); the passphrase comes from the environment there too.
+process.env.PGBACKREST_REPO1_CIPHER_PASS = 'test-only passphrase for a throwaway repository';
 
 const base = mkdtempSync(join(tmpdir(), 'aether-backup-'));
 afterAll(() => {
@@ -43,6 +46,35 @@ function run(argv: string[]): string {
   const r = spawnSync(bin!, rest, { encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * The cluster's pgbackrest.conf (k8s/base/backup/) with what only a cluster has swapped for local
+ * paths: a posix repository instead of the Object Storage bucket, this cluster's data directory,
+ * port and socket. Encryption, compression, retention and asynchronous archiving stay as deployed.
+ */
+function localConfig(at: { repo: string; spool: string; log: string; lock: string; data: string; port: number; sockets: string }): string {
+  const local: Record<string, Record<string, string>> = {
+    global: { 'repo1-type': 'posix', 'repo1-path': at.repo, 'spool-path': at.spool, 'log-path': at.log, 'lock-path': at.lock, 'log-level-console': 'warn' },
+    [STANZA]: { 'pg1-path': at.data, 'pg1-port': String(at.port), 'pg1-socket-path': at.sockets, 'pg1-user': 'postgres' },
+  };
+  let section = '';
+  const lines: string[] = [];
+  const flush = () => lines.push(...Object.entries(local[section] ?? {}).map(([k, v]) => `${k}=${v}`));
+  for (const line of readFileSync(join(ROOT, 'k8s/base/backup/pgbackrest.conf'), 'utf8').split('\n')) {
+    const header = /^\[(.+)\]$/.exec(line.trim());
+    if (header) {
+      flush();
+      section = header[1]!;
+      lines.push(line);
+      continue;
+    }
+    const key = /^([a-z0-9-]+)=/.exec(line)?.[1];
+    if (key && (key.startsWith('repo1-s3-') || key in (local[section] ?? {}))) continue;
+    lines.push(line);
+  }
+  flush();
+  return `${lines.join('\n')}\n`;
 }
 
 const pgbackrest = (conf: string, ...argv: string[]) => run(['pgbackrest', `--config=${conf}`, `--stanza=${STANZA}`, ...argv]);
@@ -74,42 +106,20 @@ describe('backups: pgBackRest with WAL archiving, restored into a fresh cluster'
     async () => {
       if (missing.length) throw new Error(`the backup-restore test needs ${missing.join(', ')} (apt-get install -y pgbackrest postgresql)`);
       const [data, restored, repo, sockets] = ['data', 'restored', 'repo', 'sockets'].map((d) => join(base, d)) as [string, string, string, string];
-      for (const dir of [repo, sockets, join(base, 'log'), join(base, 'lock'), join(base, 'spool')]) mkdirSync(dir, { recursive: true });
+      for (const dir of [repo, sockets, join(base, 'log'), join(base, 'lock')]) mkdirSync(dir, { recursive: true });
       const port = await freePort();
       const conf = join(base, 'pgbackrest.conf');
-      // The cluster's pgbackrest.conf (k8s/base/backup/pgbackrest.conf) with a posix repository here.
-      writeFileSync(
-        conf,
-        [
-          '[global]',
-          `repo1-path=${repo}`,
-          'repo1-retention-full=2',
-          'compress-type=zst',
-          'start-fast=y',
-          'archive-async=y',
-          `spool-path=${join(base, 'spool')}`,
-          `log-path=${join(base, 'log')}`,
-          `lock-path=${join(base, 'lock')}`,
-          'log-level-console=warn',
-          '',
-          `[${STANZA}]`,
-          `pg1-path=${data}`,
-          `pg1-port=${port}`,
-          `pg1-socket-path=${sockets}`,
-          '',
-        ].join('\n'),
-      );
-      ownedByPostgres(base, repo, sockets, conf, join(base, 'log'), join(base, 'lock'), join(base, 'spool'));
+      writeFileSync(conf, localConfig({ repo, spool: join(base, 'spool'), log: join(base, 'log'), lock: join(base, 'lock'), data, port, sockets }));
+      ownedByPostgres(base, repo, sockets, conf, join(base, 'log'), join(base, 'lock'));
 
       run(['initdb', '-D', data, '--auth=trust', '-U', 'postgres', '--no-sync']);
       const serverFlags = (p: number) => `-c port=${p} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${sockets} -c fsync=off`;
       // Continuous archiving, as the TimescaleDB StatefulSet runs (k8s/base/backup/timescaledb-archiving.yaml).
       const archiving = `-c archive_mode=on -c wal_level=replica -c "archive_command=pgbackrest --config=${conf} --stanza=${STANZA} archive-push %p"`;
       run(['pg_ctl', '-D', data, '-l', join(base, 'data.log'), '-w', '-o', `${serverFlags(port)} ${archiving}`, 'start']);
+      await query(url(port, 'postgres'), 'create database aether');
       pgbackrest(conf, 'stanza-create');
       pgbackrest(conf, 'check');
-
-      await query(url(port, 'postgres'), 'create database aether');
       await migrateDatabase(url(port), 'pg');
       await writeAudit(port, 'backup.before', 3);
       pgbackrest(conf, '--type=full', 'backup');

