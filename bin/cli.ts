@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { ConfigError } from '../lib/config.ts';
 
 const USAGE = `usage: aether <command> [options]
@@ -26,7 +27,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return cmd ? 0 : 2;
   }
-  const file = new URL(`./commands/${cmd}.ts`, import.meta.url);
+  // .ts in the source tree (tsx), .js in the compiled build (npm run build → dist/).
+  const file = new URL(`./commands/${cmd}${extname(import.meta.url)}`, import.meta.url);
   if (!commands.has(cmd) || !existsSync(file)) {
     process.stderr.write(`aether: unknown command '${cmd}'\n\n${USAGE}`);
     return 2;
