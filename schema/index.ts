@@ -14,4 +14,5 @@ export * from './sim.ts';
 export * from './audit.ts';
 export * from './cycles.ts';
 export * from './job-signatures.ts';
+export * from './system-events.ts';
 export { appRole } from './_shared.ts';
