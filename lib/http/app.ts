@@ -9,6 +9,7 @@ import type { User } from '../accounts/users.ts';
 import { pgErrorCode } from '../db/client.ts';
 import { errorBody, errorSchema, HttpError } from './errors.ts';
 import { hygiene, paramsFirst } from './hygiene.ts';
+import { historySchema, marketDataSchema, marketHealth } from './market-health.ts';
 import { metricsHandler } from './metrics-token.ts';
 import { httpDuration } from './metrics.ts';
 
@@ -47,6 +48,9 @@ const healthSchema = z
     queueBackend: z.enum(['redis', 'postgres']),
     timescale: z.enum(['yes', 'no']),
     version: z.string(),
+    replay: z.boolean(),
+    marketData: marketDataSchema,
+    history: historySchema.optional(),
   })
   .openapi('Health');
 
@@ -111,7 +115,7 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
     method: 'get',
     path: '/healthz',
     tags: ['ops'],
-    summary: 'Liveness and dependencies (database, queue)',
+    summary: 'Dependencies (database, queue), market-data freshness (stale: degraded, still 200) and the history fill',
     responses: {
       200: { description: 'Healthy', content: { 'application/json': { schema: healthSchema } } },
       503: { description: 'A dependency is down', content: { 'application/json': { schema: healthSchema } } },
@@ -154,11 +158,12 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
   });
 
   app.get('/healthz', async (c) => {
-    const { database, queue } = await dependencies(ctx);
+    const [{ database, queue }, market] = await Promise.all([dependencies(ctx), marketHealth(ctx)]);
     const ok = database === 'ok' && queue === 'ok';
+    // Stale market data degrades the status but not the code: a restart would not bring candles.
     return c.json(
       {
-        status: ok ? 'ok' : 'degraded',
+        status: ok && market.marketData.state !== 'stale' ? 'ok' : 'degraded',
         function: name,
         mode: ctx.config.mode,
         database,
@@ -167,6 +172,7 @@ export function createFunctionApp(name: string, ctx: AppContext): AetherApp {
         queueBackend: ctx.queue.backend,
         timescale: ctx.timescale ? 'yes' : 'no',
         version: ctx.version,
+        ...market,
       },
       ok ? 200 : 503,
     );
