@@ -14,6 +14,7 @@ import { utcDayKey, type TradingState } from '../risk/drawdown.ts';
 import { protectHoldings, runAccountCycle } from './account-cycle.ts';
 import type { AccountBook } from './book.ts';
 import { cachedVenue, type CachedVenue } from './cached-venue.ts';
+import { logMarket, logOutcome } from './cycle-log.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
 import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
@@ -202,6 +203,7 @@ async function trade(
   const venue = cachedVenue(broker.broker);
   const journal = committedJournal(ctx, account, broker.mode, now, t0);
   const base = { account: account.slug, mode: broker.mode, barTime };
+  logMarket(ctx.logger, base, view, settings.trading.pairs);
 
   if (reconciling) {
     const rec = await reconciling;
@@ -239,6 +241,7 @@ async function trade(
     ms: Math.round(performance.now() - t0),
   };
   await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
+  logOutcome(ctx.logger, base, c, fills);
   accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
   equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);
   drawdownRatio.set({ account: account.slug }, c.hedge.snapshot.drawdown);

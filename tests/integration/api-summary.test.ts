@@ -178,6 +178,14 @@ describe('cycle now, then the summary moves', () => {
     expect(s.cashUsd).toBeCloseTo(snap[0].c, 2);
     expect(s.holdings.reduce((x, hd) => x + (hd.valueUsd ?? 0), 0)).toBeCloseTo(s.equityUsd!, 0);
     expect((await summaryOf('director-1')).equityUsd).toBeGreaterThan(20_000); // its own starting balance, 25 000, marked
+
+    // The cycle is visible: one info line per phase and account, with a readable msg.
+    const lines = h.logs.map((l) => JSON.parse(l) as { level: number; phase?: string; account?: string; bar?: string; msg: string }).filter((l) => l.phase && l.level === 30);
+    for (const a of accounts)
+      expect(lines.filter((l) => l.account === a.slug).map((l) => l.phase)).toEqual(['bar', 'signal', 'decisions', 'orders', 'fills', 'hedge', 'equity']);
+    const equityLine = lines.find((l) => l.account === 'company' && l.phase === 'equity')!;
+    expect(equityLine.msg).toMatch(/^company: equity [\d.]+ USD \(cash [\d.]+\), drawdown from peak [\d.]+%, ACTIVE$/);
+    expect(lines.find((l) => l.account === 'company' && l.phase === 'signal')!.msg).toMatch(/^company: signals BTC\/USD p=0\.\d\d (bull|bear|sideways) \(/);
   }, 120_000);
 
   it('asking again for the same bar queues and audits nothing', async () => {
