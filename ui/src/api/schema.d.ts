@@ -3425,6 +3425,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/system/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent errors and risk events, newest first. Admins see every account and global errors; a viewer sees only their accounts’ events. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description one level; both when absent */
+                    level?: "error" | "risk";
+                    /** @description account slug or id */
+                    account?: string;
+                    /** @description only events before this (exclusive): the last `ts` of the previous page */
+                    before?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Events, newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: components["schemas"]["SystemEvent"][];
+                        };
+                    };
+                };
+                /** @description Malformed or invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed for this role or account */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such account (ACCOUNT_NOT_FOUND) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -4028,6 +4110,25 @@ export interface components {
             jobId: string;
             /** @description false when this bar's cycle was already asked for (now or by the schedule): nothing new was queued */
             queued: boolean;
+        };
+        SystemEvent: {
+            id: string;
+            ts: string;
+            /**
+             * @description error: an error-level log line; risk: a refusal, a trading-state change, an admin halt, a reconciliation difference
+             * @enum {string}
+             */
+            level: "error" | "risk";
+            /** @description the function or queue that logged it; "risk" for risk events */
+            source: string;
+            /** @description the account slug (null: a global error, admins only) */
+            account: string | null;
+            /** @description a risk event's code (DAILY_DRAWDOWN_HALT, STATE_HALTED, ADMIN_HALT, RECONCILIATION_MISMATCH, …) */
+            code: string | null;
+            message: string;
+            detail: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;

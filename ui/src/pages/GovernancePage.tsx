@@ -1,3 +1,24 @@
+import { AuditTrail } from '../components/AuditTrail.tsx';
+import { Card } from '../components/Card.tsx';
+import { ChainStatus } from '../components/ChainStatus.tsx';
+import { SystemLog } from '../components/SystemLog.tsx';
+import { useSession } from '../lib/session.ts';
+
+/** Governance (UI-6, G-3): the audit trail and its chain verification, and the system log. */
 export function GovernancePage() {
-  return <h1>Governance</h1>;
+  const session = useSession();
+  return (
+    <>
+      <h1>Governance</h1>
+      <Card title="Audit chain">
+        <ChainStatus />
+      </Card>
+      <Card title="Audit trail">
+        <AuditTrail accounts={session.accounts} />
+      </Card>
+      <Card title="System log">
+        <SystemLog />
+      </Card>
+    </>
+  );
 }

@@ -1,10 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api, messageOf, unwrap, type Schemas } from '../api/client.ts';
 import { Alert } from '../components/Alert.tsx';
 import { Button } from '../components/Button.tsx';
 import { KeyUploadForm } from '../components/KeyUploadForm.tsx';
-import { TextField } from '../components/TextField.tsx';
-import { TotpEnrolment } from '../components/TotpEnrolment.tsx';
+import { AccountsStep } from '../components/onboarding/AccountsStep.tsx';
+import { AdminStep } from '../components/onboarding/AdminStep.tsx';
+import { TotpStep } from '../components/onboarding/TotpStep.tsx';
 import { DefaultsForm } from '../components/DefaultsForm.tsx';
 import { onboardingStep, type OnboardingStep } from '../lib/onboarding-step.ts';
 import { navigate } from '../lib/router.ts';
@@ -95,7 +96,7 @@ export function OnboardingPage({ status, me, onChanged }: OnboardingPageProps) {
             <LoginPage title="Log in to continue setup" onLoggedIn={() => void onChanged()} />
           </>
         )}
-        {step === 'accounts' && <AccountsStep busy={busy} onSubmit={(accounts) => attempt(async () => {
+        {step === 'accounts' && <AccountsStep busy={busy} defaults={DEFAULT_ACCOUNTS} onSubmit={(accounts) => attempt(async () => {
           await unwrap(api.POST('/onboarding/accounts', { body: { accounts } }));
           navigate('/onboarding', true);
           await onChanged();
@@ -132,73 +133,5 @@ export function OnboardingPage({ status, me, onChanged }: OnboardingPageProps) {
         )}
       </section>
     </>
-  );
-}
-
-interface AdminStepProps {
-  busy: boolean;
-  onSubmit: (v: { token: string; email: string; name: string; password: string }) => void;
-}
-
-function AdminStep({ busy, onSubmit }: AdminStepProps) {
-  const [v, setV] = useState({ token: '', email: '', name: '', password: '', repeat: '' });
-  const [mismatch, setMismatch] = useState(false);
-  const set = (k: keyof typeof v) => (e: { target: { value: string } }) => setV({ ...v, [k]: e.target.value });
-  const submit = (e: FormEvent): void => {
-    e.preventDefault();
-    setMismatch(v.password !== v.repeat);
-    if (v.password === v.repeat) onSubmit(v);
-  };
-  return (
-    <form onSubmit={submit} aria-labelledby="step-title">
-      <h2 id="step-title">Create the first admin</h2>
-      <p>Use the one-time onboarding token printed by <code>npm start</code> on first start.</p>
-      <TextField label="Onboarding token" name="token" autoComplete="off" required value={v.token} onChange={set('token')} />
-      <TextField label="Your name" name="name" autoComplete="name" required value={v.name} onChange={set('name')} />
-      <TextField label="Email" name="email" type="email" autoComplete="username" required value={v.email} onChange={set('email')} />
-      <TextField label="Password" name="password" type="password" autoComplete="new-password" required hint="At least 12 characters" value={v.password} onChange={set('password')} />
-      <TextField label="Repeat the password" name="repeat" type="password" autoComplete="new-password" required value={v.repeat} error={mismatch ? 'The two passwords differ' : null} onChange={set('repeat')} />
-      <Button type="submit" busy={busy}>Create admin</Button>
-    </form>
-  );
-}
-
-interface TotpStepProps {
-  created: { totpUri: string };
-  busy: boolean;
-  onCheck: (code: string) => void;
-}
-
-function TotpStep({ created, busy, onCheck }: TotpStepProps) {
-  const [code, setCode] = useState('');
-  return (
-    <form onSubmit={(e) => { e.preventDefault(); onCheck(code); }} aria-labelledby="step-title">
-      <h2 id="step-title">Set up your authenticator</h2>
-      <TotpEnrolment uri={created.totpUri} />
-      <TextField label="Code from the app" name="totp" inputMode="numeric" autoComplete="one-time-code" maxLength={6} hint="Enter the six digits it shows to check it works; this also logs you in." value={code} onChange={(e) => setCode(e.target.value.replace(/\D/g, ''))} />
-      <Button type="submit" busy={busy}>Check code and continue</Button>
-    </form>
-  );
-}
-
-interface AccountsStepProps {
-  busy: boolean;
-  onSubmit: (accounts: typeof DEFAULT_ACCOUNTS) => void;
-}
-
-function AccountsStep({ busy, onSubmit }: AccountsStepProps) {
-  const [accounts, setAccounts] = useState(DEFAULT_ACCOUNTS);
-  return (
-    <form onSubmit={(e) => { e.preventDefault(); onSubmit(accounts); }} aria-labelledby="step-title">
-      <h2 id="step-title">Accounts</h2>
-      <p>The company's account and one for each of the two directors. Rename them if you like; each starts in simulation.</p>
-      {accounts.map((a, i) => (
-        <fieldset key={a.slug}>
-          <legend>{a.kind === 'company' ? 'Company account' : `Director account ${i}`}</legend>
-          <TextField label={`Name of account ${a.slug}`} value={a.name} onChange={(e) => setAccounts(accounts.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))} />
-        </fieldset>
-      ))}
-      <Button type="submit" busy={busy}>Create accounts</Button>
-    </form>
   );
 }

@@ -1,0 +1,65 @@
+import { useEffect, useRef } from 'react';
+import { token, useTheme } from '../../lib/use-theme.ts';
+
+export interface PriceMarker {
+  time: string;
+  side: 'buy' | 'sell';
+  text: string;
+}
+
+export interface PriceLevel {
+  price: number;
+  title: string;
+  kind: 'stop' | 'take-profit' | 'entry';
+}
+
+export interface PriceChartProps {
+  label: string;
+  /** OHLC candles; when absent, `line` is drawn instead. */
+  candles?: ReadonlyArray<{ time: string; open: number; high: number; low: number; close: number }>;
+  line?: ReadonlyArray<{ time: string; value: number }>;
+  markers: readonly PriceMarker[];
+  levels: readonly PriceLevel[];
+}
+
+/** A pair's price with entry/exit markers and the open stop and take-profit as price lines; lightweight-charts loaded on first use. */
+export function PriceChart({ label, candles, line, markers, levels }: PriceChartProps) {
+  const el = useRef<HTMLDivElement>(null);
+  const theme = useTheme();
+  useEffect(() => {
+    let disposed = false;
+    let remove: (() => void) | undefined;
+    void Promise.all([import('lightweight-charts'), import('./chart-options.ts')]).then(([lc, { chartOptions, toTime }]) => {
+      if (disposed || !el.current) return;
+      const chart = lc.createChart(el.current, chartOptions());
+      const up = token('--color-chart-up');
+      const down = token('--color-chart-down');
+      const series = candles
+        ? chart.addSeries(lc.CandlestickSeries, { upColor: up, downColor: down, wickUpColor: up, wickDownColor: down, borderVisible: false })
+        : chart.addSeries(lc.LineSeries, { color: token('--color-chart-line'), lineWidth: 2 });
+      if (candles) series.setData(candles.map((c) => ({ time: toTime(c.time), open: c.open, high: c.high, low: c.low, close: c.close })) as never);
+      else series.setData(dedupe((line ?? []).map((p) => ({ time: toTime(p.time), value: p.value }))) as never);
+      lc.createSeriesMarkers(
+        series,
+        [...markers]
+          .sort((a, b) => Date.parse(a.time) - Date.parse(b.time))
+          .map((m) => ({ time: toTime(m.time), position: m.side === 'buy' ? 'belowBar' : 'aboveBar', color: m.side === 'buy' ? up : down, shape: m.side === 'buy' ? 'arrowUp' : 'arrowDown', text: m.text })),
+      );
+      for (const l of levels)
+        series.createPriceLine({ price: l.price, title: l.title, color: l.kind === 'stop' ? down : l.kind === 'take-profit' ? up : token('--color-chart-line-2'), lineWidth: 1, lineStyle: lc.LineStyle.Dashed, axisLabelVisible: true });
+      chart.timeScale().fitContent();
+      remove = () => chart.remove();
+    });
+    return () => {
+      disposed = true;
+      remove?.();
+    };
+  }, [candles, line, markers, levels, theme]);
+  return <div ref={el} className="chart" role="img" aria-label={`${label} (chart; the same data is in the table that follows)`} />;
+}
+
+function dedupe<T extends { time: number }>(points: T[]): T[] {
+  const byTime = new Map<number, T>();
+  for (const p of points) byTime.set(p.time, p);
+  return [...byTime.values()].sort((a, b) => a.time - b.time);
+}

@@ -1,0 +1,16 @@
+import type { DeepPartial, ChartOptions, UTCTimestamp } from 'lightweight-charts';
+import { token } from '../../lib/use-theme.ts';
+
+/** The chart's colours from the design tokens (so both themes keep their contrast). */
+export function chartOptions(): DeepPartial<ChartOptions> {
+  return {
+    autoSize: true,
+    layout: { background: { color: token('--color-surface') }, textColor: token('--color-text'), attributionLogo: false },
+    grid: { vertLines: { color: token('--color-surface-alt') }, horzLines: { color: token('--color-surface-alt') } },
+    rightPriceScale: { borderColor: token('--color-border') },
+    timeScale: { borderColor: token('--color-border'), timeVisible: true },
+  };
+}
+
+/** Seconds since the epoch, as lightweight-charts counts time. */
+export const toTime = (iso: string): UTCTimestamp => Math.floor(Date.parse(iso) / 1000) as UTCTimestamp;
