@@ -5,8 +5,11 @@ import type { Candle } from './candle.ts';
 import { HOURLY_WINDOW_MS, type CoinGeckoClient } from './coingecko.ts';
 import { readCandlesCsv } from './csv.ts';
 import { KRAKEN_OHLC_CAP, type ClosedCandleSource } from './kraken-rest.ts';
+import { failureReason } from './network-error.ts';
 import { loadCandles, upsertCandles, type CandleSource } from './store.ts';
 import { validateSeries, type ValidationIssue } from './validate.ts';
+
+export { failureReason }; // where the history code has always offered it
 
 export type BackfillSource =
   | { kind: 'csv'; files: Readonly<Record<string, string>> }
@@ -136,6 +139,8 @@ export interface HistoryPlanOptions {
   recentBars?: number;
   /** Widest span of one `older` request (CoinGecko: hourly up to 89 days). */
   olderWindowMs?: number;
+  /** Only the bars after the newest stored one (a gap after downtime), not the history before the oldest. */
+  newerOnly?: boolean;
 }
 
 /**
@@ -168,7 +173,7 @@ export function historyPlan(pair: string, stored: { first: number; last: number 
     segments.push(...forward(next, recentFrom));
     segments.push({ pair, source: 'recent', from: Math.max(next, recentFrom), to: end });
   }
-  if (stored.first > from) segments.push(...backward(from, stored.first));
+  if (stored.first > from && !o.newerOnly) segments.push(...backward(from, stored.first));
   return segments;
 }
 
@@ -199,18 +204,6 @@ export class HistorySourceError extends Error {
   ) {
     super(`cannot reach ${host}: ${reason}`, options);
   }
-}
-
-/** Why a request failed, in words a user can act on: fetch's "fetch failed" hides the cause (ENOTFOUND, ECONNREFUSED …). */
-export function failureReason(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer within the timeout';
-  const cause = err.cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return err.message;
 }
 
 export interface HistoryStep {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.ts';
 import { HOUR_S, type Candle } from './candle.ts';
+import { fetchFrom } from './network-error.ts';
 
 /** CoinGecko coin ids of the unified pairs (all quoted in USD). */
 export const COINGECKO_IDS: Readonly<Record<string, string>> = {
@@ -135,7 +136,7 @@ export class CoinGeckoClient {
     const maxRetries = this.opts.maxRetries ?? 5;
     for (let attempt = 0; ; attempt++) {
       await this.limiter.acquire();
-      const res = await this.fetchFn(url, { headers, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
+      const res = await fetchFrom(this.fetchFn, url, { headers, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
       const text = await res.text();
       if (res.status === 429) {
         this.rateLimited++;

@@ -4,6 +4,7 @@ import type { Db } from '../db/client.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import { marketsFromAssetPairs } from '../exchange/universe.ts';
 import { closeTime, type Candle } from './candle.ts';
+import { fetchFrom } from './network-error.ts';
 import { latestCandle } from './store.ts';
 
 /**
@@ -115,7 +116,7 @@ export class KrakenRestClient implements ClosedCandleSource {
   /** `GET /0/public/<method>`: the `result` of Kraken's envelope; HTTP and Kraken errors throw KrakenApiError. */
   private async publicGet(method: string, query: URLSearchParams | null, what: string): Promise<unknown> {
     const url = `${this.baseUrl}/0/public/${method}${query === null ? '' : `?${query}`}`;
-    const res = await this.fetchFn(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await fetchFrom(this.fetchFn, url, { signal: AbortSignal.timeout(this.timeoutMs) });
     const text = await res.text();
     if (!res.ok) throw new KrakenApiError(`Kraken ${what}: HTTP ${res.status} ${text.slice(0, 200)}`, [], res.status);
     const body = envelope.parse(JSON.parse(text));
