@@ -96,9 +96,15 @@ describe('stack.yml', () => {
     for (const fn of Object.values(stack.functions)) expect([fn.annotations?.['topic'], fn.annotations?.['schedule']]).toEqual([undefined, undefined]);
   });
 
-  it('probes /healthz, mounts the database and Redis URLs, the job key and the audit key (the master key: api only), and scales order functions to exactly one', () => {
+  it('probes /livez and /readyz, runs under the restricted Profile, trusts the internal CA, mounts the database and Redis URLs, the job key and the audit key (the master key: api only), and scales order functions to exactly one', () => {
     for (const [name, fn] of Object.entries(stack.functions)) {
-      expect(fn.annotations?.['com.openfaas.health.http.path'], name).toBe('/healthz');
+      // Liveness is the process alone, readiness its dependencies (a database blip restarts nothing).
+      expect(fn.annotations?.['com.openfaas.health.http.path'], name).toBe('/livez');
+      expect(fn.annotations?.['com.openfaas.ready.http.path'], name).toBe('/readyz');
+      expect(fn.annotations?.['com.openfaas.profile'], name).toBe('aether-restricted');
+      // TimescaleDB and Redis serve TLS from the internal CA: Node trusts it from the mounted aether-ca.
+      expect(fn.secrets, name).toContain('aether-ca');
+      expect(fn.environment?.['NODE_EXTRA_CA_CERTS'], name).toBe('/var/openfaas/secrets/ca.crt');
       // Every function appends audit rows (`aether serve` refuses to start in the cluster without the audit key).
       expect(fn.secrets, name).toEqual(expect.arrayContaining(['database-url', 'redis-url', 'aether-job-key', 'aether-audit-key']));
       expect(fn.secrets?.includes('aether-master-key'), name).toBe(name === 'api');
@@ -145,7 +151,7 @@ describe('a new account', () => {
 
   it('gives a new account its own function with only its own key, which the isolation check accepts', () => {
     const fn = orderFunctionFor(stack, 'director-3');
-    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-metrics-token', 'aether-job-key', 'aether-audit-key', 'kraken-director-3']);
+    expect(fn.secrets).toEqual(['database-url', 'redis-url', 'aether-metrics-token', 'aether-job-key', 'aether-audit-key', 'aether-ca', 'kraken-director-3']);
     expect(fn.environment).toMatchObject({ FUNCTION: 'order-director-3', AETHER_ACCOUNT: 'director-3' });
     expect(fn.labels?.['aether/account']).toBe('director-3');
     const copy = structuredClone(stack);
