@@ -48,7 +48,10 @@ COPY --from=build /home/app/dist ./
 
 # Watchdog settings shared by all functions; per-function timeouts come from stack.yml.
 # prefix_logs=false keeps the app's JSON log lines intact.
+# NODE_COMPILE_CACHE: where bin/aether.js keeps V8's compiled code (/tmp stays writable with a
+# read-only root filesystem), so a restarted function starts faster.
 ENV NODE_ENV=production \
+    NODE_COMPILE_CACHE=/tmp/node-compile-cache \
     mode=http \
     upstream_url=http://127.0.0.1:3000 \
     PORT=3000 \

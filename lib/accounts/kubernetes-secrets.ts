@@ -1,15 +1,18 @@
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderMiddleware, type ConfigurationOptions } from '@kubernetes/client-node';
+import type * as K8sClient from '@kubernetes/client-node';
+import type { ConfigurationOptions, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { krakenSecretName, SECRET_KEYS, type KeySecretWriter, type KrakenCredentials, type SecretStore } from './credentials.ts';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const codeOf = (err: unknown): number | undefined => (err as { code?: number }).code;
 
+type K8s = typeof K8sClient;
+
 /**
  * A request's content type and time limit: the outbox row stays locked while a write is in flight, so
  * a hung API server must end as a failed (retried) write, not hold the lock.
  */
-function requestOptions(contentType: string, timeoutMs: number): ConfigurationOptions {
-  const header = setHeaderMiddleware('Content-Type', contentType);
+function requestOptions(k8s: K8s, contentType: string, timeoutMs: number): ConfigurationOptions {
+  const header = k8s.setHeaderMiddleware('Content-Type', contentType);
   return {
     middleware: [
       {
@@ -33,21 +36,32 @@ function requestOptions(contentType: string, timeoutMs: number): ConfigurationOp
 export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
   readonly storage = 'kubernetes';
   readonly secrets: KeySecretWriter = this;
-  private readonly api: CoreV1Api;
+  /**
+   * The client library (some 800 modules: a second or more to load on a small CPU) is loaded with the
+   * first write, so a function that never writes a Secret starts without it.
+   */
+  private client: Promise<{ k8s: K8s; api: CoreV1Api }> | null = null;
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig | 'in-cluster',
     private readonly namespace: string,
     readonly masterKey: Buffer,
     private readonly timeoutMs = 10_000,
-  ) {
-    this.api = kubeConfig.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
   /** In the cluster: the pod's service account. */
   static inCluster(namespace: string, masterKey: Buffer): KubernetesSecretStore {
-    const kc = new KubeConfig();
-    kc.loadFromCluster();
-    return new KubernetesSecretStore(kc, namespace, masterKey);
+    return new KubernetesSecretStore('in-cluster', namespace, masterKey);
+  }
+
+  private connect(): Promise<{ k8s: K8s; api: CoreV1Api }> {
+    return (this.client ??= import('@kubernetes/client-node').then((k8s) => {
+      let kc = this.kubeConfig;
+      if (kc === 'in-cluster') {
+        kc = new k8s.KubeConfig();
+        kc.loadFromCluster();
+      }
+      return { k8s, api: kc.makeApiClient(k8s.CoreV1Api) };
+    }));
   }
 
   ref(accountSlug: string): string {
@@ -59,8 +73,9 @@ export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
     const name = krakenSecretName(accountSlug);
     const labels = { 'app.kubernetes.io/part-of': 'aether', 'aether/account': accountSlug };
     const data = creds ? { [SECRET_KEYS.apiKey]: b64(creds.apiKey), [SECRET_KEYS.apiSecret]: b64(creds.apiSecret) } : { [SECRET_KEYS.apiKey]: null, [SECRET_KEYS.apiSecret]: null };
+    const { k8s, api } = await this.connect();
     const patch = () =>
-      this.api.patchNamespacedSecret({ name, namespace: this.namespace, body: { metadata: { labels }, data } }, requestOptions(PatchStrategy.MergePatch, this.timeoutMs));
+      api.patchNamespacedSecret({ name, namespace: this.namespace, body: { metadata: { labels }, data } }, requestOptions(k8s, k8s.PatchStrategy.MergePatch, this.timeoutMs));
     try {
       await patch();
       return;
@@ -69,9 +84,9 @@ export class KubernetesSecretStore implements SecretStore, KeySecretWriter {
     }
     if (!creds) return; // no Secret holds no key
     try {
-      await this.api.createNamespacedSecret(
+      await api.createNamespacedSecret(
         { namespace: this.namespace, body: { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: this.namespace, labels }, data: data as Record<string, string> } },
-        requestOptions('application/json', this.timeoutMs),
+        requestOptions(k8s, 'application/json', this.timeoutMs),
       );
     } catch (err) {
       if (codeOf(err) !== 409) throw err;

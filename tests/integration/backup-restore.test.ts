@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -19,6 +19,9 @@ import { freePort } from '../../lib/runtime/embedded-postgres.ts';
  * on the restored server walks the whole keyed chain.
  */
 
+// Debian keeps initdb and pg_ctl out of PATH, in /usr/lib/postgresql/<version>/bin: the newest first.
+const PG_BIN = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin`) : [];
+process.env.PATH = [...PG_BIN, process.env.PATH].join(':');
 const TOOLS = ['pgbackrest', 'initdb', 'pg_ctl'];
 const missing = TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
 const CI = process.env.CI === 'true';
