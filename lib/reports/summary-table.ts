@@ -23,7 +23,9 @@ function table(rows: string[][]): string[] {
 function details(a: AccountSummary): string[] {
   const out: string[] = [];
   if (a.tradingState.state !== 'ACTIVE') out.push(`  ${a.tradingState.state} since ${when(a.tradingState.since)}: ${a.tradingState.reason ?? 'no reason recorded'}`);
-  if (a.holdings.length) out.push(`  holdings: ${a.holdings.map((h) => `${qty(h.amount)} ${h.asset}${h.asset === 'USD' ? '' : ` (${money(h.valueUsd)} USD)`}`).join(', ')}`);
+  // Cash alone is the table's CASH column already.
+  if (a.holdings.some((h) => h.asset !== 'USD'))
+    out.push(`  holdings: ${a.holdings.map((h) => (h.asset === 'USD' ? `${money(h.amount)} USD` : `${qty(h.amount)} ${h.asset} (${money(h.valueUsd)} USD)`)).join(', ')}`);
   for (const p of a.positions)
     out.push(`  position ${p.pair} ${qty(p.qty)} @ ${qty(p.avgPrice)}, mark ${p.markPrice === null ? DASH : qty(p.markPrice)}, stop ${p.stopPrice === null ? DASH : qty(p.stopPrice)}, take-profit ${p.takeProfitPrice === null ? DASH : qty(p.takeProfitPrice)}`);
   for (const o of a.openOrders) out.push(`  open order ${o.side} ${qty(o.amount)} ${o.pair} ${o.type}${o.price === null ? '' : ` @ ${qty(o.price)}`} (${o.intent}, ${o.status})`);
