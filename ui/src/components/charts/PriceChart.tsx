@@ -1,3 +1,4 @@
+import type { AutoscaleInfo } from 'lightweight-charts';
 import { useEffect, useRef } from 'react';
 import { token, useTheme } from '../../lib/use-theme.ts';
 
@@ -34,9 +35,16 @@ export function PriceChart({ label, candles, line, markers, levels }: PriceChart
       const chart = lc.createChart(el.current, chartOptions());
       const up = token('--color-chart-up');
       const down = token('--color-chart-down');
+      // The price axis also spans the stop and take-profit, so their lines are always in view.
+      const prices = levels.map((l) => l.price);
+      const autoscaleInfoProvider = (original: () => AutoscaleInfo | null): AutoscaleInfo | null => {
+        const r = original();
+        if (!r?.priceRange || prices.length === 0) return r;
+        return { ...r, priceRange: { minValue: Math.min(r.priceRange.minValue, ...prices), maxValue: Math.max(r.priceRange.maxValue, ...prices) } };
+      };
       const series = candles
-        ? chart.addSeries(lc.CandlestickSeries, { upColor: up, downColor: down, wickUpColor: up, wickDownColor: down, borderVisible: false })
-        : chart.addSeries(lc.LineSeries, { color: token('--color-chart-line'), lineWidth: 2 });
+        ? chart.addSeries(lc.CandlestickSeries, { upColor: up, downColor: down, wickUpColor: up, wickDownColor: down, borderVisible: false, autoscaleInfoProvider })
+        : chart.addSeries(lc.LineSeries, { color: token('--color-chart-line'), lineWidth: 2, autoscaleInfoProvider });
       if (candles) series.setData(candles.map((c) => ({ time: toTime(c.time), open: c.open, high: c.high, low: c.low, close: c.close })) as never);
       else series.setData(dedupe((line ?? []).map((p) => ({ time: toTime(p.time), value: p.value }))) as never);
       lc.createSeriesMarkers(
