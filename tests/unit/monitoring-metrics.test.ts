@@ -22,6 +22,7 @@ const EXTERNAL: Record<string, readonly string[]> = {
     'kube_cronjob_status_last_successful_time',
     'kube_cronjob_status_last_schedule_time',
     'kube_pod_container_resource_limits',
+    'kube_pod_start_time',
   ],
   // The kubelet's /metrics (volume stats) and its cAdvisor endpoint (container_*).
   kubelet: ['kubelet_volume_stats_available_bytes', 'kubelet_volume_stats_capacity_bytes', 'container_memory_working_set_bytes'],
