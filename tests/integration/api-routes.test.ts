@@ -56,6 +56,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   'POST /accounts/{account}/simulation': { enabled: true },
   'POST /accounts/{account}/keys': { apiKey: 'A'.repeat(56), apiSecret: Buffer.alloc(64, 7).toString('base64') },
   'PUT /accounts/{account}/hedge': { mode: 'manual', ratio: 0.5 },
+  'PUT /accounts/{account}/starting-balance': { usd: 20_000 },
   'POST /accounts/{account}/trading-state/reset': { note: 'route table reset' },
   'POST /auth/step-up': { totp: '123456' },
   'POST /me/password': { currentPassword: 'route table password', newPassword: 'another route table password' },
