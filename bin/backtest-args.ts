@@ -14,6 +14,25 @@ export function isoTime(flag: string, v: string | undefined): number | undefined
   return t;
 }
 
+const when = (t: number): string => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+
+/**
+ * `--from` / `--to` checked against each other and against the data: an inverted window, or one in
+ * which no pair has a candle, is a usage error naming the data's span (never an empty report).
+ */
+export function windowFlags(values: { from?: string | undefined; to?: string | undefined }, candles: Record<string, readonly Candle[]>): { from?: number; to?: number } {
+  const from = isoTime('from', values.from);
+  const to = isoTime('to', values.to);
+  if (from !== undefined && to !== undefined && from >= to) throw new UsageError(`--from ${values.from} is not before --to ${values.to}: the window is empty`);
+  const spans = Object.entries(candles).map(([p, cs]) => ({ p, first: cs[0]!.openTime, last: cs.at(-1)!.openTime }));
+  const inside = spans.some((s) => s.last >= (from ?? -Infinity) && s.first <= (to ?? Infinity));
+  if (!inside) {
+    const asked = `${from === undefined ? 'the start' : when(from)} → ${to === undefined ? 'the end' : when(to)}`;
+    throw new UsageError(`no candles in the window ${asked} UTC: the data covers ${spans.map((s) => `${s.p} ${when(s.first)} → ${when(s.last)}`).join(', ')}`);
+  }
+  return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
+}
+
 /** `--fees MAKER_BPS,TAKER_BPS`, or null when not given (the market specs' own fees). */
 export function feesFlag(v: string | undefined): { maker: number; taker: number } | null {
   if (v === undefined) return null;

@@ -2,6 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../lib/config.ts';
+import { StartupError } from './services.ts';
+
+/** The port is taken (another Aether, another program): the message says how to choose another. */
+export class PortInUseError extends StartupError {
+  constructor(host: string, port: number) {
+    super(`port ${port} on ${host} is already in use: stop the program using it, or set PORT to a free port (e.g. PORT=${port === 8080 ? 8081 : 8080})`);
+  }
+}
 
 /** Serves a fetch handler on HOST:PORT, over TLS when TLS_CERT/TLS_KEY are set. Resolves once listening. */
 export function listen(fetch: (req: Request) => Response | Promise<Response>, config: Config): Promise<{ server: ServerType; url: string }> {
@@ -11,7 +19,7 @@ export function listen(fetch: (req: Request) => Response | Promise<Response>, co
       { fetch, port: config.PORT, hostname: config.HOST, ...(tls ? { createServer: createHttpsServer, serverOptions: tls } : {}) },
       (info) => ok({ server, url: `${tls ? 'https' : 'http'}://${config.HOST}:${info.port}` }),
     );
-    server.once('error', fail);
+    server.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'EADDRINUSE' ? new PortInUseError(config.HOST, config.PORT) : err));
   });
 }
 

@@ -37,7 +37,7 @@ export function onShutdown(log: Logger) {
   const crash = (err: unknown) => {
     // A terminal's Ctrl-C reaches the embedded PostgreSQL too; its closing connections then error
     // while we shut down. That is expected and must not turn a clean stop into a crash.
-    if (stopping && signalled) return void log.warn({ err }, 'error while shutting down');
+    if (stopping && signalled) return void log.debug({ err }, 'error while shutting down');
     log.fatal({ err }, 'uncaught error');
     void stop('uncaught error').finally(() => process.exit(1));
   };
@@ -51,5 +51,18 @@ export function onShutdown(log: Logger) {
     await step();
     return true;
   };
-  return { done, add, stop };
+  /**
+   * Runs the start-up; when it fails (a busy port, an unreachable database) stops what it had
+   * started — queues, schedules, the embedded PostgreSQL — before the error reaches the CLI, so a
+   * failed start never leaves a half-running process behind.
+   */
+  const starting = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      await stop('start-up failed');
+      throw err;
+    }
+  };
+  return { done, add, stop, starting };
 }

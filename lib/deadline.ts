@@ -67,6 +67,9 @@ export function sleepWithin(ms: number, what = 'wait'): Promise<void> {
   });
 }
 
+/** Whether the process is shutting down (abortAllBudgets was called). */
+export const shuttingDown = (): boolean => shutdown.signal.aborted;
+
 /** Ends every running budget: in-flight jobs stop at their next wait or retry. Called on shutdown. */
 export function abortAllBudgets(reason = 'shutting down'): void {
   shutdown.abort(new DeadlineExceededError(reason));

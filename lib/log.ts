@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { shuttingDown } from './deadline.ts';
 
 /**
  * pino JSON logs. Anything that could carry a credential is redacted by path, and the serializer
@@ -15,7 +16,11 @@ export function scrub(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * Logs go to stderr unless a destination is given: a command's stdout is its human (or piped)
+ * output, and a JSON line must never land in the middle of it. Container runtimes collect both.
+ */
+export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
   return pino(
     {
       level,
@@ -38,5 +43,12 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     destination,
   );
 }
+
+/**
+ * The level of a connection or worker error: `level` while running, debug once the process is
+ * shutting down — a terminal's Ctrl-C reaches the embedded PostgreSQL too, which then ends every
+ * connection at once; those errors are the stop itself, not a fault worth a stack trace.
+ */
+export const unlessStopping = (level: 'warn' | 'error'): 'warn' | 'error' | 'debug' => (shuttingDown() ? 'debug' : level);
 
 export type { Logger };

@@ -2,13 +2,22 @@ import { accountInputSchema, AccountExistsError, createAccount, listAccounts } f
 import { seedAccount } from '../../lib/accounts/settings.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
 import { withDatabase } from '../services.ts';
 
-const USAGE = 'aether accounts list | aether accounts create --slug SLUG --name NAME [--kind company|director|other]';
+export const help: Help = {
+  usage: ['aether accounts list', 'aether accounts create --slug SLUG --name NAME [--kind company|director|other]'],
+  about: 'list: every account (slug, kind, id, name). create: a new account with default settings, simulated\nuntil it is switched to live (its order-<slug> function serves it at once).',
+  flags: [
+    ['--slug SLUG', 'lowercase letters, digits and dashes (≤ 40): the account’s name in URLs and the CLI'],
+    ['--name NAME', 'display name'],
+    ['--kind K', 'company, director or other (default)'],
+  ],
+  examples: ['aether accounts list', 'aether accounts create --slug fund-b --name "Fund B" --kind other'],
+};
 
 export const run = (argv: string[]): Promise<number> =>
-  command(USAGE, async () => {
+  command(help, async () => {
     const [sub, ...rest] = argv;
     if (sub === 'list') {
       args(rest, {});

@@ -4,10 +4,15 @@ import { findAuditKey } from '../../lib/audit/key.ts';
 import { verifyAuditChain } from '../../lib/audit/verify.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { parseConfig, type Config } from '../../lib/config.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
 import { withDatabase } from '../services.ts';
 
-const USAGE = 'aether audit verify [--anchors FILE] | aether audit anchor [--anchors FILE]';
+export const help: Help = {
+  usage: ['aether audit verify [--anchors FILE]', 'aether audit anchor [--anchors FILE]'],
+  about: 'verify: recompute the keyed audit chain and check it against the anchor log; exit 1 names the first bad row.\nanchor: append the chain’s head to the anchor log (the cluster’s hourly CronJob).',
+  flags: [['--anchors FILE', 'the anchor log (default: $AETHER_AUDIT_ANCHORS, or the embedded runtime’s own)']],
+  examples: ['aether audit verify', 'aether audit verify --anchors /backup/audit-anchors.log'],
+};
 
 /**
  * `verify` recomputes the chain with the audit key and checks it against the anchor log
@@ -17,7 +22,7 @@ const USAGE = 'aether audit verify [--anchors FILE] | aether audit anchor [--anc
  * database no longer holds the last anchored row.
  */
 export const run = (argv: string[]): Promise<number> =>
-  command(USAGE, async () => {
+  command(help, async () => {
     const [sub, ...rest] = argv;
     if (sub !== 'verify' && sub !== 'anchor') throw new UsageError(`unknown subcommand '${sub ?? ''}'`);
     const { values } = args(rest, { anchors: { type: 'string' } });

@@ -3,13 +3,27 @@ import { parseConfig } from '../../lib/config.ts';
 import { backfill, type BackfillSource, type PairSummary } from '../../lib/market/backfill.ts';
 import { CoinGeckoClient, COINGECKO_IDS } from '../../lib/market/coingecko.ts';
 import { KRAKEN_PAIRS, KrakenRestClient } from '../../lib/market/kraken-rest.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
+import { progress } from '../progress.ts';
 import { withDatabase } from '../services.ts';
 
-const USAGE = `aether backfill --source coingecko|kraken|csv --pairs BTC/USD,ETH/USD,SOL/USD --from ISO --to ISO
-  [--interval 1h|4h|1d|SECONDS] [--file PAIR=PATH …]
-  Writes bars with open time in [from, to) into the candle store. csv needs one --file per pair;
-  kraken serves only its newest 720 bars; coingecko builds hourly bars (demo keys: the last 365 days).`;
+export const help: Help = {
+  usage: 'aether backfill --source coingecko|kraken|csv --pairs BTC/USD,ETH/USD --from ISO --to ISO [flags]',
+  about:
+    'Writes bars with open time in [from, to) into the candle store (idempotent: a bar already stored is\n' +
+    'counted unchanged). Prints per pair what was inserted, updated, rejected, and the gaps and outliers found.',
+  flags: [
+    ['--source S', 'coingecko (hourly bars; demo keys: the last 365 days), kraken (its newest 720 bars) or csv'],
+    ['--pairs LIST', 'comma-separated USD pairs, e.g. BTC/USD,ETH/USD,SOL/USD'],
+    ['--from ISO, --to ISO', 'the window, e.g. 2024-01-01 or 2024-01-01T00:00:00Z'],
+    ['--interval I', '1m, 5m, 15m, 30m, 1h (default), 4h, 1d or seconds'],
+    ['--file PAIR=PATH', 'csv: one per pair, columns time,open,high,low,close,volume; repeatable'],
+  ],
+  examples: [
+    'aether backfill --source kraken --pairs BTC/USD,ETH/USD,SOL/USD --from 2026-11-01 --to 2026-12-01',
+    'aether backfill --source csv --pairs BTC/USD --file BTC/USD=data/ohlcv/kraken_BTCUSD_1h.csv --from 2021-01-01 --to 2023-01-08',
+  ],
+};
 
 const INTERVALS: Record<string, number> = { '1m': 60, '5m': 300, '15m': 900, '30m': 1800, '1h': 3600, '4h': 14_400, '1d': 86_400 };
 
@@ -24,28 +38,6 @@ function parseInterval(v: string): number {
   const s = INTERVALS[v] ?? (/^\d+$/.test(v) ? Number(v) : Number.NaN);
   if (!(s > 0)) throw new UsageError(`--interval must be one of ${Object.keys(INTERVALS).join(', ')} or seconds, got "${v}"`);
   return s;
-}
-
-/** A one-line bar on stderr, redrawn in place on a terminal, printed at 25 % steps otherwise. */
-function progressBar(): { update(pair: string, fraction: number): void; end(): void } {
-  const tty = process.stderr.isTTY === true;
-  let lastStep = -1;
-  return {
-    update(pair, fraction) {
-      const pct = Math.round(fraction * 100);
-      const width = 30;
-      const filled = Math.round(fraction * width);
-      const line = `backfill [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${pair}`;
-      if (tty) process.stderr.write(`\r${line}`);
-      else if (Math.floor(pct / 25) > lastStep) {
-        lastStep = Math.floor(pct / 25);
-        process.stderr.write(`${line}\n`);
-      }
-    },
-    end() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
 }
 
 const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString().replace(':00.000Z', 'Z'));
@@ -70,7 +62,7 @@ function summary(rows: PairSummary[], interval: number): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  return command(USAGE, async () => {
+  return command(help, async () => {
     const { values } = args(argv, {
       source: { type: 'string' },
       pairs: { type: 'string' },
@@ -115,8 +107,8 @@ export async function run(argv: string[]): Promise<number> {
         : kind === 'kraken'
           ? { kind, client: new KrakenRestClient({ baseUrl: config.KRAKEN_API_URL }) }
           : { kind, client: new CoinGeckoClient({ baseUrl: config.COINGECKO_API_URL, ...(config.COINGECKO_API_KEY ? { apiKey: config.COINGECKO_API_KEY } : {}) }) };
-    const bar = progressBar();
-    const rows = await withDatabase(config, (db) => backfill(db, { pairs, from, to, interval, source, onProgress: (p) => bar.update(p.pair, p.fraction) }));
+    const bar = progress('backfill');
+    const rows = await withDatabase(config, (db) => backfill(db, { pairs, from, to, interval, source, onProgress: (p) => bar.update(p.fraction, 1, p.pair) }));
     bar.end();
     process.stdout.write(summary(rows, interval));
     return 0;

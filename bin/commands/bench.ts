@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import type { Help } from '../args.ts';
 
 /** `aether bench <name>`: imports bench/<name>.ts, which runs and prints its `bench <name>: …` line. */
 export async function run(argv: string[]): Promise<number> {
@@ -12,3 +13,10 @@ export async function run(argv: string[]): Promise<number> {
   // A bench that missed its target says so with process.exitCode; the CLI would otherwise overwrite it with 0.
   return Number(process.exitCode ?? 0);
 }
+
+export const help: Help = {
+  usage: 'aether bench <name>   (npm run bench -- <name>)',
+  about: 'Runs bench/<name>.ts, which prints one `bench <name>: key=value …` line (and exits 1 when it misses its target).',
+  flags: [['<name>', 'a file of bench/ without .ts (aether bench with no name lists them)']],
+  examples: ['npm run bench -- backtest'],
+};

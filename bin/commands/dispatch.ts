@@ -9,6 +9,7 @@ import { cronSchedules, functionTimeouts, loadStack } from '../../lib/runtime/st
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
+import type { Help } from '../args.ts';
 
 /**
  * Order jobs in flight per dispatcher replica: each is an HTTP call to its account's own pod, so more
@@ -52,9 +53,15 @@ export async function run(argv: string[]): Promise<number> {
     return c.json({ status: ok ? 'ok' : 'degraded', function: 'dispatch', queueBackend: services.ctx.queue.backend, queues: names }, ok ? 200 : 503);
   });
   app.get('/metrics', metricsHandler(services.ctx.config.AETHER_METRICS_TOKEN));
-  const { server, url } = await listen(app.fetch, config);
+  const { server, url } = await stop.starting(() => listen(app.fetch, config));
   if (await stop.add(() => closeServer(server))) return 0;
   logger.info({ queues: names, gateway: config.GATEWAY_URL, url }, 'dispatching');
   await stop.done;
   return 0;
 }
+
+export const help: Help = {
+  usage: 'aether dispatch',
+  about: 'The cluster’s queue dispatcher: runs every queued job by calling its function through the OpenFaaS\ngateway (signed), registers the cron schedules, serves /healthz and /metrics on PORT. Needs GATEWAY_URL.',
+  examples: ['GATEWAY_URL=http://gateway.openfaas:8080 DATABASE_URL=postgres://… REDIS_URL=redis://redis:6379 aether dispatch'],
+};

@@ -10,6 +10,7 @@ import { validateRegimes } from '../../lib/ml/regime.ts';
 import { DEFAULT_TRAIN_OPTIONS, crossValidate, fitTrainedModel, summarize, type TrainOptions } from '../../lib/ml/train.ts';
 import { buildRows } from '../../lib/ml/dataset.ts';
 import { walkForwardBacktest } from '../../lib/ml/walkforward.ts';
+import type { Help } from '../args.ts';
 
 const USAGE = `usage: aether evaluate --data PAIR=FILE [--data PAIR=FILE …] --out DIR
   [--models gbt,logistic] [--folds 5] [--horizon 24] [--threshold 0.55] [--exit-threshold T] [--fee 0.0026] [--retrain-every 720]
@@ -138,3 +139,21 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`\nwrote ${join(out, 'evaluation.json')}`);
   return 0;
 }
+
+export const help: Help = {
+  usage: 'aether evaluate --data PAIR=FILE [--data PAIR=FILE …] --out DIR [flags]',
+  about: 'Walk-forward evaluation of the ML models on candle files: cross-validated scores and a simple\nthreshold strategy per model, written to DIR. Non-BTC pairs need BTC/USD data too (cross-asset features).',
+  flags: [
+    ['--data PAIR=FILE', 'a USD pair and its candle CSV; repeatable'],
+    ['--out DIR', 'where the results go'],
+    ['--models LIST', 'gbt,logistic (default both)'],
+    ['--folds N', 'cross-validation folds (default 5)'],
+    ['--horizon BARS', 'label horizon in bars (default 24)'],
+    ['--threshold P', 'probability to enter (default 0.55)'],
+    ['--exit-threshold P', 'probability below which to exit (default: --threshold)'],
+    ['--fee F', 'fee per side as a fraction (default 0.0026)'],
+    ['--retrain-every BARS', 'walk-forward refit cadence (default 720)'],
+    ['--min-train BARS', 'bars before the first fit (default 4320)'],
+  ],
+  examples: ['aether evaluate --data BTC/USD=data/ohlcv/kraken_BTCUSD_1h.csv --data ETH/USD=data/ohlcv/kraken_ETHUSD_1h.csv --out /tmp/eval'],
+};

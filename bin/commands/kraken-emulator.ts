@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateKey, parseScenario, startKrakenEmulator, type KrakenEmulator } from '../../tests/kraken-emulator/index.ts';
+import type { Help } from '../args.ts';
 
 const USAGE = 'usage: aether kraken-emulator [--port N] [--host 127.0.0.1] [--scenario FILE.json] [--start-index I] [--advance-ms MS]';
 
@@ -109,3 +110,16 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write('kraken emulator stopped\n');
   return 0;
 }
+
+export const help: Help = {
+  usage: 'aether kraken-emulator [--port N] [--host 127.0.0.1] [--scenario FILE.json] [--start-index I] [--advance-ms MS]',
+  about: 'A local Kraken spot exchange (REST and WebSocket v2) replaying recorded candles; prints its URLs and a\nfunded demo key. For demos and benchmarks: point KRAKEN_API_URL at it.',
+  flags: [
+    ['--port N', 'listen port (default: a free one)'],
+    ['--host H', 'listen address (default 127.0.0.1)'],
+    ['--scenario FILE', 'a JSON scenario (price path, outages, rejections)'],
+    ['--start-index I', 'the replay cursor’s first bar'],
+    ['--advance-ms MS', 'advance the replay one bar every MS milliseconds'],
+  ],
+  examples: ['aether kraken-emulator --port 9000 --advance-ms 1000'],
+};

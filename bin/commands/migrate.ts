@@ -1,17 +1,23 @@
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
+import { args, command, type Help } from '../args.ts';
 import { migrateAsOwner, resolveDatabase } from '../services.ts';
+
+export const help: Help = {
+  usage: 'aether migrate',
+  about: 'Applies the database migrations as the owner (AETHER_MIGRATE_DATABASE_URL, else DATABASE_URL, else the\nembedded superuser). `aether start` migrates by itself; this is for the cluster’s migrate Job.',
+  examples: ['aether migrate', 'AETHER_MIGRATE_DATABASE_URL=postgres://owner@db/aether aether migrate'],
+};
+
+export const run = (argv: string[]): Promise<number> => command(help, () => migrate(argv));
 
 /**
  * `aether migrate`: the migrations, as the owner (AETHER_MIGRATE_DATABASE_URL, else DATABASE_URL,
  * else the embedded superuser); then the runtime role's password from DATABASE_URL when it names
  * aether_runtime (the migrate Job), so the owner's credentials are needed nowhere else.
  */
-export async function run(argv: string[]): Promise<number> {
-  if (argv.length) {
-    process.stderr.write('usage: aether migrate\n');
-    return 2;
-  }
+async function migrate(argv: string[]): Promise<number> {
+  args(argv, {});
   const config = parseConfig();
   const urls = await resolveDatabase(config, createLogger(config.LOG_LEVEL), true);
   if (!urls.ownerUrl) {

@@ -9,16 +9,33 @@ import { USD_MARKETS } from '../../lib/exchange/usd-markets.ts';
 import { equitySvg } from '../../lib/reports/equity-svg.ts';
 import { researchWarmupBars } from '../../lib/reports/research-tasks.ts';
 import { ALL_PAIRS, DEFAULT_RESEARCH_RETRAIN_EVERY, planScopes, runResearch, type ResearchResult } from '../../lib/reports/research-runner.ts';
+import { researchHtml } from '../../lib/reports/research-html.ts';
 import { researchMarkdown, terminalTable } from '../../lib/reports/research-table.ts';
 import { STRATEGIES, type Strategy } from '../../lib/reports/research.ts';
-import { args, command, UsageError } from '../args.ts';
-import { candleFiles, feesFlag, isoTime, walkForwardFlags } from '../backtest-args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
+import { candleFiles, feesFlag, walkForwardFlags, windowFlags } from '../backtest-args.ts';
+import { progress } from '../progress.ts';
 import { liveAdaptationCron } from './backtest.ts';
 
-const USAGE =
-  'aether research --out DIR [--data PAIR=FILE …] [--from ISO] [--to ISO] [--initial-usd 10000] [--strategies baseline,ml,buy-and-hold,cash] ' +
-  '[--retrain-every BARS] [--train-bars BARS] [--fees MAKER_BPS,TAKER_BPS] [--no-adapt] [--workers N]\n' +
-  '  without --data: the repository\'s data/ohlcv/kraken_*_1h.csv files';
+export const help: Help = {
+  usage: 'aether research --out DIR [--data PAIR=FILE …] [flags]',
+  about:
+    'Every strategy on every pair and on all pairs together, per calendar year, after fees and slippage:\n' +
+    'research.md, research.json, report.html (equity, drawdowns, trades on price) and equity-<scope>.svg in DIR.',
+  flags: [
+    ['--out DIR', 'where the files go (created)'],
+    ['--data PAIR=FILE', "a Kraken USD pair and its candle CSV; repeatable (default: the repository's data/ohlcv/kraken_*_1h.csv)"],
+    ['--from ISO, --to ISO', 'the window (default: all the data)'],
+    ['--initial-usd N', 'starting cash (default 10000)'],
+    ['--strategies LIST', `comma-separated, from ${STRATEGIES.join(', ')} (default: all)`],
+    ['--retrain-every BARS', `ml: refit every BARS bars (default ${DEFAULT_RESEARCH_RETRAIN_EVERY})`],
+    ['--train-bars BARS', `ml: fit on at most BARS bars per pair (default ${DEFAULT_WALK_FORWARD_PROVIDER.trainBars})`],
+    ['--fees MAKER,TAKER', "fees in basis points, e.g. 16,26 (default: Kraken's base tier per pair)"],
+    ['--no-adapt', 'keep the settings fixed (default: the nightly threshold adaptation, as live)'],
+    ['--workers N', 'worker threads (default: up to 2; 0 runs everything on this thread)'],
+  ],
+  examples: ['aether research --out /tmp/research', 'aether research --strategies baseline,buy-and-hold --from 2022-01-01 --out /tmp/research-2022'],
+};
 
 const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
 
@@ -40,7 +57,7 @@ const pct = (x: number): string => `${Number((x * 100).toFixed(4))} %`;
 const bps = (x: number): string => `${Number((x * 10_000).toFixed(4))} bps`;
 
 export const run = (argv: string[]): Promise<number> =>
-  command(USAGE, async () => {
+  command(help, async () => {
     const { values } = args(argv, {
       data: { type: 'string', multiple: true, default: [] },
       from: { type: 'string' },
@@ -56,9 +73,6 @@ export const run = (argv: string[]): Promise<number> =>
     });
     // Everything is checked before anything is written: a usage error leaves no directory behind.
     if (!values.out) throw new UsageError('--out DIR is required');
-    const from = isoTime('from', values.from);
-    const to = isoTime('to', values.to);
-    if (from !== undefined && to !== undefined && from >= to) throw new UsageError('--from must be before --to');
     const initialUsd = Number(values['initial-usd']);
     if (!(initialUsd > 0 && Number.isFinite(initialUsd))) throw new UsageError('--initial-usd must be a positive number');
     const strategies = values.strategies.split(',').map((s) => s.trim());
@@ -73,6 +87,7 @@ export const run = (argv: string[]): Promise<number> =>
     const specs = values.data.length ? values.data : repositoryData();
     if (!specs.length) throw new UsageError('no --data PAIR=FILE given and no data/ohlcv/kraken_*_1h.csv files found');
     const { candles, files } = candleFiles(specs);
+    const { from, to } = windowFlags(values, candles);
     const intervals = new Set(Object.values(candles).map((c) => c[0]!.interval));
     if (intervals.size !== 1) throw new UsageError(`--data: every file must have the same bar interval, got ${[...intervals].join(', ')} s`);
     if (strategies.includes('ml') && !candles['BTC/USD']) throw new UsageError('the ml strategy needs --data BTC/USD=FILE: its cross-asset features read BTC/USD (or leave ml out of --strategies)');
@@ -82,6 +97,10 @@ export const run = (argv: string[]): Promise<number> =>
     if (!scopes.length) throw new UsageError(`no pair has candles to decide on in the window after ${researchWarmupBars(strategies.includes('ml'))} bars of warm-up (the strategies' lookback)`);
 
     const started = performance.now();
+    // One unit per backtest (a strategy on a scope) plus the ML walk-forward's signals.
+    const bar = progress('research');
+    const total = scopes.length * strategies.filter((s) => s === 'baseline' || s === 'ml').length + (strategies.includes('ml') ? 1 : 0);
+    let done = 0;
     const result: ResearchResult = await runResearch({
       candles,
       markets,
@@ -94,21 +113,28 @@ export const run = (argv: string[]): Promise<number> =>
       workers,
       ...(from === undefined ? {} : { from }),
       ...(to === undefined ? {} : { to }),
-      onProgress: (msg) => process.stderr.write(`  ${msg}\n`),
+      onProgress: (msg) => {
+        if (/backtest of|models fitted/.test(msg)) done++;
+        bar.update(done, total, msg);
+      },
     });
+    bar.end();
     const seconds = (performance.now() - started) / 1000;
 
     const out = values.out;
     mkdirSync(out, { recursive: true });
     const charts: Array<[string, string]> = [];
+    const svgs: string[] = [];
     for (const scope of result.scopes) {
       const runs = result.runs.filter((r) => r.scope === scope.name);
       const first = runs[0]?.points[0]?.ts;
       const last = runs[0]?.points.at(-1)?.ts;
       const title = `Equity after costs — ${scope.name === ALL_PAIRS ? `all pairs (${scope.pairs.join(', ')})` : scope.name}${first && last ? `, ${day(first).slice(0, 10)} → ${day(last).slice(0, 10)}` : ''}`;
       const file = `equity-${slug(scope.name)}.svg`;
-      writeFileSync(join(out, file), equitySvg({ title, series: runs.map((r) => ({ label: r.strategy, points: r.points })) }));
+      const svg = equitySvg({ title, series: runs.map((r) => ({ label: r.strategy, points: r.points })) });
+      writeFileSync(join(out, file), svg);
       charts.push([title, file]);
+      svgs.push(svg);
     }
 
     const pairs = Object.keys(candles).sort();
@@ -152,6 +178,19 @@ export const run = (argv: string[]): Promise<number> =>
       charts,
     });
     writeFileSync(join(out, 'research.md'), markdown);
+    const table = terminalTable(result.rows);
+    writeFileSync(
+      join(out, 'report.html'),
+      researchHtml({
+        title: `Research: ${strategies.join(', ')} on ${pairs.join(', ')}`,
+        subtitle: `after fees and slippage, ${initialUsd} USD each; research.md and research.json hold the method and every figure`,
+        table,
+        settings,
+        scopes: result.scopes.map((s, i) => ({ name: s.name, pairs: s.pairs, from: s.from, to: s.to, equitySvg: svgs[i]! })),
+        runs: result.runs,
+        candles,
+      }),
+    );
     writeFileSync(
       join(out, 'research.json'),
       JSON.stringify(
@@ -171,11 +210,11 @@ export const run = (argv: string[]): Promise<number> =>
     );
 
     process.stdout.write(
-      terminalTable(result.rows) +
+      table +
         (result.notes.length ? `\n${result.notes.map((n) => `note: ${n}`).join('\n')}\n` : '') +
         `\nresearch: ${result.scopes.length} scopes × ${strategies.length} strategies, ${result.backtests} backtests on ${result.threads || 'no'} worker thread(s) in ${seconds.toFixed(1)} s` +
         (strategies.includes('ml') ? `; ML ${mlLine}` : '') +
-        `\n  wrote ${join(out, 'research.md')}, research.json, ${charts.map(([, f]) => f).join(', ')}\n`,
+        `\n  wrote ${join(out, 'research.md')}, research.json, report.html, ${charts.map(([, f]) => f).join(', ')}\n`,
     );
     return 0;
   });

@@ -4,6 +4,7 @@ import { functionApp, isFunctionName } from '../gateway.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
+import type { Help } from '../args.ts';
 
 /** `aether serve <function>`: one function's Hono app on PORT — what an OpenFaaS pod runs. */
 export async function run(argv: string[]): Promise<number> {
@@ -28,9 +29,16 @@ export async function run(argv: string[]): Promise<number> {
   const services = await openServices(config, { logger, migrate: name === 'api', masterKey: name === 'api' });
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const app = functionApp(name, services.ctx);
-  const { server, url } = await listen(app.fetch, config);
+  const { server, url } = await stop.starting(() => listen(app.fetch, config));
   if (await stop.add(() => closeServer(server))) return 0;
   services.ctx.logger.info({ function: name, url, mode: config.mode }, 'serving');
   await stop.done;
   return 0;
 }
+
+export const help: Help = {
+  usage: 'aether serve <function>',
+  about: 'Serves one function’s HTTP app on PORT — what an OpenFaaS pod runs. Needs DATABASE_URL (the cluster’s database).',
+  flags: [['<function>', 'api, tick, score, report, train or order-<account>']],
+  examples: ['PORT=8080 DATABASE_URL=postgres://aether_runtime@db/aether aether serve api'],
+};

@@ -10,6 +10,7 @@ import { createGateway } from '../gateway.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
+import type { Help } from '../args.ts';
 
 /**
  * `aether start`: the whole platform in one process — database (embedded unless DATABASE_URL),
@@ -34,10 +35,11 @@ export async function run(argv: string[]): Promise<number> {
   const gateway = createGateway(functionNames(stack), ctx);
   // Every job call is signed with the job key (ctx), in-process too: the job routes share this listener with the API.
   const invoke = config.GATEWAY_URL ? gatewayInvoker(config.GATEWAY_URL, ctx, functionTimeouts(stack)) : inProcessInvoker(gateway.resolve, ctx);
+  // The port first: on a busy one nothing starts (no workers, no cron) and what did start is stopped.
+  const { server, url } = await stop.starting(() => listen(gateway.http.fetch, config));
+  if (await stop.add(() => closeServer(server))) return 0;
   startDispatcher(ctx.queue, JOB_QUEUES, invoke, ctx.logger);
   await registerSchedules(ctx.queue, cronSchedules(stack));
-  const { server, url } = await listen(gateway.http.fetch, config);
-  if (await stop.add(() => closeServer(server))) return 0;
   const token = await issueOnboardingToken(ctx.db);
   const names = [...new Set([...functionNames(stack), ...(await listAccounts(ctx.db)).map((a) => orderFunction(a.slug))])];
   ctx.logger.info(
@@ -55,3 +57,13 @@ export async function run(argv: string[]): Promise<number> {
   await stop.done;
   return 0;
 }
+
+export const help: Help = {
+  usage: 'aether start',
+  about:
+    'Runs the whole platform in one process: PostgreSQL (embedded in $AETHER_HOME unless DATABASE_URL is set),\n' +
+    'the migrations, every function under /function/<name>, the web UI, the queue dispatcher and the cron\n' +
+    'schedules. Configured by environment variables (aether config); Ctrl-C stops it cleanly.',
+  flags: [],
+  examples: ['aether start', 'PORT=8081 AETHER_HOME=~/.aether-test aether start'],
+};

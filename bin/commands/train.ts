@@ -4,32 +4,27 @@ import { tradedPairs } from '../../lib/cycle/universe.ts';
 import { adaptAllAccounts } from '../../lib/ml/adapt-accounts.ts';
 import { DEFAULT_PROMOTION_MARGIN } from '../../lib/ml/registry.ts';
 import { trainJob, type TrainingSummary } from '../../lib/ml/train-job.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
+import { progress } from '../progress.ts';
 import { withDatabase } from '../services.ts';
 
-const USAGE = `aether train [--trigger manual|schedule|drift] [--pairs BTC/USD,ETH/USD] [--max-bars 8760] [--margin 0.002] [--no-adapt]
-  Trains on the stored candles (aether backfill first), holding out the newest week: the challenger, fitted on
-  what came before, is scored with the champion's frozen weights on it and simulated by the live cycle's backtest.
-  Promoted only when its cross-validated log-loss beats the base rate by --margin, it makes money after costs and
-  more than the baseline in the simulation, and it beats the champion on the held-out rows (by --margin for another
-  spec, not worse for a same-spec refresh); then refitted on everything. Then adapts every account's thresholds.
-  schedule: drift check first, a weekly full retrain, online updates of the champion in between.`;
-
-/** A one-line bar on stderr, redrawn in place on a terminal, one line per stage otherwise. */
-function progress(): { update(stage: string, done: number, total: number): void; end(): void } {
-  const tty = process.stderr.isTTY === true;
-  return {
-    update(stage, done, total) {
-      const width = 24;
-      const filled = Math.round((done / total) * width);
-      const line = `train [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${stage.padEnd(16)}`;
-      process.stderr.write(tty ? `\r${line}` : `${line}\n`);
-    },
-    end() {
-      if (tty) process.stderr.write('\n');
-    },
-  };
-}
+export const help: Help = {
+  usage: 'aether train [--trigger manual|schedule|drift] [--pairs BTC/USD,ETH/USD] [--max-bars 8760] [--margin 0.002] [--no-adapt]',
+  about:
+    'Trains on the stored candles (aether backfill first), holding out the newest week: the challenger, fitted on\n' +
+    "what came before, is scored with the champion's frozen weights on it and simulated by the live cycle's backtest.\n" +
+    'Promoted only when its cross-validated log-loss beats the base rate by --margin, it makes money after costs and\n' +
+    'more than the baseline in the simulation, and it beats the champion on the held-out rows (by --margin for another\n' +
+    "spec, not worse for a same-spec refresh); then refitted on everything. Then adapts every account's thresholds.",
+  flags: [
+    ['--trigger T', 'manual (default: a full retrain), schedule (drift check first, weekly full retrain, online updates between) or drift'],
+    ['--pairs LIST', 'comma-separated USD pairs (default: the pairs the accounts trade)'],
+    ['--max-bars N', 'train on at most the newest N bars per pair (default 8760, ≥ 1000)'],
+    ['--margin X', 'log-loss improvement needed to promote (default 0.002)'],
+    ['--no-adapt', "skip the accounts' threshold adaptation afterwards"],
+  ],
+  examples: ['aether train --pairs BTC/USD,ETH/USD,SOL/USD'],
+};
 
 const f = (x: number | undefined, d = 4): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
@@ -53,7 +48,7 @@ function summary(s: TrainingSummary): string {
 }
 
 export const run = (argv: string[]): Promise<number> =>
-  command(USAGE, async () => {
+  command(help, async () => {
     const { values } = args(argv, {
       trigger: { type: 'string', default: 'manual' },
       pairs: { type: 'string' },
@@ -69,11 +64,11 @@ export const run = (argv: string[]): Promise<number> =>
     if (!(margin >= 0) || !Number.isFinite(margin)) throw new UsageError('--margin must be a log-loss improvement ≥ 0, e.g. 0.002');
     const listed = values.pairs?.split(',').map((p) => p.trim());
     for (const p of listed ?? []) if (!/^[A-Z0-9]{1,12}\/USD$/.test(p)) throw new UsageError(`--pairs: ${p} is not a USD pair like BTC/USD`);
-    const bar = progress();
+    const bar = progress('train', { step: 0.01 });
     return withDatabase(parseConfig(), async (db) => {
       const pairs = listed ?? (await tradedPairs(db));
       if (!pairs.length) throw new UsageError('no traded pairs in the database: pass --pairs');
-      const s = await trainJob(db, systemClock, trigger, pairs, { maxBars, margin: { ...DEFAULT_PROMOTION_MARGIN, logLoss: margin }, onProgress: (stage, done, total) => bar.update(stage, done, total) });
+      const s = await trainJob(db, systemClock, trigger, pairs, { maxBars, margin: { ...DEFAULT_PROMOTION_MARGIN, logLoss: margin }, onProgress: (stage, done, total) => bar.update(done, total, stage) });
       bar.end();
       process.stdout.write(`${summary(s)}\n`);
       if (!values['no-adapt'])

@@ -2,10 +2,21 @@ import { findAccount } from '../../lib/accounts/accounts.ts';
 import { createUser, UserExistsError, userInputSchema } from '../../lib/accounts/users.ts';
 import { systemClock } from '../../lib/clock.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
 import { withDatabase } from '../services.ts';
 
-const USAGE = 'aether users create (--admin | --viewer --account SLUG …) --email EMAIL --name NAME  (password on stdin)';
+export const help: Help = {
+  usage: 'aether users create (--admin | --viewer --account SLUG …) --email EMAIL --name NAME   (password on stdin)',
+  about: 'Creates a user; the password is read from stdin (never a flag: it would stay in the shell history).\nPrints the TOTP URI to enrol in an authenticator app, once.',
+  flags: [
+    ['--admin', 'an administrator (every account)'],
+    ['--viewer', 'a read-only user of the accounts given with --account'],
+    ['--account SLUG', 'an account the viewer may see; repeatable'],
+    ['--email EMAIL', 'login'],
+    ['--name NAME', 'display name'],
+  ],
+  examples: ['read -s P && printf %s "$P" | aether users create --admin --email ops@example.com --name Ops'],
+};
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('pipe the password on stdin, e.g. `read -s P && printf %s "$P" | aether users create …`');
@@ -15,7 +26,7 @@ async function readStdin(): Promise<string> {
 }
 
 export const run = (argv: string[]): Promise<number> =>
-  command(USAGE, async () => {
+  command(help, async () => {
     const [sub, ...rest] = argv;
     if (sub !== 'create') throw new UsageError(`unknown subcommand '${sub ?? ''}'`);
     const { values } = args(rest, {

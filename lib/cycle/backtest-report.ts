@@ -133,6 +133,17 @@ function feeSchedule(pairs: string[], markets: readonly MarketSpec[], source: st
  */
 export function buyAndHold(pairs: string[], history: Record<string, readonly Candle[]>, ts: number[], initial: number, markets: readonly MarketSpec[]): PerformanceFigures {
   if (!ts.length) return { total_return: 0, max_drawdown: 0, sharpe: 0 };
+  const series = buyAndHoldCurve(pairs, history, ts, initial, markets);
+  const rets = simpleReturns([initial, ...series]);
+  return {
+    total_return: round(series[series.length - 1]! / initial - 1),
+    max_drawdown: round(maxDrawdown([initial, ...series])),
+    sharpe: round(sharpe(rets, periodsPerYear(ts.map((t) => ({ ts: t }))))),
+  };
+}
+
+/** Buy-and-hold's equity at each of `ts` (see buyAndHold), e.g. for report.html's chart. */
+export function buyAndHoldCurve(pairs: string[], history: Record<string, readonly Candle[]>, ts: readonly number[], initial: number, markets: readonly MarketSpec[]): number[] {
   const closeAt = (p: string, t: number): number | undefined => {
     const cs = history[p] ?? [];
     let lo = 0;
@@ -146,7 +157,7 @@ export function buyAndHold(pairs: string[], history: Record<string, readonly Can
   };
   const share = initial / pairs.length;
   const qty: Record<string, number | null> = Object.fromEntries(pairs.map((p) => [p, null])); // null: still cash
-  const series = ts.map((t) => {
+  return ts.map((t) => {
     let value = 0;
     for (const p of pairs) {
       const px = closeAt(p, t);
@@ -155,10 +166,4 @@ export function buyAndHold(pairs: string[], history: Record<string, readonly Can
     }
     return value;
   });
-  const rets = simpleReturns([initial, ...series]);
-  return {
-    total_return: round(series[series.length - 1]! / initial - 1),
-    max_drawdown: round(maxDrawdown([initial, ...series])),
-    sharpe: round(sharpe(rets, periodsPerYear(ts.map((t) => ({ ts: t }))))),
-  };
 }

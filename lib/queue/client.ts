@@ -115,7 +115,8 @@ async function openPostgresQueues(databaseUrl: string, onError: (err: Error) => 
   probe.on('error', onError);
   const connection = (max: number) => ({ connectionString: databaseUrl, max, ...(schema ? { schema } : {}) });
   return buildClient('postgres', {
-    queue: (name) => new pgq.Queue(name, { connection: connection(1) }) as unknown as Queue,
+    // A Queue whose connection drops emits 'error'; with no listener BullMQ prints the whole error object to stderr.
+    queue: (name) => (new pgq.Queue(name, { connection: connection(1) }) as unknown as Queue).on('error', onError),
     worker: (name, processor, o) =>
       new pgq.Worker(name, processor, { connection: connection(Math.min(4, Math.max(1, o.concurrency ?? 1))), ...o } as never) as unknown as Worker,
     ping: async () => void (await probe.query('select 1')),

@@ -9,12 +9,25 @@ export interface EquitySeries {
   points: ReadonlyArray<{ ts: number; equity: number }>;
 }
 
+/** A fill drawn on the chart: a buy as an upward triangle, a sell as a downward one, at its price. */
+export interface ChartMarker {
+  ts: number;
+  value: number;
+  side: 'buy' | 'sell';
+  label: string;
+}
+
 export interface EquityChart {
   title: string;
   series: readonly EquitySeries[];
   width?: number;
   height?: number;
+  /** The y axis's unit (default USD). */
+  unit?: string;
+  markers?: readonly ChartMarker[];
 }
+
+const MARKER_COLOR = { buy: '#2ca02c', sell: '#d62728' } as const;
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#7f7f7f', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2'];
 
@@ -138,7 +151,7 @@ export function equitySvg(chart: EquityChart): string {
   }
   parts.push(`<line x1="${m.left}" y1="${m.top + ph}" x2="${W - m.right}" y2="${m.top + ph}" stroke="#333333"/>`);
   parts.push(`<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${m.top + ph}" stroke="#333333"/>`);
-  parts.push(`<text x="${m.left - 6}" y="${m.top - 8}" text-anchor="end">USD${log ? ' (log)' : ''}</text>`);
+  parts.push(`<text x="${m.left - 6}" y="${m.top - 8}" text-anchor="end">${escapeXml(chart.unit ?? 'USD')}${log ? ' (log)' : ''}</text>`);
 
   chart.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
@@ -150,6 +163,14 @@ export function equitySvg(chart: EquityChart): string {
     parts.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 18}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
     parts.push(`<text x="${lx + 24}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
   });
+  for (const k of chart.markers ?? []) {
+    if (!Number.isFinite(k.value) || (log && k.value <= 0)) continue;
+    const [mx, my] = [x(k.ts), y(k.value)];
+    // The triangle's tip touches the fill price: a buy points up from below, a sell down from above.
+    const base = k.side === 'buy' ? my + 11 : my - 11;
+    const tip = `${f1(mx)},${f1(my)} ${f1(mx - 6)},${f1(base)} ${f1(mx + 6)},${f1(base)}`;
+    parts.push(`<polygon class="${k.side}" points="${tip}" fill="${MARKER_COLOR[k.side]}" stroke="#ffffff" stroke-width="0.8"><title>${escapeXml(k.label)}</title></polygon>`);
+  }
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }

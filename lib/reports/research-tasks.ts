@@ -49,7 +49,7 @@ export interface BacktestOutcome {
   kind: 'backtest';
   report: BacktestReport;
   equity: Array<{ ts: number; equityUsd: number; positionsUsd: number }>;
-  trades: Array<{ time: number; qty: number; price: number; feeUsd: number }>;
+  trades: Array<{ time: number; pair: string; side: 'buy' | 'sell'; qty: number; price: number; feeUsd: number; reason: string }>;
   steps: number;
   ms: number;
 }
@@ -158,7 +158,7 @@ export async function runResearchTask(ctx: ResearchContext, task: ResearchTask):
     report: r.report,
     // Only what the table reads crosses the thread boundary.
     equity: r.equity.map((e) => ({ ts: e.ts, equityUsd: e.equityUsd, positionsUsd: e.positionsUsd })),
-    trades: r.trades.map((t) => ({ time: t.time, qty: t.qty, price: t.price, feeUsd: t.feeUsd })),
+    trades: r.trades.map((t) => ({ time: t.time, pair: t.pair, side: t.side, qty: t.qty, price: t.price, feeUsd: t.feeUsd, reason: t.reason })),
     steps: r.steps,
     ms: performance.now() - t0,
   };

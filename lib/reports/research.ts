@@ -17,11 +17,12 @@ export interface RunPoint {
   positions: number;
 }
 
-/** One execution: its time, traded notional (USD, before fees) and fee (USD). */
+/** One execution: its time, traded notional (USD, before fees) and fee (USD); a backtest's fills also say what was traded (for report.html's trades on price). */
 export interface RunFill {
   time: number;
   notional: number;
   fee: number;
+  order?: { pair: string; side: 'buy' | 'sell'; qty: number; price: number; reason: string };
 }
 
 /** One strategy over one scope's whole span. `points` ascending by ts. */
@@ -151,7 +152,7 @@ export function runFromBacktest(
   scope: string,
   strategy: Strategy,
   initialUsd: number,
-  result: { equity: readonly { ts: number; equityUsd: number; positionsUsd: number }[]; trades: readonly { time: number; qty: number; price: number; feeUsd: number }[] },
+  result: { equity: readonly { ts: number; equityUsd: number; positionsUsd: number }[]; trades: readonly { time: number; pair?: string; side?: 'buy' | 'sell'; qty: number; price: number; feeUsd: number; reason?: string }[] },
 ): StrategyRun {
   const byTs = new Map<number, RunPoint>();
   for (const e of result.equity) {
@@ -166,6 +167,11 @@ export function runFromBacktest(
     strategy,
     initialUsd,
     points: [...byTs.values()].sort((a, b) => a.ts - b.ts),
-    fills: result.trades.map((t) => ({ time: t.time, notional: t.qty * t.price, fee: t.feeUsd })),
+    fills: result.trades.map((t) => ({
+      time: t.time,
+      notional: t.qty * t.price,
+      fee: t.feeUsd,
+      ...(t.pair && t.side ? { order: { pair: t.pair, side: t.side, qty: t.qty, price: t.price, reason: t.reason ?? '' } } : {}),
+    })),
   };
 }

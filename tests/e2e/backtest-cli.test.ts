@@ -90,6 +90,9 @@ function equityFromTrades(trades: Record<string, string>[], files: Record<string
   return equity;
 }
 
+/** Not a terminal: stderr holds plain progress lines and nothing else (no log line, no warning). */
+const progressOnly = (stderr: string): boolean => stderr !== '' && stderr.trimEnd().split('\n').every((l) => /^backtest \[[#-]+\] +\d+% \d{4}-\d{2}-\d{2}$/.test(l));
+
 const TRADE_CAUSES = ['entry', 'stop', 'take-profit', 'signal', 'hedge', 'halt'];
 
 /** trades.csv as records, each row as wide as the header. */
@@ -111,7 +114,7 @@ describe('aether backtest', () => {
   it('writes the three files on the three-pair slice, and trades.csv reproduces the final equity to the cent', () => {
     const out = join(dir, 'three');
     const r = aether(['--data', data('BTC'), '--data', data('ETH'), '--data', data('SOL'), '--from', FROM, '--to', TO, '--out', out]);
-    expect(r.stderr).toBe('');
+    expect(progressOnly(r.stderr)).toBe(true);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/wrote .*report\.json, trades\.csv, equity\.csv/);
 
@@ -161,6 +164,19 @@ describe('aether backtest', () => {
     const bh = hold('BTC/USD', Date.parse(report.start)) + hold('ETH/USD', Date.parse(report.start)) + hold('SOL/USD', SOL_LISTED + 3_600_000);
     expect(report.buy_and_hold.total_return).toBeCloseTo(bh / INITIAL - 1, 5);
 
+    // The pictures: self-contained (no script, no external asset), equity vs buy-and-hold, drawdown, every fill on its pair's price.
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script|<link|<img|\ssrc=|\shref=|url\(|@import/i);
+    expect(html.match(/<svg /g)).toHaveLength(2 + 3); // equity, drawdown, one price chart per pair
+    expect(html).toContain(`buy-and-hold ${(report.buy_and_hold.total_return * 100).toFixed(2)} %`);
+    expect((html.match(/<polygon class="(buy|sell)"/g) ?? []).length).toBe(report.trades);
+    expect((html.match(/<polygon class="buy"/g) ?? []).length).toBe(trades.filter((t) => t.side === 'buy').length);
+    const svg = readFileSync(join(out, 'equity.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg.match(/<path /g)).toHaveLength(2); // the strategy and buy-and-hold
+    expect(html).toContain(svg.trim());
+
     const [eHeader, ...eRows] = parseCsv(readFileSync(join(out, 'equity.csv'), 'utf8'));
     expect(eHeader).toEqual(['time', 'account', 'equity_usd', 'cash_usd', 'hedge_ratio']);
     expect(eRows.at(-1)![0]).toBe(report.end);
@@ -170,7 +186,7 @@ describe('aether backtest', () => {
   it('--fees MAKER,TAKER (bps) is the schedule charged, written to report.json; --no-adapt keeps the settings fixed; the ledger still adds up to the cent', () => {
     const out = join(dir, 'fees');
     const r = aether(['--data', data('BTC'), '--data', data('ETH'), '--from', '2022-01-01T00:00:00Z', '--to', '2022-09-01T00:00:00Z', '--fees', '10,20', '--no-adapt', '--out', out]);
-    expect(r.stderr).toBe('');
+    expect(progressOnly(r.stderr)).toBe(true);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/fees: maker 10 bps, taker 20 bps \(--fees\); adaptation: off/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -194,7 +210,7 @@ describe('aether backtest', () => {
     writeFileSync(file, ada.join('\n') + '\n');
     const out = join(dir, 'ada');
     const r = aether(['--data', `ADA/USD=${file}`, '--data', data('BTC'), '--from', '2022-04-01T00:00:00Z', '--to', '2022-05-01T00:00:00Z', '--out', out]);
-    expect(r.stderr).toBe('');
+    expect(progressOnly(r.stderr)).toBe(true);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.pairs).toEqual(['ADA/USD', 'BTC/USD']);
@@ -217,6 +233,10 @@ describe('aether backtest', () => {
     ['a negative fee', ['--data', data('BTC'), '--fees=-1,26', '--out', 'x'], /--fees: maker fee -1 bps is outside 0–100 bps/],
     ['an absurd fee', ['--data', data('BTC'), '--fees', '16,2600', '--out', 'x'], /--fees: taker fee 2600 bps is outside 0–100 bps/],
     ['maker above taker', ['--data', data('BTC'), '--fees', '26,16', '--out', 'x'], /--fees: maker fee 26 bps is above the taker fee 16 bps/],
+    ['an inverted window', ['--data', data('BTC'), '--from', '2023-01-01', '--to', '2022-01-01', '--out', 'x'], /--from 2023-01-01 is not before --to 2022-01-01: the window is empty/],
+    ['a window after the data', ['--data', data('BTC'), '--from', '2030-01-01', '--out', 'x'], /no candles in the window 2030-01-01 00:00 → the end UTC: the data covers BTC\/USD 2021-01-01 00:00 → 2023-01-07 09:00/],
+    ['a window before the data', ['--data', data('BTC'), '--data', data('ETH'), '--to', '2020-06-01', '--out', 'x'], /no candles in the window the start → 2020-06-01 00:00 UTC: the data covers BTC\/USD .*, ETH\/USD /],
+    ['an unknown flag', ['--data', data('BTC'), '--form', '2022-01-01', '--out', 'x'], /unknown flag --form \(did you mean --from\?\)/],
   ])('rejects %s with exit 2 and a message, writing nothing', (_name, args, message) => {
     const never = join(dir, 'never');
     const r = aether(args.map((a) => (a === 'x' ? never : a)));

@@ -45,7 +45,14 @@ describe('aether research', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^scope +period +strategy +days +return +CAGR +Sharpe +Sortino +max DD +turnover ×\/yr +fees USD +trades +exposure$/m);
     expect(r.stdout).toMatch(/ML retrained every 240 bars/);
-    expect(readdirSync(out).sort()).toEqual(['equity-all-pairs.svg', 'equity-btc-usd.svg', 'equity-eth-usd.svg', 'research.json', 'research.md']);
+    expect(readdirSync(out).sort()).toEqual(['equity-all-pairs.svg', 'equity-btc-usd.svg', 'equity-eth-usd.svg', 'report.html', 'research.json', 'research.md']);
+    // report.html: self-contained; per scope the equity chart (the same SVG) and the drawdowns; each pair's trades on its price.
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<script|<link|<img|\ssrc=|\shref=|url\(|@import/i);
+    for (const f of ['equity-all-pairs.svg', 'equity-btc-usd.svg', 'equity-eth-usd.svg']) expect(html).toContain(readFileSync(join(out, f), 'utf8').trim());
+    expect(html.match(/<h2>[^<]*: equity and drawdown<\/h2>/g)).toHaveLength(3);
+    expect(html).toMatch(/<h2>BTC\/USD: baseline&apos;s trades on price<\/h2>/);
+    expect(html).toMatch(/<polygon class="(buy|sell)"/);
 
     research = JSON.parse(readFileSync(join(out, 'research.json'), 'utf8')) as Research;
     const { rows } = research;
@@ -152,6 +159,7 @@ describe('aether research', () => {
     ['--from after --to', [...data('BTC'), '--from', TO, '--to', FROM, '--out']],
     ['a window shorter than the warm-up', [...data('BTC'), '--to', '2021-01-10T00:00:00Z', '--out']],
     ['an unknown flag', [...data('BTC'), '--bogus', '--out']],
+    ['a window after the data', [...data('BTC'), '--from', '2030-01-01', '--out']],
   ])('%s: exit 2 with the usage, nothing written', (_name, args) => {
     const target = join(dir, `bad-${_name.replace(/\W+/g, '-')}`);
     const argv = args.at(-1) === '--out' ? [...args, target] : args;
