@@ -16,6 +16,7 @@ import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
 import { metricsTokenFor } from '../lib/http/metrics-token.ts';
 import { createLogger, unlessStopping, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
+import { recordSystemEvents } from '../lib/system/events.ts';
 import { embeddedRuntimePassword, runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
 import { loadJobKey } from '../lib/runtime/job-key.ts';
 import { VERSION } from '../lib/version.ts';
@@ -168,6 +169,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     };
     // The api (and `aether start`) hold the master key: they re-seal v1 secrets before serving and
     // keep the cluster's Kraken key Secrets in line with the database.
+    const stopEvents = recordSystemEvents(ctx.db, logger, ctx.clock); // the system log's errors (GET /system/events)
     const keyKeeper = opts.migrate ?? true;
     if (keyKeeper) await resealLegacySecrets(ctx.db, masterKey, logger);
     const stopReconciler = keyKeeper && ctx.secretStore.secrets ? startSecretReconciler(ctx) : null;
@@ -178,6 +180,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       embedded,
       async close() {
         await stopReconciler?.();
+        await stopEvents();
         await queue.close();
         await database.close();
         await embedded?.stop();

@@ -20,6 +20,25 @@ export function scrub(value: unknown, depth = 0): unknown {
  * Logs go to stderr unless a destination is given: a command's stdout is its human (or piped)
  * output, and a JSON line must never land in the middle of it. Container runtimes collect both.
  */
+/** An error-level line, scrubbed as the log line is (child bindings included). */
+export interface ErrorLine {
+  msg: string;
+  fields: Record<string, unknown>;
+}
+let errorTap: ((line: ErrorLine) => void) | null = null;
+
+/** Every error-level line of every logger of this process also goes to `tap` (the system log, lib/system/events.ts); null stops it. */
+export function tapErrorLines(tap: ((line: ErrorLine) => void) | null): void {
+  errorTap = tap;
+}
+
+function errorLine(bindings: Record<string, unknown>, args: readonly unknown[]): ErrorLine {
+  const [first, second] = args;
+  const obj = typeof first === 'object' && first !== null ? (first instanceof Error ? { err: first } : first) : {};
+  const msg = typeof first === 'string' ? first : typeof second === 'string' ? second : '';
+  return { msg, fields: scrub({ ...bindings, ...obj }) as Record<string, unknown> };
+}
+
 export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
   return pino(
     {
@@ -39,6 +58,12 @@ export function createLogger(level: string, destination: pino.DestinationStream 
       },
       formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
       serializers: { err: pino.stdSerializers.err },
+      hooks: {
+        logMethod(args, method, level) {
+          if (level >= 50 && errorTap) errorTap(errorLine(this.bindings(), args));
+          method.apply(this, args);
+        },
+      },
     },
     destination,
   );

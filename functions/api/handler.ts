@@ -9,6 +9,7 @@ import { registerCycle } from './routes/cycle.ts';
 import { registerOnboarding } from './routes/onboarding.ts';
 import { registerReports } from './routes/reports.ts';
 import { registerSummary } from './routes/summary.ts';
+import { registerSystem } from './routes/system.ts';
 import { registerUsers } from './routes/users.ts';
 
 /** The HTTP API the UI calls. Routes live in ./routes, one file per resource. */
@@ -22,6 +23,7 @@ export function createApp(ctx: AppContext): AetherApp {
   registerAudit(app, ctx);
   registerReports(app, ctx);
   registerSummary(app, ctx);
+  registerSystem(app, ctx);
   registerCycle(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerPath({

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { and, asc, eq, gt, isNotNull, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or } from 'drizzle-orm';
 import { z } from 'zod';
-import { memberships, users } from '../../schema/index.ts';
+import { accounts, memberships, users } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -222,9 +222,10 @@ export async function setDisabled(tx: Tx, id: string, disabled: boolean, ctx: Ac
     if (admins.length === 1 && admins[0]!.id === id) throw new UserRuleError('LAST_ADMIN', 'the last enabled admin cannot be disabled');
   }
   const before = await lockedUser(tx, id);
+  if ((before.disabledAt !== null) === disabled) return publicUser(before); // already so: nothing changes, nothing to audit
   const [row] = await tx
     .update(users)
-    .set({ disabledAt: disabled ? (before.disabledAt ?? new Date(ctx.clock.now())) : null })
+    .set({ disabledAt: disabled ? new Date(ctx.clock.now()) : null })
     .where(eq(users.id, id))
     .returning();
   const sessionsEnded = disabled ? await revokeUserSessions(tx, id, ctx.clock) : 0;
@@ -290,12 +291,50 @@ export async function resetTotp(tx: Tx, id: string, ctx: Actor): Promise<PublicU
   return publicUser(row!);
 }
 
+export class UnknownAccountError extends Error {
+  override name = 'UnknownAccountError';
+}
+
+/**
+ * The ids of accounts named by slug or id (a uuid-shaped ref is an id, as in findAccount), in order;
+ * an error naming every ref that names no account.
+ */
+export async function accountIdsFor(db: Db | Tx, refs: readonly string[]): Promise<string[]> {
+  if (!refs.length) return [];
+  const isId = (r: string) => z.uuid().safeParse(r).success;
+  const ids = refs.filter(isId);
+  const slugs = refs.filter((r) => !isId(r));
+  const rows = await db
+    .select({ id: accounts.id, slug: accounts.slug })
+    .from(accounts)
+    .where(or(ids.length ? inArray(accounts.id, ids) : undefined, slugs.length ? inArray(accounts.slug, slugs) : undefined));
+  const byRef = new Map(rows.flatMap((a) => [[a.id, a.id] as const, [a.slug, a.id] as const]));
+  const unknown = refs.filter((r) => !byRef.has(isId(r) ? r.toLowerCase() : r));
+  if (unknown.length) throw new UnknownAccountError(`no account ${unknown.join(', ')}`);
+  return refs.map((r) => byRef.get(isId(r) ? r.toLowerCase() : r)!);
+}
+
+/** Viewers' accounts by user: their slugs, sorted (admins see every account and have none listed). */
+export async function viewerAccounts(db: Db | Tx, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!userIds.length) return out;
+  const rows = await db
+    .select({ userId: memberships.userId, slug: accounts.slug })
+    .from(memberships)
+    .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+    .where(inArray(memberships.userId, [...userIds]))
+    .orderBy(asc(accounts.slug));
+  for (const r of rows) out.set(r.userId, [...(out.get(r.userId) ?? []), r.slug]);
+  return out;
+}
+
 /** Replaces a viewer's accounts. An unknown account id violates the foreign key (the caller maps it). */
 export async function setMemberships(tx: Tx, id: string, accountIds: string[], ctx: Actor): Promise<string[]> {
   const target = await lockedUser(tx, id);
   if (target.role !== 'viewer') throw new UserRuleError('NOT_A_VIEWER', 'admins see every account; memberships are for viewers');
   const before = (await tx.select({ a: memberships.accountId }).from(memberships).where(eq(memberships.userId, id))).map((r) => r.a).sort();
   const after = [...new Set(accountIds)].sort();
+  if (before.join() === after.join()) return after; // the same set: no change, no audit row
   await tx.delete(memberships).where(eq(memberships.userId, id));
   if (after.length) await tx.insert(memberships).values(after.map((accountId) => ({ userId: id, accountId, role: 'viewer' as const })));
   await appendAudit(tx, { action: 'user.memberships', userId: ctx.actor, details: { user: id, email: target.email, before, after } }, ctx.clock);

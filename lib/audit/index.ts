@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
-import { auditLog } from '../../schema/index.ts';
+import { accounts, auditLog, users } from '../../schema/index.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
@@ -55,6 +55,8 @@ export async function appendAudit(tx: Tx, input: AuditInput, clock: Clock = syst
 export interface AuditQuery {
   accountId?: string;
   accountIds?: string[]; // restrict to these (viewers)
+  userId?: string; // the actor
+  /** An exact action, or a family when it ends in a dot (`settings.` is every settings change). */
   action?: string;
   from?: Date;
   to?: Date;
@@ -62,21 +64,27 @@ export interface AuditQuery {
   limit: number;
 }
 
-export async function listAudit(db: Db, q: AuditQuery): Promise<{ rows: AuditRow[]; nextBefore: number | null }> {
+/** An audit row with the names its ids stand for (null where the row names none, or it is gone). */
+export type AuditRowNamed = AuditRow & { accountSlug: string | null; userEmail: string | null };
+
+export async function listAudit(db: Db, q: AuditQuery): Promise<{ rows: AuditRowNamed[]; nextBefore: number | null }> {
   const where: SQL[] = [];
   if (q.accountId) where.push(eq(auditLog.accountId, q.accountId));
   if (q.accountIds) where.push(q.accountIds.length ? sql`${auditLog.accountId} in ${q.accountIds}` : sql`false`);
-  if (q.action) where.push(eq(auditLog.action, q.action));
+  if (q.userId) where.push(eq(auditLog.userId, q.userId));
+  if (q.action) where.push(q.action.endsWith('.') ? sql`starts_with(${auditLog.action}, ${q.action})` : eq(auditLog.action, q.action));
   if (q.from) where.push(gte(auditLog.ts, q.from));
   if (q.to) where.push(lte(auditLog.ts, q.to));
   if (q.before) where.push(lt(auditLog.id, q.before));
   const rows = await db
-    .select()
+    .select({ row: auditLog, accountSlug: accounts.slug, userEmail: users.email })
     .from(auditLog)
+    .leftJoin(accounts, eq(accounts.id, auditLog.accountId))
+    .leftJoin(users, eq(users.id, auditLog.userId))
     .where(where.length ? and(...where) : undefined)
     .orderBy(desc(auditLog.id))
     .limit(q.limit + 1);
   const more = rows.length > q.limit;
-  const page = more ? rows.slice(0, q.limit) : rows;
+  const page = (more ? rows.slice(0, q.limit) : rows).map((r) => ({ ...r.row, accountSlug: r.accountSlug, userEmail: r.userEmail }));
   return { rows: page, nextBefore: more ? page[page.length - 1]!.id : null };
 }

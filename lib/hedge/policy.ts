@@ -47,7 +47,7 @@ export function hedgeTarget(previous: PreviousTarget | null, i: HedgeInputs, now
   const prev = previous?.target ?? null;
   if (manualActive(s, now)) {
     const target = s.manualRatio!;
-    return { target, mode: 'manual', raw, changed: prev !== target, reason: `manual ${fmt(target)}${s.manualExpiry === null ? '' : ` until ${s.manualExpiry}`}` };
+    return { target, mode: 'manual', raw, changed: prev !== target, reason: `manual ${fmt(target)}${s.manualExpiry === null ? '' : ` until ${new Date(s.manualExpiry).toISOString()}`}` };
   }
   if (previous === null || previous.mode === 'manual') {
     const why = previous === null ? 'initial' : s.mode === 'manual' ? 'manual expired' : 'manual ended';

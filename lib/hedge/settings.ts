@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+const isoTime = z.iso.datetime({ offset: true });
 const ratio = (name: string) => z.number({ error: `${name} must be a number` }).min(0, `${name} must be ≥ 0`).max(1, `${name} must be ≤ 1`);
 const coef = (name: string, max: number) => z.number({ error: `${name} must be a number` }).min(0, `${name} must be ≥ 0`).max(max, `${name} must be ≤ ${max}`);
 
@@ -9,8 +10,17 @@ export const hedgeSettingsObject = z
     mode: z.enum(['auto', 'manual']).default('auto'),
     /** Manual mode: the admin's share of equity to hold in USD. */
     manualRatio: ratio('manualRatio').nullable().default(null),
-    /** Manual mode ends at this epoch-ms time (back to auto); null = until changed. */
-    manualExpiry: z.number().int('manualExpiry must be an epoch-ms integer').positive('manualExpiry must be an epoch-ms time').nullable().default(null),
+    /** Manual mode ends at this time (back to auto); null = until changed. Stored as epoch ms; given as epoch ms or ISO 8601 (the API shows ISO 8601). */
+    manualExpiry: z
+      .preprocess(
+        (v) => (typeof v === 'string' && isoTime.safeParse(v).success ? Date.parse(v) : v),
+        z
+          .number({ error: 'manualExpiry must be an ISO 8601 time with its offset (or epoch ms)' })
+          .int('manualExpiry must be an epoch-ms integer')
+          .positive('manualExpiry must be an epoch-ms time'),
+      )
+      .nullable()
+      .default(null),
     base: ratio('base').default(0.1),
     min: ratio('min').default(0),
     max: ratio('max').default(0.8),

@@ -62,7 +62,8 @@ export function nextTradingState(prev: TradingState | null, i: DrawdownInput): T
   if (prev !== null && prev.dayKey > dayKey) return inconsistent(i.now, dayKey, `the stored state belongs to ${prev.dayKey}, after this decision's day`);
   if (i.dayStartTime > i.now) return inconsistent(i.now, dayKey, `the day's reference equity is stamped ${new Date(i.dayStartTime).toISOString()}, after this decision`);
 
-  const sameDay = prev !== null && prev.dayKey === dayKey;
+  // An admin's halt (the kill switch) outlives the UTC day: only an admin reset ends it.
+  const sameDay = prev !== null && (prev.dayKey === dayKey || heldUntilReset(prev));
   const base: TradingState = sameDay
     ? prev
     : { state: 'ACTIVE', since: i.now, reason: prev === null ? 'initial' : 'UTC day rollover', dayKey, drawdown: 0, referenceEquity: null };
@@ -115,6 +116,24 @@ export function adminReset(prev: TradingState, r: AdminResetInput): TradingState
     referenceEquity: r.equity,
   };
 }
+
+const ADMIN_HALT = 'admin halt';
+
+/** An admin stops the account's trading now (the kill switch); the caller audits it. HALTED until an admin reset, across UTC days. */
+export function adminHalt(prev: TradingState | null, h: { now: number; by: string; note: string }): TradingState {
+  if (h.by.trim() === '') throw new RangeError('adminHalt needs the halting user');
+  return {
+    state: 'HALTED',
+    since: h.now,
+    reason: `${ADMIN_HALT} by ${h.by}${prev && prev.state !== 'ACTIVE' ? ` (was ${prev.state})` : ''}: ${h.note}`,
+    dayKey: utcDayKey(h.now),
+    drawdown: prev?.drawdown ?? 0,
+    referenceEquity: prev?.referenceEquity ?? null,
+  };
+}
+
+/** A halt that only an admin reset ends (the kill switch), unlike the drawdown's, which the next UTC day lifts. */
+export const heldUntilReset = (s: Pick<TradingState, 'state' | 'reason'>): boolean => s.state === 'HALTED' && s.reason.startsWith(ADMIN_HALT);
 
 /** What the cycle must do on a transition: cancel open entries on entering REDUCING/HALTED, flatten on HALTED if set. */
 export function transitionActions(prev: TradingState | null, next: TradingState, s: DrawdownSettings): { cancelEntries: boolean; flatten: boolean } {

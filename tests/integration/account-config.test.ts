@@ -75,8 +75,9 @@ describe('PATCH /accounts/{account}/settings/{kind}', () => {
     const [audit] = await auditOf(h.testDb.owner, 'settings.risk', ids.company!);
     expect(audit!.user_id).toBe(adminId);
     expect(audit!.details).toMatchObject({ version: 2, before: { riskPerTrade: 0.03, flattenOnHalt: false }, after: { riskPerTrade: 0.02, flattenOnHalt: true } });
+    expect(r.body).toMatchObject({ changed: true });
     const s = (await call(h.app, 'GET', '/accounts/company/settings', { token: viewer })).body as Record<string, Versioned>;
-    expect(s.risk).toEqual(v);
+    expect(s.risk).toEqual({ version: v.version, value: v.value });
     // Another account is untouched.
     const d = (await call(h.app, 'GET', '/accounts/director-1/settings', { token: admin })).body as Record<string, Versioned>;
     expect(d.risk).toMatchObject({ version: 1, value: { riskPerTrade: 0.03 } });
@@ -321,7 +322,7 @@ describe('PUT /accounts/{account}/hedge', () => {
     const r = await call(h.app, 'PUT', '/accounts/company/hedge', { token: admin, json: { mode: 'manual', ratio: 0.35, expiresAt } });
     expect(r.status, r.text).toBe(200);
     const v = r.body as Versioned;
-    expect(v.value).toMatchObject({ mode: 'manual', manualRatio: 0.35, manualExpiry: Date.parse(expiresAt), base: 0.1 });
+    expect(v.value).toMatchObject({ mode: 'manual', manualRatio: 0.35, manualExpiry: expiresAt, base: 0.1 }); // ISO in, ISO out
     const [settingsAudit] = await auditOf(h.testDb.owner, 'settings.hedge', ids.company!);
     expect(settingsAudit!.details).toMatchObject({ before: { mode: 'auto', manualRatio: null }, after: { mode: 'manual', manualRatio: 0.35 } });
     const [override] = await auditOf(h.testDb.owner, 'hedge.override', ids.company!);

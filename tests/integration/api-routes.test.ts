@@ -58,6 +58,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   'PUT /accounts/{account}/hedge': { mode: 'manual', ratio: 0.5 },
   'PUT /accounts/{account}/starting-balance': { usd: 20_000 },
   'POST /accounts/{account}/trading-state/reset': { note: 'route table reset' },
+  'POST /accounts/{account}/trading-state/halt': { note: 'route table halt' },
   'POST /auth/step-up': { totp: '123456' },
   'POST /me/password': { currentPassword: 'route table password', newPassword: 'another route table password' },
   'POST /me/totp/confirm': { totp: '123456' },

@@ -316,6 +316,7 @@ describe("a viewer's accounts", () => {
     );
     expect(await rowCounts(h)).toEqual(before);
     expectError(await call(h.app, 'PUT', `/users/${second.userId}/accounts`, { token: admin, json: { accountIds: [] } }), 409, 'NOT_A_VIEWER');
-    expectError(await call(h.app, 'PUT', `/users/${viewerId}/accounts`, { token: admin, json: { accountIds: ['company'] } }), 400, 'VALIDATION_FAILED');
+    expectError(await call(h.app, 'PUT', `/users/${viewerId}/accounts`, { token: admin, json: { accountIds: ['Not A Slug'] } }), 400, 'VALIDATION_FAILED');
+    expectError(await call(h.app, 'PUT', `/users/${viewerId}/accounts`, { token: admin, json: { accountIds: ['no-such-account'] } }), 400, 'UNKNOWN_ACCOUNT');
   });
 });

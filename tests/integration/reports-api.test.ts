@@ -212,7 +212,8 @@ describe('GET /accounts/{account}/trades.csv', () => {
     const rows = parseCsv(r.text);
     expect(rows[0]).toEqual(HEADER);
     expect(rows.slice(1).map((x) => x[7])).toEqual(['co-1', 'co-2', 'co-3', 'co-4']);
-    expect(rows[2]).toEqual(['2026-01-03T23:59:59.999Z', 'ETH/USD', 'sell', '0.01', '42000.5', '0.75', '12.5', 'co-2', 'take-profit', 'exit', 'take profit, "full"\r\nexit', 'm-1']);
+    // qty at ETH/USD's lot decimals (8), price at its price decimals (2), the fee at Kraken's USD ledger precision (4), PnL at cents.
+    expect(rows[2]).toEqual(['2026-01-03T23:59:59.999Z', 'ETH/USD', 'sell', '0.01000000', '42000.50', '0.7500', '12.50', 'co-2', 'take-profit', 'exit', 'take profit, "full"\r\nexit', 'm-1']);
     expect(rows[3]![10]).toBe('');
   });
 

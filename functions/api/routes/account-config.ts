@@ -1,13 +1,23 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { desc, eq } from 'drizzle-orm';
-import { equitySnapshots, tradingState } from '../../../schema/index.ts';
-import { adminReset } from '../../../lib/risk/drawdown.ts';
+import { equitySnapshots, riskEvents, tradingState } from '../../../schema/index.ts';
+import { adminHalt, adminReset, heldUntilReset, type TradingState } from '../../../lib/risk/drawdown.ts';
 import { loosenedRiskLimits } from '../../../lib/risk/loosening.ts';
 import type { Context } from 'hono';
 import type { Account } from '../../../lib/accounts/accounts.ts';
 import { activeCredential, type CredentialSummary, krakenCredentialsSchema, listCredentials, NoActiveKeyError, revokeCredentials, saveCredentials, unsealCredentials } from '../../../lib/accounts/credentials.ts';
 import { secretSyncState, syncKrakenSecret, syncKrakenSecretNow, type SecretSyncState } from '../../../lib/accounts/kraken-secret-sync.ts';
-import { latestSettings, putSettings, settingsSchemas, SETTINGS_KINDS, type SettingsKind } from '../../../lib/accounts/settings.ts';
+import {
+  decodeSettingsCursor,
+  encodeSettingsCursor,
+  latestSettings,
+  putSettings,
+  SETTINGS_CURSOR,
+  settingsHistory,
+  settingsSchemas,
+  SETTINGS_KINDS,
+  type SettingsKind,
+} from '../../../lib/accounts/settings.ts';
 import { appendAudit } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
 import { withAccount } from '../../../lib/db/scope.ts';
@@ -20,6 +30,24 @@ import { tradingSettingsObject } from '../../../lib/strategy/settings.ts';
 import { accountParam, body, json } from './schemas.ts';
 
 const versioned = z.object({ version: z.number().int(), value: z.record(z.string(), z.unknown()) });
+const change = versioned.extend({ changed: z.boolean().openapi({ description: 'false: the values equal the current ones, so no version was added and nothing audited' }) }).openapi('SettingsChange');
+const historyRow = z
+  .object({
+    kind: z.enum(SETTINGS_KINDS as [SettingsKind, ...SettingsKind[]]),
+    version: z.number().int(),
+    value: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+    createdBy: z.object({ id: z.uuid(), email: z.string() }).nullable().openapi({ description: 'null: written by the system (new-account defaults, the nightly adaptation)' }),
+    changed: z.array(z.string()).openapi({ description: 'the fields that differ from the previous version of the kind (all fields for version 1)' }),
+  })
+  .openapi('SettingsVersion');
+const historyQuery = z
+  .object({
+    kind: z.enum(SETTINGS_KINDS as [SettingsKind, ...SettingsKind[]]).optional().openapi({ pattern: `^(${SETTINGS_KINDS.join('|')})$` }),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    before: z.string().regex(SETTINGS_CURSOR).optional().openapi({ description: 'nextBefore of the previous page' }),
+  })
+  .strict();
 const allSettings = z.object(Object.fromEntries(SETTINGS_KINDS.map((k) => [k, versioned])) as Record<SettingsKind, typeof versioned>).openapi('AccountSettings');
 const editableKind = z.object({ account: accountParam.shape.account, kind: z.enum(['trading', 'risk', 'hedge']).openapi({ param: { name: 'kind', in: 'path' } }) });
 const patchBody = z.record(z.string(), z.unknown()).openapi('SettingsPatch', { description: 'fields to change; merged with the current settings, then validated whole' });
@@ -59,7 +87,15 @@ const hedgeBody = z
   .openapi('HedgeOverride');
 
 const resetBody = z.object({ note: z.string().trim().min(3).max(500) }).strict().openapi('TradingStateReset');
+const haltBody = z.object({ note: z.string().trim().min(3).max(500) }).strict().openapi('TradingStateHalt');
 const tradingStateSchema = z.object({ state: z.enum(['ACTIVE', 'REDUCING', 'HALTED']), since: z.string(), reason: z.string().nullable(), dayKey: z.string() }).openapi('TradingState');
+const haltedSchema = tradingStateSchema.extend({ changed: z.boolean().openapi({ description: 'false: it was already halted by an admin; nothing was written' }) }).openapi('TradingStateHalted');
+const stateJson = (s: Pick<TradingState, 'state' | 'since' | 'reason' | 'dayKey'>) => ({ state: s.state, since: new Date(s.since).toISOString(), reason: s.reason, dayKey: s.dayKey });
+
+/** Settings as the API shows them: times ISO 8601 (stored as epoch ms). */
+const settingsJson = (kind: SettingsKind, value: Record<string, unknown>): Record<string, unknown> =>
+  kind === 'hedge' && typeof value.manualExpiry === 'number' ? { ...value, manualExpiry: new Date(value.manualExpiry).toISOString() } : value;
+const versionJson = <T extends { value: unknown }>(kind: SettingsKind, v: T) => ({ ...v, value: settingsJson(kind, v.value as Record<string, unknown>) });
 
 const account = (c: Context<AuthedEnv>): Account => c.get('account')!;
 const zodMessage = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; ');
@@ -126,7 +162,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       const a = account(c as never);
       const out = await withAccount(ctx.db, a.id, async (tx) => {
         const out: Record<string, unknown> = {};
-        for (const k of SETTINGS_KINDS) out[k] = await latestSettings(tx, a.id, k); // one connection: in turn
+        for (const k of SETTINGS_KINDS) out[k] = versionJson(k, await latestSettings(tx, a.id, k)); // one connection: in turn
         return out;
       });
       return c.json(out as unknown as z.infer<typeof allSettings>, 200);
@@ -138,12 +174,13 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       method: 'patch',
       path: '/accounts/{account}/settings/{kind}',
       tags: ['settings'],
-      summary: 'Change trading, risk or hedge settings (admin); adds a version, audited with before/after. Loosening a risk limit needs step-up (403 STEP_UP_REQUIRED); tightening does not.',
+      summary:
+        'Change trading, risk or hedge settings (admin); adds a version, audited with before/after. Loosening a risk limit needs step-up (403 STEP_UP_REQUIRED); tightening does not. No change (`{}` or the current values) adds no version and no audit row: 200 with the current settings, changed false.',
       security: [{ bearer: [] }],
       middleware: admin,
       request: { params: editableKind, body: body(patchBody) },
       responses: {
-        200: json(versioned, 'The new version'),
+        200: json(change, 'The new version, or the current one when nothing changed'),
         400: errorResponses[400],
         401: errorResponses[401],
         403: stepUpForbidden,
@@ -171,7 +208,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         }
         return putSettings(tx, a.id, kind, merged.data, c.get('user')!.id, ctx.clock);
       });
-      return c.json(result as z.infer<typeof versioned>, 200);
+      return c.json(versionJson(kind, result) as z.infer<typeof change>, 200);
     },
   );
 
@@ -185,7 +222,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       middleware: admin,
       request: { params: accountParam, body: body(simulationBody) },
       responses: {
-        200: json(versioned, 'The new simulation setting'),
+        200: json(change, 'The new simulation setting (changed false: it already was)'),
         400: errorResponses[400],
         401: errorResponses[401],
         403: stepUpForbidden,
@@ -203,7 +240,7 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         const current = await latestSettings(tx, a.id, 'simulation');
         return putSettings(tx, a.id, 'simulation', { ...current.value, enabled }, c.get('user')!.id, ctx.clock);
       });
-      return c.json(result as z.infer<typeof versioned>, 200);
+      return c.json(result as z.infer<typeof change>, 200);
     },
   );
 
@@ -296,12 +333,12 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
       method: 'put',
       path: '/accounts/{account}/hedge',
       tags: ['hedge'],
-      summary: 'Hedge mode (admin): auto, or a manual USD share with an optional expiry',
+      summary: 'Hedge mode (admin): auto, or a manual USD share with an optional expiry (ISO 8601, answered as ISO 8601); the current mode again changes nothing (changed false)',
       security: [{ bearer: [] }],
       middleware: admin,
       request: { params: accountParam, body: body(hedgeBody) },
       responses: {
-        200: json(versioned, 'The new hedge settings'),
+        200: json(change, 'The new hedge settings'),
         400: errorResponses[400],
         401: errorResponses[401],
         403: errorResponses[403],
@@ -319,10 +356,10 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         const parsed = settingsSchemas.hedge.safeParse(next);
         if (!parsed.success) throw new HttpError(400, 'INVALID_SETTINGS', zodMessage(parsed.error));
         const saved = await putSettings(tx, a.id, 'hedge', parsed.data, c.get('user')!.id, ctx.clock);
-        await appendAudit(tx, { action: 'hedge.override', userId: c.get('user')!.id, accountId: a.id, details: { ...o } }, ctx.clock);
+        if (saved.changed) await appendAudit(tx, { action: 'hedge.override', userId: c.get('user')!.id, accountId: a.id, details: { ...o } }, ctx.clock);
         return saved;
       });
-      return c.json(result as z.infer<typeof versioned>, 200);
+      return c.json(versionJson('hedge', result) as z.infer<typeof change>, 200);
     },
   );
 
@@ -362,7 +399,86 @@ export function registerAccountConfig(app: AetherApp, ctx: AppContext): void {
         await appendAudit(tx, { action: 'risk.reset', userId: user.id, accountId: a.id, details: { from: prev.state, fromReason: prev.reason, note, referenceEquity: s.referenceEquity } }, ctx.clock);
         return s;
       });
-      return c.json({ state: next.state, since: new Date(next.since).toISOString(), reason: next.reason, dayKey: next.dayKey }, 200);
+      return c.json(stateJson(next), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/accounts/{account}/trading-state/halt',
+      tags: ['risk'],
+      summary:
+        'Kill switch (admin, audited): the account stops trading now — HALTED, no new entries (its positions keep their stops) — and stays so, across UTC days, until an admin resets it (POST …/trading-state/reset). Halting an account an admin already halted changes nothing (changed false).',
+      security: [{ bearer: [] }],
+      middleware: admin,
+      request: { params: accountParam, body: body(haltBody) },
+      responses: {
+        200: json(haltedSchema, 'The account is halted'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+      },
+    }),
+    async (c) => {
+      const { note } = c.req.valid('json');
+      const a = account(c as never);
+      const user = c.get('user')!;
+      const out = await withAccount(ctx.db, a.id, async (tx) => {
+        const [row] = await tx.select().from(tradingState).where(eq(tradingState.accountId, a.id)).for('update');
+        const prev: TradingState | null = row
+          ? { state: row.state, since: row.since.getTime(), reason: row.reason ?? '', dayKey: row.dayKey, drawdown: row.drawdown, referenceEquity: row.referenceEquityUsd === null ? null : Number(row.referenceEquityUsd) }
+          : null;
+        if (prev && heldUntilReset(prev)) return { state: prev, changed: false };
+        const now = ctx.clock.now();
+        const s = adminHalt(prev, { now, by: user.email, note });
+        const values = { state: s.state, since: new Date(s.since), reason: s.reason, dayKey: s.dayKey, drawdown: s.drawdown, updatedAt: new Date(now) };
+        // An account that never ran a cycle has no day reference yet: 0 lets its first cycle take the equity it sees.
+        await tx
+          .insert(tradingState)
+          .values({ accountId: a.id, ...values, dayStartAt: new Date(now), dayStartEquityUsd: '0' })
+          .onConflictDoUpdate({ target: tradingState.accountId, set: values });
+        const detail = { from: prev?.state ?? null, fromReason: prev?.reason ?? null, to: s.state, reason: s.reason, note };
+        await tx.insert(riskEvents).values({ accountId: a.id, ts: new Date(now), code: 'ADMIN_HALT', detail });
+        await appendAudit(tx, { action: 'risk.halt', userId: user.id, accountId: a.id, details: detail }, ctx.clock);
+        return { state: s, changed: true };
+      });
+      if (out.changed) ctx.logger.warn({ account: a.slug, by: user.email }, 'account HALTED by an admin (kill switch)');
+      return c.json({ ...stateJson(out.state), changed: out.changed }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/accounts/{account}/settings/history',
+      tags: ['settings'],
+      summary: 'Every settings version, newest first: who wrote it, when, and which fields it changed (keyset-paginated by `before`)',
+      security: [{ bearer: [] }],
+      middleware: viewer,
+      request: { params: accountParam, query: historyQuery },
+      responses: {
+        200: json(z.object({ versions: z.array(historyRow), nextBefore: z.string().nullable() }), 'A page of versions'),
+        400: errorResponses[400],
+        401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account'),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const a = account(c as never);
+      const rows = await withAccount(ctx.db, a.id, (tx) => settingsHistory(tx, a.id, { kind: q.kind, before: q.before ? decodeSettingsCursor(q.before) : undefined, limit: q.limit + 1 }));
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return c.json(
+        {
+          versions: page.map((v) => ({ ...v, value: settingsJson(v.kind, v.value), createdAt: v.createdAt.toISOString() })),
+          nextBefore: rows.length > q.limit && last ? encodeSettingsCursor(last) : null,
+        },
+        200,
+      );
     },
   );
 }

@@ -1,18 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { accountIdsOf } from '../../../lib/accounts/users.ts';
+import { findAccount } from '../../../lib/accounts/accounts.ts';
+import { accountIdsOf, findUserByEmail } from '../../../lib/accounts/users.ts';
 import { AUDIT_ALGS, anchorLogPath, auditKey, listAudit, verifyAuditChain } from '../../../lib/audit/index.ts';
 import type { AppContext } from '../../../lib/context.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
-import { errorResponses } from '../../../lib/http/errors.ts';
-import { isoTime, json } from './schemas.ts';
+import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
+import { accountRef, instantOf, isoDayOrTime, json } from './schemas.ts';
 
 const auditRowSchema = z
   .object({
     id: z.number().int(),
     ts: z.string(),
     userId: z.uuid().nullable(),
+    userEmail: z.string().nullable().openapi({ description: "the actor's email (null: no actor, e.g. a job)" }),
     accountId: z.uuid().nullable(),
+    accountSlug: z.string().nullable().openapi({ description: 'the account the row is about (null: a global event)' }),
     action: z.string(),
     details: z.record(z.string(), z.unknown()),
     prevHash: z.string(),
@@ -23,10 +26,20 @@ const auditRowSchema = z
 
 const auditQuery = z
   .object({
-    account: z.uuid().optional(),
-    action: z.string().regex(/^[a-z0-9_.-]{1,64}$/).optional(),
-    from: isoTime.optional(),
-    to: isoTime.optional(),
+    account: accountRef.optional().openapi({ description: 'account slug or id', example: 'company' }),
+    user: z
+      .string()
+      .max(254)
+      .refine((v) => z.uuid().safeParse(v).success || z.email().safeParse(v).success, 'must be a user id or email')
+      .optional()
+      .openapi({ description: "the actor's id or email" }),
+    action: z
+      .string()
+      .regex(/^[a-z0-9_.-]{1,64}$/)
+      .optional()
+      .openapi({ description: 'an action (settings.risk), or a family ending in a dot (settings.)' }),
+    from: isoDayOrTime.optional().openapi({ description: 'inclusive; a day means its UTC midnight' }),
+    to: isoDayOrTime.optional().openapi({ description: 'inclusive; a day means its UTC midnight' }),
     before: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
@@ -53,7 +66,7 @@ export function registerAudit(app: AetherApp, ctx: AppContext): void {
       method: 'get',
       path: '/audit',
       tags: ['audit'],
-      summary: 'The audit trail, newest first (viewers see their accounts only)',
+      summary: 'The audit trail, newest first, filtered by account, actor, action and time (viewers see their accounts only)',
       security: [{ bearer: [] }],
       middleware: [authenticate(ctx)] as const,
       request: { query: auditQuery },
@@ -61,17 +74,29 @@ export function registerAudit(app: AetherApp, ctx: AppContext): void {
         200: json(z.object({ rows: z.array(auditRowSchema), nextBefore: z.number().int().nullable() }), 'A page of audit rows'),
         400: errorResponses[400],
         401: errorResponses[401],
+        403: errorResponses[403],
+        404: json(errorSchema, 'No such account (ACCOUNT_NOT_FOUND)'),
       },
     }),
     async (c) => {
       const q = c.req.valid('query');
+      const from = q.from ? instantOf(q.from) : undefined;
+      const to = q.to ? instantOf(q.to) : undefined;
+      if (from && to && from > to) throw new HttpError(400, 'BAD_RANGE', 'from must not be after to');
       const ids = await accountIdsOf(ctx.db, c.get('user')!);
+      const account = q.account ? await findAccount(ctx.db, q.account) : null;
+      if (q.account && !account) throw new HttpError(404, 'ACCOUNT_NOT_FOUND', `no account ${q.account}`);
+      if (account && ids !== 'all' && !ids.includes(account.id)) throw new HttpError(403, 'FORBIDDEN', 'no access to this account');
+      const userId = q.user?.includes('@') ? (await findUserByEmail(ctx.db, q.user))?.id : q.user;
+      // An unknown actor has no rows: an empty page, as for an unknown id.
+      if (q.user && !userId) return c.json({ rows: [], nextBefore: null }, 200);
       const page = await listAudit(ctx.db, {
-        accountId: q.account,
+        accountId: account?.id,
         accountIds: ids === 'all' ? undefined : ids,
+        userId,
         action: q.action,
-        from: q.from ? new Date(q.from) : undefined,
-        to: q.to ? new Date(q.to) : undefined,
+        from,
+        to,
         before: q.before,
         limit: q.limit,
       });

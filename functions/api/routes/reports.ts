@@ -7,7 +7,7 @@ import type { AetherApp } from '../../../lib/http/app.ts';
 import { loggableError } from '../../../lib/http/app.ts';
 import { authenticate, requireAccountAccess, type AuthedEnv } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
-import { csvRecord } from '../../../lib/reports/csv.ts';
+import { csvRecord, FEE_DECIMALS, fixed, tradeDecimals, USD_DECIMALS } from '../../../lib/reports/csv.ts';
 import { hedgeReportFromSnapshots } from '../../../lib/reports/hedge-report.ts';
 import { riskReport } from '../../../lib/reports/metrics.ts';
 import {
@@ -24,11 +24,11 @@ import {
   type TradeFilter,
   type TradeRow,
 } from '../../../lib/reports/queries.ts';
-import { accountParam, isoDay, isoTime, json } from './schemas.ts';
+import { accountParam, instantOf, isoDayOrTime, json, utcDayOf } from './schemas.ts';
 
-const day = isoDay;
-const time = isoTime;
-const range = { from: time.optional(), to: time.optional() };
+// Every bound is a day (its UTC midnight) or an ISO 8601 time, on every report.
+const time = isoDayOrTime;
+const range = { from: time.optional().openapi({ description: 'inclusive' }), to: time.optional().openapi({ description: 'exclusive' }) };
 // Closed sets as enums with their pattern spelled out, so the route table can build a bad value.
 const sideParam = z.enum(['buy', 'sell']).openapi({ pattern: '^(buy|sell)$' });
 const everyParam = z.enum(['hour', 'day']).openapi({ pattern: '^(hour|day)$' });
@@ -119,7 +119,7 @@ const CSV_BATCH = 1000;
 const HEDGE_HISTORY_LIMIT = 500;
 
 const accountOf = (c: Context<AuthedEnv>): Account => c.get('account')!;
-const dateOrUndefined = (s: string | undefined): Date | undefined => (s ? new Date(s) : undefined);
+const dateOrUndefined = (s: string | undefined): Date | undefined => (s ? instantOf(s) : undefined);
 const tradeJson = (t: TradeRow) => ({
   time: t.time.toISOString(),
   pair: t.pair,
@@ -134,11 +134,14 @@ const tradeJson = (t: TradeRow) => ({
   reason: t.reason,
   modelVersion: t.modelVersion,
 });
-const tradeCsv = (t: TradeRow): string =>
-  csvRecord([t.time, t.pair, t.side, t.qty, t.price, t.feeUsd, t.realizedPnlUsd, t.clientId, t.cause, t.intent, t.reason, t.modelVersion]);
+/** A CSV row: quantities and prices at the pair's precision, USD at cents (fees at Kraken's ledger precision). */
+const tradeCsv = (t: TradeRow): string => {
+  const d = tradeDecimals(t.pair);
+  return csvRecord([t.time, t.pair, t.side, fixed(t.qty, d.qty), fixed(t.price, d.price), fixed(t.feeUsd, FEE_DECIMALS), fixed(t.realizedPnlUsd, USD_DECIMALS), t.clientId, t.cause, t.intent, t.reason, t.modelVersion]);
+};
 
 function checkRange(from: string | undefined, to: string | undefined): void {
-  if (from && to && Date.parse(from) > Date.parse(to)) throw new HttpError(400, 'BAD_RANGE', 'from must not be after to');
+  if (from && to && instantOf(from) > instantOf(to)) throw new HttpError(400, 'BAD_RANGE', 'from must not be after to');
 }
 
 const common = { 401: errorResponses[401], 403: errorResponses[403], 404: json(errorSchema, 'No such account') };
@@ -153,17 +156,20 @@ export function registerReports(app: AetherApp, ctx: AppContext): void {
       method: 'get',
       path: '/accounts/{account}/reports/daily-pnl',
       tags: ['reports'],
-      summary: 'Daily PnL per UTC day, net of fees (RP-1)',
+      summary: 'Daily PnL per UTC day, net of fees (RP-1): the days from the one `from` falls on to the one `to` falls on, both included',
       security: [{ bearer: [] }],
       middleware: viewer,
-      request: { params: accountParam, query: z.object({ from: day.optional(), to: day.optional() }).strict() },
+      request: {
+        params: accountParam,
+        query: z.object({ from: time.optional().openapi({ description: 'its UTC day, included' }), to: time.optional().openapi({ description: 'its UTC day, included' }) }).strict(),
+      },
       responses: { 200: json(z.object({ days: z.array(dailyPnlSchema) }), 'Days, oldest first'), 400: errorResponses[400], ...common },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      if (q.from && q.to && q.from > q.to) throw new HttpError(400, 'BAD_RANGE', 'from must not be after to');
+      checkRange(q.from, q.to);
       const a = accountOf(c as never);
-      const days = await withAccount(ctx.db, a.id, (tx) => dailyPnlRows(tx, a.id, q));
+      const days = await withAccount(ctx.db, a.id, (tx) => dailyPnlRows(tx, a.id, { from: q.from && utcDayOf(q.from), to: q.to && utcDayOf(q.to) }));
       return c.json({ days }, 200);
     },
   );

@@ -21,13 +21,11 @@ export const accountSchema = z
 /** An account's slug (lib/accounts: lowercase letters, digits and dashes, at most 40) or its uuid. */
 export const ACCOUNT_REF = /^(?:[a-z0-9][a-z0-9-]{0,39}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$/;
 
+/** An account named by its slug or its id, wherever an account is named (path, query or body). */
+export const accountRef = z.string().min(1).max(40).regex(ACCOUNT_REF, 'must be an account slug (a-z, 0-9, -) or id');
+
 export const accountParam = z.object({
-  account: z
-    .string()
-    .min(1)
-    .max(40)
-    .regex(ACCOUNT_REF, 'must be an account slug (a-z, 0-9, -) or id')
-    .openapi({ param: { name: 'account', in: 'path' }, description: 'account id or slug', example: 'company' }),
+  account: accountRef.openapi({ param: { name: 'account', in: 'path' }, description: 'account id or slug', example: 'company' }),
 });
 
 // Calendar-checked (2024-02-31 is refused) and within what the data can hold: year 0 or 275760 is
@@ -45,6 +43,20 @@ export const isoDay = z.iso
   .date()
   .refine(inRange, 'must be between 1970 and 9999')
   .openapi({ pattern: String.raw`^\d{4}-\d{2}-\d{2}$`, example: '2026-01-05' });
+
+/**
+ * A query bound given as a day or a time: a day means its UTC midnight, so `from=2026-01-05` and
+ * `from=2026-01-05T00:00:00Z` select the same rows on every route.
+ */
+export const isoDayOrTime = z
+  .string()
+  .max(40)
+  .refine((s) => isoDay.safeParse(s).success || isoTime.safeParse(s).success, 'must be a day YYYY-MM-DD or an ISO 8601 time with its offset, between 1970 and 9999')
+  .openapi({ pattern: String.raw`^\d{4}-\d{2}-\d{2}(T.+)?$`, description: 'YYYY-MM-DD (its UTC midnight) or an ISO 8601 time with its offset', example: '2026-01-05' });
+/** The instant a day-or-time bound names. */
+export const instantOf = (s: string): Date => new Date(s.length === 10 ? `${s}T00:00:00Z` : s);
+/** The UTC calendar day a day-or-time bound falls on. */
+export const utcDayOf = (s: string): string => instantOf(s).toISOString().slice(0, 10);
 
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 export const body = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  accountIdsFor,
   createUser,
   endSessions,
   inviteAdmin,
@@ -10,9 +11,11 @@ import {
   setDisabled,
   setMemberships,
   userInputSchema,
+  UnknownAccountError,
   UserExistsError,
   UserNotFoundError,
   UserRuleError,
+  viewerAccounts,
   type Actor,
 } from '../../../lib/accounts/users.ts';
 import type { AppContext } from '../../../lib/context.ts';
@@ -20,19 +23,30 @@ import { pgErrorCode, type Tx } from '../../../lib/db/client.ts';
 import type { AetherApp } from '../../../lib/http/app.ts';
 import { authenticate, requireRole } from '../../../lib/http/auth.ts';
 import { errorResponses, errorSchema, HttpError } from '../../../lib/http/errors.ts';
-import { body, json, toJson, userSchema } from './schemas.ts';
+import { accountRef, body, json, toJson, userSchema } from './schemas.ts';
 
 export const createdUserSchema = z
   .object({ user: userSchema, totpUri: z.string().nullable().openapi({ description: 'otpauth:// URI, shown once for enrolment' }) })
   .openapi('CreatedUser');
 
+/** Accounts named by slug or id, as everywhere else. */
+const accountRefs = z
+  .array(accountRef.openapi({ example: 'company' }))
+  .max(100)
+  .openapi({ description: 'account slugs or ids' });
+
 /** An admin is invited (no password, no TOTP secret chosen or seen by the inviter); a viewer is created with a password. */
 const newUserBody = z
   .discriminatedUnion('role', [
     z.object({ role: z.literal('admin'), email: userInputSchema.shape.email, name: userInputSchema.shape.name }).strict(),
-    userInputSchema.extend({ role: z.literal('viewer') }).strict(),
+    userInputSchema.extend({ role: z.literal('viewer'), accountIds: accountRefs.default([]) }).strict(),
   ])
   .openapi('NewUser');
+
+const listedUser = userSchema.extend({ accounts: z.array(z.string()).openapi({ description: "a viewer's accounts (slugs); empty for admins, who see every account" }) }).openapi('ListedUser');
+const memberships = z
+  .object({ accountIds: z.array(z.uuid()), accounts: z.array(z.string()).openapi({ description: 'the same accounts by slug' }) })
+  .openapi('ViewerAccounts');
 
 const newUserReply = z
   .object({
@@ -62,6 +76,7 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
       if (err instanceof UserNotFoundError) throw new HttpError(404, 'USER_NOT_FOUND', err.message);
       if (err instanceof UserRuleError) throw new HttpError(409, err.code, err.message);
       if (err instanceof UserExistsError) throw new HttpError(409, 'USER_EXISTS', err.message);
+      if (err instanceof UnknownAccountError) throw new HttpError(400, 'UNKNOWN_ACCOUNT', err.message);
       // A membership naming an account that does not exist violates the foreign key.
       if (pgErrorCode(err) === '23503') throw new HttpError(400, 'UNKNOWN_ACCOUNT', 'accountIds names an account that does not exist');
       throw err;
@@ -69,8 +84,18 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
   };
 
   app.openapi(
-    createRoute({ method: 'get', path: '/users', ...secured, responses: { 200: json(z.object({ users: z.array(userSchema) }), 'Users'), 401: errorResponses[401], 403: errorResponses[403] } }),
-    async (c) => c.json({ users: (await listUsers(ctx.db)).map(toJson) }, 200),
+    createRoute({
+      method: 'get',
+      path: '/users',
+      ...secured,
+      summary: 'Users, with the accounts each viewer is assigned to',
+      responses: { 200: json(z.object({ users: z.array(listedUser) }), 'Users'), 401: errorResponses[401], 403: errorResponses[403] },
+    }),
+    async (c) => {
+      const list = await listUsers(ctx.db);
+      const assigned = await viewerAccounts(ctx.db, list.map((u) => u.id));
+      return c.json({ users: list.map((u) => ({ ...toJson(u), accounts: assigned.get(u.id) ?? [] })) }, 200);
+    },
   );
 
   app.openapi(
@@ -89,7 +114,10 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
         const inv = await change((tx, a) => inviteAdmin(tx, input, a), actor);
         return c.json({ user: toJson(inv.user), invite: { token: inv.inviteToken, expiresAt: inv.expiresAt.toISOString() } }, 201);
       }
-      const created = await change((tx) => createUser(tx, input, { actor, masterKey: ctx.masterKey, clock: ctx.clock }), actor);
+      const created = await change(
+        async (tx) => createUser(tx, { ...input, accountIds: await accountIdsFor(tx, input.accountIds) }, { actor, masterKey: ctx.masterKey, clock: ctx.clock }),
+        actor,
+      );
       return c.json({ user: toJson(created.user), invite: null }, 201);
     },
   );
@@ -166,15 +194,16 @@ export function registerUsers(app: AetherApp, ctx: AppContext): void {
       method: 'put',
       path: '/users/{id}/accounts',
       ...secured,
-      summary: "Replace a viewer's accounts",
-      request: { params: userParam, body: body(z.object({ accountIds: z.array(z.uuid()).max(100) }).strict().openapi('Memberships')) },
-      responses: { 200: json(z.object({ accountIds: z.array(z.uuid()) }), 'The viewer’s accounts now'), ...std },
+      summary: "Assign a viewer to accounts: replaces the viewer's accounts (audited; the same set again changes nothing)",
+      request: { params: userParam, body: body(z.object({ accountIds: accountRefs }).strict().openapi('Memberships')) },
+      responses: { 200: json(memberships, 'The viewer’s accounts now'), ...std },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const { accountIds } = c.req.valid('json');
-      const after = await change((tx, a) => setMemberships(tx, id, accountIds, a), c.get('user')!.id);
-      return c.json({ accountIds: after }, 200);
+      const after = await change(async (tx, a) => setMemberships(tx, id, await accountIdsFor(tx, accountIds), a), c.get('user')!.id);
+      const slugs = await viewerAccounts(ctx.db, [id]);
+      return c.json({ accountIds: after, accounts: slugs.get(id) ?? [] }, 200);
     },
   );
 }
