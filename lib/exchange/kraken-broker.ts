@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.ts';
 import { DeadlineExceededError, checkDeadline, remainingMs, sleepWithin } from '../deadline.ts';
-import { krakenCallFailuresTotal, krakenLimiterWaitSeconds, krakenLimiterWaitsTotal, krakenLockedOut, krakenLockoutsTotal } from '../http/metrics.ts';
+import { krakenCallFailuresTotal, krakenLimiterWaitSeconds, krakenLimiterWaitsTotal, krakenLockedOut, krakenLockoutsTotal, krakenRestHeadroom } from '../http/metrics.ts';
 import {
   ExchangeRejectedError,
   ExchangeTemporaryError,
@@ -290,6 +290,7 @@ export class KrakenBroker implements Broker {
       const h = this.limiter.hold(method, trade);
       if (h.ms <= 0) {
         this.setLockoutGauge(false);
+        krakenRestHeadroom.set({ account: this.label }, 1 - this.limiter.rest.level() / this.limiter.rest.max);
         return;
       }
       if (h.reason === 'lockout') {

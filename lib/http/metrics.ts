@@ -97,6 +97,12 @@ export const krakenLimiterWaitSeconds = new Counter({
   labelNames: ['account'] as const,
   registers: [registry],
 });
+export const krakenRestHeadroom = new Gauge({
+  name: 'aether_kraken_rest_headroom_ratio',
+  help: "Share of Kraken's per-key REST counter left free (client-side model) when the account's last private call went out: 1 idle, 0 at the limit",
+  labelNames: ['account'] as const,
+  registers: [registry],
+});
 export const krakenSecretPending = new Gauge({
   name: 'aether_kraken_secret_pending',
   help: "1 while the account's kraken-<account> Kubernetes Secret does not yet hold what the database says (a key upload or revocation whose Secret write failed; retried)",
