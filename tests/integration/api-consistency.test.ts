@@ -117,6 +117,20 @@ describe('no change is no change: 200 with the current state, no version, no aud
     expect(r.body).toMatchObject({ version: current.version + 1, changed: true });
   });
 
+  it('enabling an enabled user, disabling a disabled one', async () => {
+    await writesNothing(h, async () => {
+      const r = await call(h.app, 'POST', `/users/${viewerId}/enable`, { token: admin });
+      expect(r.status, r.text).toBe(200);
+      expect(r.body).toMatchObject({ user: { id: viewerId, disabled: false } });
+    });
+    expect((await call(h.app, 'POST', `/users/${viewerId}/disable`, { token: admin })).status).toBe(200);
+    await writesNothing(h, async () => {
+      expect((await call(h.app, 'POST', `/users/${viewerId}/disable`, { token: admin })).body).toMatchObject({ user: { disabled: true } });
+    });
+    expect((await call(h.app, 'POST', `/users/${viewerId}/enable`, { token: admin })).status).toBe(200);
+    viewer = await login(h, VIEWER.email, VIEWER.password); // disabling ended the viewer's sessions
+  });
+
   it('PUT …/hedge with the current mode, and the simulation switch to where it is', async () => {
     await writesNothing(h, async () => {
       const r = await call(h.app, 'PUT', '/accounts/director-1/hedge', { token: admin, json: { mode: 'auto' } });
