@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   // Only api encrypts or decrypts with the master key; in the cluster no other function mounts it.
   const services = await openServices(config, { logger, migrate: name === 'api', masterKey: name === 'api' });
   if (await stop.add(services.close)) return 0; // interrupted while starting
-  const app = functionApp(name, services.ctx);
+  const app = await functionApp(name, services.ctx);
   const { server, url } = await stop.starting(() => listen(app.fetch, config));
   if (await stop.add(() => closeServer(server))) return 0;
   services.ctx.logger.info({ function: name, url, mode: config.mode }, 'serving');
