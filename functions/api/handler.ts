@@ -6,6 +6,7 @@ import { registerAccounts } from './routes/accounts.ts';
 import { registerAudit } from './routes/audit.ts';
 import { registerAuth } from './routes/auth.ts';
 import { registerCycle } from './routes/cycle.ts';
+import { registerMarket } from './routes/market.ts';
 import { registerOnboarding } from './routes/onboarding.ts';
 import { registerReports } from './routes/reports.ts';
 import { registerSummary } from './routes/summary.ts';
@@ -25,6 +26,7 @@ export function createApp(ctx: AppContext): AetherApp {
   registerSummary(app, ctx);
   registerSystem(app, ctx);
   registerCycle(app, ctx);
+  registerMarket(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerPath({
     method: 'get',

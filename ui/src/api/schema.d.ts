@@ -3425,6 +3425,125 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/markets/candles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest stored candles of a pair, oldest first */
+        get: {
+            parameters: {
+                query: {
+                    pair: string;
+                    /** @description seconds */
+                    interval?: "3600" | "86400";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Candles */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            candles: components["schemas"]["Candle"][];
+                        };
+                    };
+                };
+                /** @description Malformed or invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/markets/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each pair's newest signal (regime, probability up, model version); a model's signal wins over the baseline's of the same bar */
+        get: {
+            parameters: {
+                query: {
+                    pairs: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signals, one per pair that has one */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            signals: components["schemas"]["PairSignal"][];
+                        };
+                    };
+                };
+                /** @description Malformed or invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not authenticated */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/system/events": {
         parameters: {
             query?: never;
@@ -4110,6 +4229,31 @@ export interface components {
             jobId: string;
             /** @description false when this bar's cycle was already asked for (now or by the schedule): nothing new was queued */
             queued: boolean;
+        };
+        Candle: {
+            /** @description open time, ISO 8601 UTC */
+            time: string;
+            open: number;
+            high: number;
+            low: number;
+            close: number;
+            volume: number;
+        };
+        PairSignal: {
+            pair: string;
+            /** @description open time of the last closed candle the signal used, ISO 8601 UTC */
+            time: string;
+            modelVersion: string;
+            probUp: number;
+            expectedReturn: number;
+            horizonBars: number;
+            /** @enum {string} */
+            regime: "bull" | "bear" | "sideways";
+            regimeProbs: {
+                [key: string]: number;
+            };
+            volatility: number;
+            atrPct: number;
         };
         SystemEvent: {
             id: string;

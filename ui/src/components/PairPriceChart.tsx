@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
-import type { Schemas } from '../api/client.ts';
+import { api, unwrap, type Schemas } from '../api/client.ts';
 import { formatAmount } from '../lib/format.ts';
+import { usePoll } from '../lib/use-poll.ts';
 import { ChartWithTable } from './ChartWithTable.tsx';
 import { DataTable } from './DataTable.tsx';
 import { PriceChart, type PriceLevel, type PriceMarker } from './charts/PriceChart.tsx';
@@ -13,10 +14,12 @@ export interface PairPriceChartProps {
 }
 
 /**
- * A pair's fills over time with entry/exit markers, and the open position's entry, stop-loss and
- * take-profit as price lines. (The API serves no candles yet, so the line joins the fill prices.)
+ * A pair's hourly candles (the fill prices while none are stored) with entry/exit markers, and the
+ * open position's entry, stop-loss and take-profit as price lines.
  */
 export function PairPriceChart({ pair, trades, position }: PairPriceChartProps) {
+  const market = usePoll(() => unwrap(api.GET('/markets/candles', { params: { query: { pair, interval: '3600', limit: 500 } } })), [pair], 60_000);
+  const candles = market.data?.candles.length ? market.data.candles : undefined;
   const fills = useMemo(() => trades.filter((t) => t.pair === pair).slice().reverse(), [trades, pair]);
   const line = useMemo(() => fills.map((t) => ({ time: t.time, value: Number(t.price) })), [fills]);
   const markers = useMemo<PriceMarker[]>(() => fills.map((t) => ({ time: t.time, side: t.side, text: t.cause === 'entry' ? 'entry' : `exit (${t.cause})` })), [fills]);
@@ -29,8 +32,8 @@ export function PairPriceChart({ pair, trades, position }: PairPriceChartProps) 
   }, [position]);
   return (
     <ChartWithTable
-      title={`${pair}: fills, stop and take-profit`}
-      chart={<PriceChart label={`${pair} fill prices with entries, exits and the open stop and take-profit`} line={line} markers={markers} levels={levels} />}
+      title={`${pair}: price, trades, stop and take-profit`}
+      chart={<PriceChart label={`${pair} ${candles ? 'hourly candles' : 'fill prices'} with entries, exits and the open stop and take-profit`} candles={candles} line={line} markers={markers} levels={levels} />}
       table={
         <>
           {levels.length > 0 && <p>Open position: {levels.map((l) => `${l.title} ${formatAmount(l.price)}`).join(', ')}.</p>}

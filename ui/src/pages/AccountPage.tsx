@@ -12,6 +12,7 @@ import { Percent } from '../components/Percent.tsx';
 import { PositionsTable } from '../components/PositionsTable.tsx';
 import { RiskMetrics } from '../components/RiskMetrics.tsx';
 import { RunCycleButton } from '../components/RunCycleButton.tsx';
+import { SignalsTable } from '../components/SignalsTable.tsx';
 import { Time } from '../components/Time.tsx';
 import { TradeHistory } from '../components/TradeHistory.tsx';
 import { TradingStateCell } from '../components/TradingStateCell.tsx';
@@ -31,6 +32,9 @@ export function AccountPage({ slug }: AccountPageProps) {
   const equity = usePoll(() => unwrap(api.GET('/accounts/{account}/reports/equity', { params: account })), [slug], 15_000);
   const risk = usePoll(() => unwrap(api.GET('/accounts/{account}/reports/risk', { params: account })), [slug], 15_000);
   const trades = usePoll(() => unwrap(api.GET('/accounts/{account}/trades', { params: { ...account, query: { limit: 500 } } })), [slug], 10_000);
+  const settings = usePoll(() => unwrap(api.GET('/accounts/{account}/settings', { params: account })), [slug], 60_000);
+  const tradingPairs = settings.data?.trading.value.pairs;
+  const settingsPairs = Array.isArray(tradingPairs) ? (tradingPairs as string[]) : undefined;
   const name = session.accounts.find((a) => a.slug === slug)?.name ?? slug;
   const admin = canEdit(session);
   const refresh = (): void => summary.reload();
@@ -65,6 +69,9 @@ export function AccountPage({ slug }: AccountPageProps) {
                   </div>
                 </Card>
               </div>
+              <Card title="Regime and signals">
+                <SignalsTable pairs={settingsPairs ?? pairs} />
+              </Card>
               <Card title="Risk">
                 <DataState {...risk} what="risk metrics">{(r) => <RiskMetrics risk={r} drawdown={s.drawdown} />}</DataState>
               </Card>
