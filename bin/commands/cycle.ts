@@ -8,10 +8,10 @@ import { openQueueClient } from '../../lib/queue/client.ts';
 import { loadSummary } from '../../lib/reports/summary-queries.ts';
 import { summaryTable } from '../../lib/reports/summary-table.ts';
 import { runningEmbeddedUrl } from '../../lib/runtime/embedded-postgres.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
 import { resolveDatabase, wallClock } from '../services.ts';
 
-export const help = {
+export const help: Help = {
   usage: 'aether cycle --now [--wait SECONDS]',
   about:
     'Runs the trading cycle for the latest closed bar now instead of at the next :01, the way the schedule runs it\n(candles in, scoring, then every account\'s order job) — once per bar: asking again, or after the schedule took\nthe bar, queues nothing. Audited. The running Aether (aether start, or the cluster\'s dispatcher) does the work;\nthis waits for every account\'s outcome, then prints `aether status`.',
@@ -20,10 +20,10 @@ export const help = {
     ['--wait SECONDS', 'how long to wait for every account (default 120; 0: queue it and return)'],
   ],
   examples: ['aether cycle --now', 'aether cycle --now --wait 0'],
-} as const;
+};
 
 export const run = (argv: string[]): Promise<number> =>
-  command(help.usage, async () => {
+  command(help, async () => {
     const { values } = args(argv, { now: { type: 'boolean', default: false }, wait: { type: 'string', default: '120' } });
     if (!values.now) throw new UsageError('--now is required: a cycle trades the latest closed bar, nothing else');
     const waitS = /^\d{1,5}$/.test(values.wait) ? Number(values.wait) : Number.NaN;

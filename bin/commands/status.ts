@@ -3,10 +3,10 @@ import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { loadSummary } from '../../lib/reports/summary-queries.ts';
 import { summaryTable } from '../../lib/reports/summary-table.ts';
-import { args, command, UsageError } from '../args.ts';
+import { args, command, UsageError, type Help } from '../args.ts';
 import { wallClock, withDatabase } from '../services.ts';
 
-export const help = {
+export const help: Help = {
   usage: 'aether status [--account SLUG] [--json]',
   about: 'Every account at a glance, read exactly as GET /summary reads it: mode (SIMULATION or LIVE), trading state,\nequity, cash, holdings, positions with their stops, open orders, today\'s PnL, drawdown against its limits,\nhedge actual vs target, last and next cycle; then totals per mode (simulated and live money never added).',
   flags: [
@@ -14,10 +14,10 @@ export const help = {
     ['--json', 'print the summary as JSON (the API\'s Summary document)'],
   ],
   examples: ['aether status', 'aether status --account company --json'],
-} as const;
+};
 
 export const run = (argv: string[]): Promise<number> =>
-  command(help.usage, async () => {
+  command(help, async () => {
     const { values } = args(argv, { account: { type: 'string' }, json: { type: 'boolean', default: false } });
     const config = parseConfig();
     const clock = wallClock(config, createLogger(config.LOG_LEVEL));
