@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { krakenCredentialsSchema } from '../../../lib/accounts/key-format.ts';
 import { api, unwrap } from '../api/client.ts';
+import { explainKeyRefusal } from '../lib/key-refusal.ts';
 import { useAction } from '../lib/use-action.ts';
 import { ActionStatus } from './ActionStatus.tsx';
 import { Button } from './Button.tsx';
@@ -13,14 +14,6 @@ export interface KeyUploadFormProps {
   disabled?: boolean;
   onUploaded?: () => void;
 }
-
-/** What a refusal code means for the person uploading the key. */
-const explain = (code: string, message: string): string =>
-  ({
-    KEYS_REFUSED: `Kraken rejected this key: ${message}. Check that you copied the key and the private key of the same pair, and that it is not expired or IP-restricted.`,
-    KEY_CAN_WITHDRAW: `This key can withdraw funds, and Aether refuses such keys: ${message}. Create a key with Query and Trade permissions only.`,
-    KRAKEN_UNREACHABLE: `Kraken could not be reached to check the key: ${message}. Try again in a minute.`,
-  })[code] ?? message;
 
 /**
  * Upload a Kraken key pair: checked with the server's own key schema here, then validated against
@@ -35,7 +28,8 @@ export function KeyUploadForm({ account, accountName, disabled = false, onUpload
       await unwrap(api.POST('/accounts/{account}/keys', { params: { path: { account } }, body: { apiKey, apiSecret } }));
     } catch (err) {
       const e = err as { code?: string; message: string };
-      throw new Error(explain(e.code ?? '', e.message), { cause: err });
+      if (e.code === 'STEP_UP_REQUIRED') throw err; // useAction asks for the TOTP code and repeats the upload
+      throw new Error(explainKeyRefusal(e.code ?? '', e.message), { cause: err });
     }
     setApiKey('');
     setApiSecret('');

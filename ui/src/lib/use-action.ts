@@ -36,7 +36,10 @@ export function useAction<A extends unknown[]>(action: (...args: A) => Promise<u
       if (err instanceof ApiError && err.code === 'STEP_UP_REQUIRED') {
         setPending(() => args);
         setError('This action needs a fresh code from your authenticator app.');
-      } else setError(messageOf(err));
+      } else {
+        setPending(null); // refused for another reason (also after a step-up): no code prompt left behind
+        setError(messageOf(err));
+      }
       return false;
     } finally {
       setBusy(false);
