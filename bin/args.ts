@@ -65,12 +65,12 @@ export function args<T extends NonNullable<ParseArgsConfig['options']>>(argv: st
  * Runs a command body, turning usage errors into a message naming the command, its usage and a
  * pointer to --help, with exit code 2.
  */
-export async function command(help: Help | string, body: () => Promise<number>): Promise<number> {
+export async function command(help: Help | Help['usage'], body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (err) {
     if (err instanceof UsageError) {
-      const usage = lines(typeof help === 'string' ? help : help.usage);
+      const usage = lines(typeof help === 'string' || Array.isArray(help) ? (help as Help['usage']) : (help as Help).usage);
       const name = /^aether [\w-]+/.exec(usage[0]!)?.[0] ?? 'aether';
       process.stderr.write(`${name}: ${err.message}\nusage: ${usage.join('\n       ')}\n(${name} --help: every flag, with an example)\n`);
       return 2;

@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Candle } from '../../lib/market/candle.ts';
 import { readCandlesCsv } from '../../lib/market/csv.ts';
 import { BTC_PAIR, DEFAULT_FEATURE_PARAMS, featureSetHash } from '../../lib/ml/features.ts';
@@ -10,7 +9,7 @@ import { validateRegimes } from '../../lib/ml/regime.ts';
 import { DEFAULT_TRAIN_OPTIONS, crossValidate, fitTrainedModel, summarize, type TrainOptions } from '../../lib/ml/train.ts';
 import { buildRows } from '../../lib/ml/dataset.ts';
 import { walkForwardBacktest } from '../../lib/ml/walkforward.ts';
-import type { Help } from '../args.ts';
+import { args, type Help } from '../args.ts';
 
 const USAGE = `usage: aether evaluate --data PAIR=FILE [--data PAIR=FILE …] --out DIR
   [--models gbt,logistic] [--folds 5] [--horizon 24] [--threshold 0.55] [--exit-threshold T] [--fee 0.0026] [--retrain-every 720]
@@ -27,21 +26,17 @@ const day = (t: number): string => new Date(t).toISOString().slice(0, 10);
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        models: { type: 'string', default: 'gbt,logistic' },
-        folds: { type: 'string', default: '5' },
-        horizon: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.horizonBars) },
-        threshold: { type: 'string', default: String(DEFAULT_TRAIN_OPTIONS.threshold) },
-        'exit-threshold': { type: 'string' },
-        fee: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.feeRate) },
-        'retrain-every': { type: 'string', default: '720' },
-        'min-train': { type: 'string', default: '4320' },
-      },
-      strict: true,
+    ({ values } = args(argv, {
+      data: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      models: { type: 'string', default: 'gbt,logistic' },
+      folds: { type: 'string', default: '5' },
+      horizon: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.horizonBars) },
+      threshold: { type: 'string', default: String(DEFAULT_TRAIN_OPTIONS.threshold) },
+      'exit-threshold': { type: 'string' },
+      fee: { type: 'string', default: String(DEFAULT_LABEL_OPTIONS.feeRate) },
+      'retrain-every': { type: 'string', default: '720' },
+      'min-train': { type: 'string', default: '4320' },
     }));
   } catch (e) {
     return fail((e as Error).message);
