@@ -5,7 +5,7 @@ import type { Candle } from './candle.ts';
 import { HOURLY_WINDOW_MS, type CoinGeckoClient } from './coingecko.ts';
 import { readCandlesCsv } from './csv.ts';
 import { KRAKEN_OHLC_CAP, type ClosedCandleSource } from './kraken-rest.ts';
-import { failureReason } from './network-error.ts';
+import { failureReason, NetworkError } from './network-error.ts';
 import { loadCandles, upsertCandles, type CandleSource } from './store.ts';
 import { validateSeries, type ValidationIssue } from './validate.ts';
 
@@ -195,15 +195,8 @@ export interface NamedSource {
 }
 
 /** A history request failed: `host` could not be asked (network, timeout, HTTP error); `cause` says why. */
-export class HistorySourceError extends Error {
+export class HistorySourceError extends NetworkError {
   override name = 'HistorySourceError';
-  constructor(
-    readonly host: string,
-    readonly reason: string,
-    options: { cause: unknown },
-  ) {
-    super(`cannot reach ${host}: ${reason}`, options);
-  }
 }
 
 export interface HistoryStep {
