@@ -8,6 +8,7 @@ import { AccountPage } from './pages/AccountPage.tsx';
 import { CataloguePage } from './pages/CataloguePage.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
 import { GovernancePage } from './pages/GovernancePage.tsx';
+import { InvitePage } from './pages/InvitePage.tsx';
 import { HedgePage } from './pages/HedgePage.tsx';
 import { KeysPage } from './pages/KeysPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
@@ -42,7 +43,7 @@ const pages: Array<[string, (p: Record<string, string>) => ReactNode]> = [
 /** The app: boots from GET /onboarding and GET /me, then the wizard, the login or the signed-in pages. */
 export function App() {
   const [state, setState] = useState<{ boot?: Boot; error?: unknown; expired?: boolean }>({});
-  const { path } = useLocation();
+  const { path, query } = useLocation();
 
   const reload = useCallback(async () => {
     try {
@@ -80,6 +81,7 @@ export function App() {
   if (setupIncomplete || (path === '/onboarding' && me?.user.role === 'admin')) {
     return <AppLayout nav={[]} onLogout={session?.logout}><OnboardingPage status={b.status} me={me} onChanged={reload} /></AppLayout>;
   }
+  if (!me && path === '/invite') return <AppLayout nav={[]}><InvitePage token={query.get('token') ?? ''} /></AppLayout>;
   if (!me || !session) {
     return (
       <AppLayout nav={[]}>

@@ -45,7 +45,8 @@ export function NewUserForm({ accounts, onCreated }: NewUserFormProps) {
       <ActionStatus action={create} />
       {invite && (
         <Alert kind="info">
-          Give the new admin this one-time invite token (valid until {new Date(invite.expiresAt).toLocaleString()}): <code className="mono">{invite.token}</code>
+          Give the new admin this one-time invite link (valid until {new Date(invite.expiresAt).toLocaleString()}; shown only now):{' '}
+          <code className="mono">{`${window.location.origin}/invite?token=${encodeURIComponent(invite.token)}`}</code>
         </Alert>
       )}
       <Button type="submit" busy={create.busy}>Create user</Button>

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, messageOf, unwrap } from '../api/client.ts';
 import { Alert } from '../components/Alert.tsx';
 import { Button } from '../components/Button.tsx';
+import { Link } from '../components/Link.tsx';
 import { TextField } from '../components/TextField.tsx';
 
 export interface LoginPageProps {
@@ -53,6 +54,7 @@ export function LoginPage({ onLoggedIn, title = 'Log in', email: initialEmail = 
           onChange={(e) => setTotp(e.target.value.replace(/\D/g, ''))}
         />
         <Button type="submit" busy={busy}>Log in</Button>
+        <p className="muted">Invited as an admin? <Link to="/invite">Set your password with the invite token</Link>.</p>
       </form>
     </>
   );
