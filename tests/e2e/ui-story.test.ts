@@ -257,6 +257,14 @@ describe.skipIf(chromiumTestsSkip())('the web UI, in Chromium against the embedd
     await checkPage(page, 'governance');
   }, 120_000);
 
+  it('the component catalogue (for the visual editor) and an unknown page pass the same checks', async () => {
+    await open('Main', 'Components', 'Component catalogue');
+    await checkPage(page, 'catalogue');
+    await page.goto(`${rt.url}/no/such/page`);
+    await heading('Page not found').waitFor();
+    await checkPage(page, 'not-found');
+  }, 90_000);
+
   it('users: the admin creates a viewer of Director 1, who sees only that account and cannot change anything', async () => {
     await open('Main', 'Users', 'Users');
     const form = main().getByRole('form', { name: 'Create a user' });
@@ -281,6 +289,7 @@ describe.skipIf(chromiumTestsSkip())('the web UI, in Chromium against the embedd
       const change = v.getByRole('form', { name: 'Change password' });
       await change.or(vmain.getByRole('heading', { name: 'Dashboard', level: 1 })).first().waitFor();
       if (await change.isVisible()) {
+        await checkPage(v, 'viewer-password');
         await change.getByLabel('Current (temporary) password').fill(VIEWER.password);
         await change.getByLabel('New password').fill(VIEWER.own);
         await change.getByRole('button', { name: 'Change password' }).click();
