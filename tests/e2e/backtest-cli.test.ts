@@ -244,5 +244,5 @@ describe('aether backtest', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
     expect(existsSync(never)).toBe(false);
-  });
+  }, 120_000); // each case is a Node process loading TypeScript: slow on a loaded machine
 });
