@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { inProcessInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts
 import { createApp as orderApp } from '../../functions/order/handler.ts';
 import { createApp as scoreApp } from '../../functions/score/handler.ts';
 import { createApp as tickApp } from '../../functions/tick/handler.ts';
+import { runAether } from '../helpers/aether-cli.ts';
 import { call, onboard, startApi, type ApiHarness } from '../helpers/api.ts';
 import { loadRepoCandles, startKrakenEmulator, type KrakenEmulator } from '../kraken-emulator/index.ts';
 
@@ -17,7 +17,6 @@ import { loadRepoCandles, startKrakenEmulator, type KrakenEmulator } from '../kr
  * the test's clock through AETHER_CLOCK_OFFSET_FILE): the cycle runs once through the workers this
  * test runs as `aether start` would, and status prints what GET /summary answers.
  */
-const root = new URL('../../', import.meta.url).pathname;
 const HOUR = 3_600_000;
 const START = 720;
 let h: ApiHarness;
@@ -27,19 +26,8 @@ let admin: string;
 let home: string;
 let env: Record<string, string>;
 
-function aether(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const inherited = { ...process.env };
-  delete inherited.REDIS_URL; // the test's queues are on PostgreSQL, in the test database
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/aether.js', ...argv], { cwd: root, env: { ...inherited, LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// The test's queues are on PostgreSQL, in the test database: not on a REDIS_URL the environment may hold.
+const aether = (argv: string[]) => runAether(argv, { ...env, REDIS_URL: undefined });
 
 beforeAll(async () => {
   // The repository's candles moved so the emulator's present is an hour or two ahead of the real one:
