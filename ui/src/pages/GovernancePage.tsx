@@ -2,17 +2,19 @@ import { AuditTrail } from '../components/AuditTrail.tsx';
 import { Card } from '../components/Card.tsx';
 import { ChainStatus } from '../components/ChainStatus.tsx';
 import { SystemLog } from '../components/SystemLog.tsx';
-import { useSession } from '../lib/session.ts';
+import { canEdit, useSession } from '../lib/session.ts';
 
-/** Governance (UI-6, G-3): the audit trail and its chain verification, and the system log. */
+/** Governance (UI-6, G-3): the audit trail, its chain verification (admins: the server verifies for them only), and the system log. */
 export function GovernancePage() {
   const session = useSession();
   return (
     <>
       <h1>Governance</h1>
-      <Card title="Audit chain">
-        <ChainStatus />
-      </Card>
+      {canEdit(session) && (
+        <Card title="Audit chain">
+          <ChainStatus />
+        </Card>
+      )}
       <Card title="Audit trail">
         <AuditTrail accounts={session.accounts} />
       </Card>
