@@ -25,7 +25,7 @@ export interface ReportPage {
 const STYLE = [
   'body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}',
   'h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}',
-  '.sub{color:#666;margin-top:0}table{border-collapse:collapse}td{padding:.2em 1.2em .2em 0}td:first-child{color:#555}',
+  '.sub{color:#666;margin-top:0}table{border-collapse:collapse}td{padding:.2em 1.2em .2em 0}td:first-child{color:#555;white-space:nowrap;vertical-align:top}',
   'svg{max-width:100%;height:auto;display:block;margin:.5em 0}pre{font-size:12px;overflow-x:auto;background:#f7f7f7;padding:.8em}',
 ].join('');
 
