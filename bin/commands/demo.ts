@@ -94,7 +94,8 @@ export async function run(argv: string[]): Promise<number> {
       Object.assign(process.env, { AETHER_HOME: home, KRAKEN_API_URL: market.emu.url, AETHER_CLOCK_OFFSET_FILE: offsetFile });
       const config = parseConfig();
       const history = { ...configuredSources(config), older: { source: { kind: 'candles' as const, series: market.history }, host: 'the recorded candles (data/ohlcv)' } };
-      return await runRuntime(config, { schedules: false, replay: true, history, then: (rt) => replay(rt, market, flags) });
+      // The first model is fitted a little after the first bars, so that the first cycle is not kept waiting.
+      return await runRuntime(config, { schedules: false, replay: true, history, trainDelayMs: 15_000, then: (rt) => replay(rt, market, flags) });
     } finally {
       await market.close();
     }

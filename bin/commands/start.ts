@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   history: HistorySources;
   /** `replay`: the history is recorded candles and every banner says so. */
   replay?: boolean;
+  /** Delay of the first training run after the history is filled (a fit holds the process's CPU for a while). */
+  trainDelayMs?: number;
   /** Runs once the server listens and the banner is out (in the background of the running server). */
   then?: (rt: RunningRuntime) => Promise<void>;
 }
@@ -83,7 +85,7 @@ export async function runRuntime(config: Config, opts: RuntimeOptions): Promise<
     logger: ctx.logger,
     sources: opts.history,
     source: opts.replay ? 'replay' : 'live',
-    train: () => ctx.queue.enqueue('train', { trigger: 'manual' }, { jobId: `train-history-${ctx.clock.now()}` }),
+    train: () => ctx.queue.enqueue('train', { trigger: 'manual' }, { jobId: `train-history-${ctx.clock.now()}`, delayMs: opts.trainDelayMs ?? 0 }),
     ...(onProgress ? { onProgress } : {}),
   });
   ctx.history = history;
