@@ -1,22 +1,24 @@
-import { Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, onSessionExpired, unwrap, type Schemas } from './api/client.ts';
 import { Alert } from './components/Alert.tsx';
 import { AppLayout, type NavItem } from './components/AppLayout.tsx';
 import { match, navigate, useLocation } from './lib/router.ts';
 import { SessionContext, type Session } from './lib/session.ts';
-import { AccountPage } from './pages/AccountPage.tsx';
-import { CataloguePage } from './pages/CataloguePage.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
-import { GovernancePage } from './pages/GovernancePage.tsx';
-import { InvitePage } from './pages/InvitePage.tsx';
-import { HedgePage } from './pages/HedgePage.tsx';
-import { KeysPage } from './pages/KeysPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
-import { ObligationPage } from './pages/ObligationPage.tsx';
-import { OnboardingPage } from './pages/OnboardingPage.tsx';
-import { SettingsPage } from './pages/SettingsPage.tsx';
-import { UsersPage } from './pages/UsersPage.tsx';
+
+// Every page but the dashboard and the login loads on first use: the first visit parses only what it shows.
+const AccountPage = lazy(() => import('./pages/AccountPage.tsx').then((m) => ({ default: m.AccountPage })));
+const CataloguePage = lazy(() => import('./pages/CataloguePage.tsx').then((m) => ({ default: m.CataloguePage })));
+const GovernancePage = lazy(() => import('./pages/GovernancePage.tsx').then((m) => ({ default: m.GovernancePage })));
+const HedgePage = lazy(() => import('./pages/HedgePage.tsx').then((m) => ({ default: m.HedgePage })));
+const InvitePage = lazy(() => import('./pages/InvitePage.tsx').then((m) => ({ default: m.InvitePage })));
+const KeysPage = lazy(() => import('./pages/KeysPage.tsx').then((m) => ({ default: m.KeysPage })));
+const ObligationPage = lazy(() => import('./pages/ObligationPage.tsx').then((m) => ({ default: m.ObligationPage })));
+const OnboardingPage = lazy(() => import('./pages/OnboardingPage.tsx').then((m) => ({ default: m.OnboardingPage })));
+const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx').then((m) => ({ default: m.SettingsPage })));
+const UsersPage = lazy(() => import('./pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 
 type Me = { user: Schemas['User']; obligations: Array<'PASSWORD_CHANGE_REQUIRED' | 'TOTP_ENROLMENT_REQUIRED'>; accounts: Array<Schemas['Account']> };
 type Boot = { status: { needsAdmin: boolean; accounts: number }; me: Me | null };

@@ -1,3 +1,4 @@
+import '../zod-config.ts';
 import { useState, type FormEvent } from 'react';
 import { krakenCredentialsSchema } from '../../../lib/accounts/key-format.ts';
 import { api, unwrap } from '../api/client.ts';

@@ -1,3 +1,4 @@
+import '../zod-config.ts';
 import type { z } from 'zod';
 import { hedgeSettingsSchema } from '../../../lib/hedge/settings.ts';
 import { riskSettingsSchema } from '../../../lib/risk/settings.ts';
