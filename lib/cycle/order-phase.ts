@@ -1,4 +1,4 @@
-import { nextTradingState, transitionActions, type TradingState } from '../risk/drawdown.ts';
+import { entriesAllowed, nextTradingState, transitionActions, type TradingState } from '../risk/drawdown.ts';
 import { restingBuyNotional } from '../risk/exposure.ts';
 import type { RiskContext, RiskPosition } from '../risk/types.ts';
 import { decide, flattenIntents, type HeldPosition } from '../strategy/decide.ts';
@@ -58,9 +58,10 @@ export async function runOrderPhase(i: OrderPhaseInput): Promise<OrderPhaseResul
   const actions = transitionActions(prev, state, settings.risk);
   const transition = changed ? { from: prev, to: state, ...actions } : null;
 
-  // Entering HALTED cancels resting entries (buys that are not protective).
+  // No resting entry (a buy: protective orders are sells) outlives a state that allows none — entered
+  // by this cycle's drawdown, or set outside it (an admin's kill switch halts between cycles).
   const cancelledEntries: string[] = [];
-  if (actions.cancelEntries) {
+  if (actions.cancelEntries || !entriesAllowed(state.state)) {
     for (const o of await venue.openOrders())
       if (o.side === 'buy' && (o.status === 'open' || o.status === 'pending')) {
         await cancelOrder(o, venue, i.journal, `entries cancelled on ${state.state}: ${state.reason}`);

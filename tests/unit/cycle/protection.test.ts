@@ -10,6 +10,7 @@ import { engineVenue, type Venue } from '../../../lib/cycle/venue.ts';
 import { SimEngine } from '../../../lib/exchange/sim-engine.ts';
 import type { BrokerOrder, MarketSpec } from '../../../lib/exchange/types.ts';
 import { usdMarket } from '../../../lib/exchange/usd-markets.ts';
+import { adminHalt } from '../../../lib/risk/drawdown.ts';
 import type { Candle } from '../../../lib/market/candle.ts';
 import { hedgeSettingsSchema } from '../../../lib/hedge/settings.ts';
 import { riskSettingsSchema } from '../../../lib/risk/settings.ts';
@@ -165,5 +166,20 @@ describe('the protection invariant through execution', () => {
     const c = await runAccountCycle({ accountId: 'a', settings: s.settings, market: s.market, venue: s.venue, book: s.book, journal: s.journal });
     expect(c.protection[0]!.actions.length).toBeGreaterThan(0);
     expect(s.covered()).toBeCloseTo(s.held(), 10);
+  });
+});
+
+describe('a halt set between cycles (the kill switch)', () => {
+  it('cancels the resting entries at the next cycle and keeps the holding behind its stop', async () => {
+    const s = setup();
+    s.engine.submit({ clientId: 'resting-entry', pair: 'BTC/USD', side: 'buy', type: 'limit', amount: 0.1, price: 40_000 }, 2 * H, { bid: 50_000, ask: 50_000, last: 50_000, time: 2 * H });
+    expect(s.engine.openOrders().some((o) => o.side === 'buy' && o.status === 'open')).toBe(true);
+    const halted: AccountBook = { ...s.book, tradingState: adminHalt(null, { now: 2 * H - 1, by: 'admin@example.com', note: 'stop now' }) };
+    const c = await runAccountCycle({ accountId: 'a', settings: s.settings, market: s.market, venue: s.venue, book: halted, journal: s.journal });
+    expect(c.order.tradingState.state).toBe('HALTED');
+    expect(c.order.cancelledEntries).toHaveLength(1);
+    expect(s.engine.openOrders().filter((o) => o.side === 'buy' && o.status === 'open')).toEqual([]);
+    expect(s.covered()).toBeCloseTo(s.held(), 10);
+    expect(s.log.filter((l) => l.startsWith('submit entry'))).toEqual([]);
   });
 });
