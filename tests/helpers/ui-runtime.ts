@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import type { Candle } from '../../lib/market/candle.ts';
-import { openQueueClient } from '../../lib/queue/client.ts';
+import { openQueueClient, type QueueClient } from '../../lib/queue/client.ts';
 import { runningEmbeddedUrl } from '../../lib/runtime/embedded-postgres.ts';
 import { OffsetClock } from '../../bench/live/clock.ts';
 import { BenchDb, type CycleRow } from '../../bench/live/db.ts';
@@ -97,9 +97,26 @@ export async function startUiRuntime(o: { keys?: KeyInit[] } = {}): Promise<UiRu
       await new Promise((r) => setTimeout(r, 200));
     }
   };
+  /** A queue client on the runtime's BullMQ (on its embedded PostgreSQL) for one call. */
+  const withQueues = async (fn: (q: QueueClient) => Promise<void>): Promise<void> => {
+    const queueUrl = runningEmbeddedUrl(home);
+    if (!queueUrl) throw new Error('no running embedded PostgreSQL to reach the queues on');
+    const q = await openQueueClient({ databaseUrl: queueUrl, onError: () => undefined });
+    try {
+      await fn(q);
+    } finally {
+      await q.close();
+    }
+  };
   try {
     const { url } = await rt.start(120_000);
     if (!rt.onboardingToken) throw new Error(`the first start printed no onboarding token:\n${out}`);
+    // The replay moves only when a test says so: stack.yml's schedules run on the system clock (a tick
+    // at any hh:01 would run a cycle in the middle of a story), so they are taken off.
+    await withQueues(async (q) => {
+      for (const name of ['tick', 'report', 'train'])
+        if (!(await q.queue(name).removeJobScheduler(`cron-${name}`))) throw new Error(`the runtime registered no schedule cron-${name} to take off`);
+    });
     return {
       url,
       onboardingToken: rt.onboardingToken,
@@ -116,14 +133,7 @@ export async function startUiRuntime(o: { keys?: KeyInit[] } = {}): Promise<UiRu
       cycleDone,
       async cycle(timeoutMs) {
         const bar = await nextBar();
-        const queueUrl = runningEmbeddedUrl(home);
-        if (!queueUrl) throw new Error('no running embedded PostgreSQL to queue the tick on');
-        const q = await openQueueClient({ databaseUrl: queueUrl, onError: () => undefined });
-        try {
-          await q.enqueue('tick', { scheduledAt: bar + HOUR + 60_000 }, { jobId: `tick-ui-${bar}` });
-        } finally {
-          await q.close();
-        }
+        await withQueues((q) => q.enqueue('tick', { scheduledAt: bar + HOUR + 60_000 }, { jobId: `tick-ui-${bar}` }));
         return { bar, rows: await cycleDone(bar, timeoutMs) };
       },
       close,
