@@ -31,7 +31,7 @@ const accountRow = (name: string) => accountsTable().getByRole('row').filter({ h
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Follows a link of the main navigation, or of the account's own pages. */
-async function open(nav: 'Main' | string, link: string, h1: string | RegExp): Promise<void> {
+async function open(nav: string, link: string, h1: string | RegExp): Promise<void> {
   await page.getByRole('navigation', { name: nav }).getByRole('link', { name: link, exact: true }).click();
   await heading(h1).waitFor();
 }
