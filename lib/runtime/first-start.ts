@@ -63,9 +63,19 @@ export async function historyPairs(db: Db): Promise<string[]> {
   return [...new Set([...(traded.length ? traded : tradingSettingsSchema.parse({}).pairs), BTC_PAIR])].sort();
 }
 
-/** One fill of every pair's missing history (the nightly train's top-up; the background runner's attempts). */
-export async function fillMissingHistory(db: Db, clock: Clock, sources: HistorySources, pairs: readonly string[], onStep?: (s: HistoryStep) => void): Promise<{ bars: number; steps: number }> {
-  return fillHistory(db, { pairs, now: clock.now(), interval: INTERVAL, plan: { depthBars: HISTORY_DEPTH_BARS }, recent: sources.recent, older: sources.older }, onStep);
+/**
+ * One fill of every pair's missing history (the background runner's attempts); `newerOnly`: just the
+ * bars since the newest stored one (the nightly train's top-up after downtime).
+ */
+export async function fillMissingHistory(
+  db: Db,
+  clock: Clock,
+  sources: HistorySources,
+  pairs: readonly string[],
+  opts: { newerOnly?: boolean; onStep?: (s: HistoryStep) => void } = {},
+): Promise<{ bars: number; steps: number }> {
+  const plan = { depthBars: HISTORY_DEPTH_BARS, newerOnly: opts.newerOnly ?? false };
+  return fillHistory(db, { pairs, now: clock.now(), interval: INTERVAL, plan, recent: sources.recent, older: sources.older }, opts.onStep);
 }
 
 export interface HistoryRunnerOptions {
@@ -137,13 +147,14 @@ export class HistoryRunner {
       this.set({ state: 'backfilling', pairs, done: 0 });
       try {
         const started = performance.now();
-        const result = await fillMissingHistory(this.o.db, this.o.clock, this.o.sources, pairs, (s) => {
+        const onStep = (s: HistoryStep): void => {
           this.set({ state: 'backfilling', bars: this.progress.bars + s.bars, done: s.done / s.total });
           log.info(
             { pair: s.segment.pair, source: s.segment.source === 'recent' ? this.o.sources.recent.host : this.o.sources.older.host, from: day(s.segment.from), to: day(s.segment.to), bars: s.bars, done: pct(s.done / s.total) },
             `history: ${pct(s.done / s.total)} ${s.segment.pair} ${day(s.segment.from)}..${day(s.segment.to)} (${s.bars} bars)`,
           );
-        });
+        };
+        const result = await fillMissingHistory(this.o.db, this.o.clock, this.o.sources, pairs, { onStep });
         if (offline) log.info({ host: offline }, `history: ${offline} answers again`);
         const seconds = (performance.now() - started) / 1000;
         log.info({ pairs, bars: this.progress.bars, requests: result.steps, s: Math.round(seconds * 10) / 10 }, `history: complete for ${pairs.join(', ')} (${this.progress.bars} bars stored)`);
