@@ -4,6 +4,7 @@ import { Alert } from './components/Alert.tsx';
 import { AppLayout, type NavItem } from './components/AppLayout.tsx';
 import { match, navigate, useLocation } from './lib/router.ts';
 import { SessionContext, type Session } from './lib/session.ts';
+import { prefetchSummary } from './lib/summary-prefetch.ts';
 import { DashboardPage } from './pages/DashboardPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
@@ -24,6 +25,7 @@ type Me = { user: Schemas['User']; obligations: Array<'PASSWORD_CHANGE_REQUIRED'
 type Boot = { status: { needsAdmin: boolean; accounts: number }; me: Me | null };
 
 async function boot(): Promise<Boot> {
+  if (window.location.pathname === '/') prefetchSummary();
   const [status, me] = await Promise.all([
     unwrap(api.GET('/onboarding')),
     api.GET('/me').then((r) => (r.response.status === 401 ? null : unwrap(Promise.resolve(r)))),

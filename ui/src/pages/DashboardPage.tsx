@@ -1,4 +1,4 @@
-import { api, unwrap, type Schemas } from '../api/client.ts';
+import type { Schemas } from '../api/client.ts';
 import { DataState } from '../components/DataState.tsx';
 import { DataTable, type Column } from '../components/DataTable.tsx';
 import { DrawdownMeter } from '../components/DrawdownMeter.tsx';
@@ -9,6 +9,7 @@ import { Percent } from '../components/Percent.tsx';
 import { Time } from '../components/Time.tsx';
 import { TradingStateCell } from '../components/TradingStateCell.tsx';
 import { formatPct, formatUsd } from '../lib/format.ts';
+import { loadSummary } from '../lib/summary-prefetch.ts';
 import { usePoll } from '../lib/use-poll.ts';
 
 type Row = Schemas['AccountSummary'];
@@ -28,7 +29,7 @@ const columns: ReadonlyArray<Column<Row>> = [
 
 /** Every account the user may see, refreshed every few seconds; totals per mode, never simulated and live money added together. */
 export function DashboardPage() {
-  const summary = usePoll(() => unwrap(api.GET('/summary')), [], 5000);
+  const summary = usePoll(loadSummary, [], 5000);
   return (
     <>
       <h1>Dashboard</h1>
