@@ -251,6 +251,12 @@ describe.skipIf(chromiumTestsSkip())('the web UI, in Chromium against the embedd
     for (const action of ['risk.reset', 'risk.halt', 'settings.simulation', 'keys.upload', 'hedge.override', 'settings.risk']) {
       await expect(trail.getByRole('row').filter({ hasText: action }).filter({ hasText: ADMIN.email }).count(), action).resolves.toBeGreaterThan(0);
     }
+    // A row in full: the risk change's before and after.
+    const riskRow = trail.getByRole('row').filter({ hasText: 'settings.risk' }).filter({ hasText: ADMIN.email }).first();
+    await riskRow.getByText(/^Details of #/).click();
+    await riskRow.getByRole('table', { name: 'Before and after' }).getByRole('row').filter({ hasText: 'riskPerTrade' }).filter({ hasText: '0.03' }).filter({ hasText: '0.01' }).waitFor();
+    // The system log has the halt among the risk events.
+    await main().getByRole('table', { name: 'System log, newest first' }).getByRole('row').filter({ hasText: 'UI story: operator stop' }).first().waitFor(SLOW);
     // The filters: the cycle asked for in the UI, by action.
     await main().getByRole('form', { name: 'Filter the audit trail' }).getByLabel('Action').fill('cycle.requested');
     await expect.poll(() => trail.getByRole('row').filter({ hasText: 'cycle.requested' }).count(), SLOW).toBe(1);
