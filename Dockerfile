@@ -22,13 +22,15 @@ ARG WATCHDOG_IMAGE=ghcr.io/openfaas/of-watchdog:0.11.5@sha256:000000000000000000
 
 FROM ${WATCHDOG_IMAGE} AS watchdog
 
-# Compiles the TypeScript (and the web UI, which the api function serves) with every dependency.
+# Compiles the TypeScript and the web UI, which the api function serves at `/`, with every dependency.
+# The UI is built here from its sources (.dockerignore keeps a local ui/dist out), before
+# bin/build.js copies it into dist/ui/dist; an image without it would answer every page with a 503.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /home/app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build:ui --if-present && npm run build
+RUN npm run build:ui && npm run build && test -f dist/ui/dist/index.html
 
 # Production dependencies only. No install scripts: none of them needs one (package.json allowScripts).
 # Then what nothing loads at run time goes (type declarations, source maps, ccxt's CommonJS build).

@@ -4,7 +4,6 @@ import { findAccount } from '../lib/accounts/accounts.ts';
 import type { AppContext } from '../lib/context.ts';
 import type { AetherApp } from '../lib/http/app.ts';
 import type { ErrorBody } from '../lib/http/errors.ts';
-import { staticUi, UI_BUILD_HINT, uiBuilt } from '../lib/http/static-ui.ts';
 import { accountSlug, ORDER_FUNCTION_PREFIX } from '../lib/queue/jobs.ts';
 
 type Factory = (ctx: AppContext) => AetherApp;
@@ -89,22 +88,25 @@ export function createGateway(names: readonly string[], ctx: AppContext): Gatewa
   };
 
   const http = new Hono();
-  const forward = async (c: Context): Promise<Response> => {
-    const name = c.req.param('name') ?? '';
+  /** The request to function `name` at `path` (what is left of the URL path once the gateway took its part). */
+  const pass = async (c: Context, name: string, path: string): Promise<Response> => {
     const app = await resolve(name);
     if (!app) return notFound(c, name);
     const url = new URL(c.req.url);
-    url.pathname = url.pathname.slice(`/function/${name}`.length) || '/';
+    url.pathname = path || '/';
     const req = c.req.raw;
     const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body;
     return app.fetch(new Request(url, { method: req.method, headers: req.headers, body, signal: req.signal, duplex: 'half' } as RequestInit), c.env);
   };
+  const forward = (c: Context): Promise<Response> => {
+    const name = c.req.param('name') ?? '';
+    return pass(c, name, new URL(c.req.url).pathname.slice(`/function/${name}`.length));
+  };
   http.all('/function/:name', forward);
   http.all('/function/:name/*', forward);
-  // Every other path is the web UI (the api's pages, built into ui/dist); it calls the API at /function/api.
-  const ui = staticUi();
-  if (!uiBuilt()) ctx.logger.warn(UI_BUILD_HINT);
-  http.all('*', (c) => (c.req.path.startsWith('/function') ? c.notFound() : ui.fetch(c.req.raw, c.env)));
+  // Every other path goes to the api function as it is, as the cluster's HTTPRoute sends it there: the
+  // api serves the web UI (its pages and assets) beside its routes, lib/http/static-ui.ts decides which.
+  http.all('*', (c) => (c.req.path.startsWith('/function') ? c.notFound() : pass(c, 'api', new URL(c.req.url).pathname)));
   http.notFound((c) => c.json(errorBody(c, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), 404));
 
   return { http, resolve };

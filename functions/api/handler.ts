@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { AppContext } from '../../lib/context.ts';
 import { createFunctionApp, type AetherApp } from '../../lib/http/app.ts';
+import { uiMiddleware } from '../../lib/http/static-ui.ts';
 import { registerAccountConfig } from './routes/account-config.ts';
 import { registerAccounts } from './routes/accounts.ts';
 import { registerAudit } from './routes/audit.ts';
@@ -16,6 +17,9 @@ import { registerUsers } from './routes/users.ts';
 /** The HTTP API the UI calls. Routes live in ./routes, one file per resource. */
 export function createApp(ctx: AppContext): AetherApp {
   const app = createFunctionApp('api', ctx);
+  // The web UI shares the API's paths (the ingress sends `/…` here too): after the ops routes, which
+  // answer whoever asks, and before the API's, which a browser navigation to a page must not reach.
+  app.use(uiMiddleware((message) => ctx.logger.warn(message)));
   registerOnboarding(app, ctx);
   registerAuth(app, ctx);
   registerAccounts(app, ctx);

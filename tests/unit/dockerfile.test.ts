@@ -37,6 +37,13 @@ describe('the Dockerfile', () => {
     expect(pkg.scripts.build).toBe('node bin/build.js');
   });
 
+  it('builds the web UI from its sources into the app tree, where the api function finds it (lib/http/static-ui.ts)', () => {
+    const build = stages.find((s) => /^FROM \S+ AS build$/m.test(s))!;
+    expect(build).toMatch(/^RUN npm run build:ui && npm run build && test -f dist\/ui\/dist\/index\.html$/m);
+    expect(ignored).toContain('ui/dist');
+    // That the compiled api then serves it: tests/integration/api-serves-ui.test.ts runs the build.
+  });
+
   it('runs as a numeric non-root user', () => {
     const user = /^USER (\S+)$/m.exec(finalStage)?.[1];
     expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
