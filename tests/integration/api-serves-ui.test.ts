@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { createGateway } from '../../bin/gateway.ts';
 import { uiBuilt } from '../../lib/http/static-ui.ts';
 import { freePort } from '../../lib/runtime/embedded-postgres.ts';
 import { errorShape, startApi, type ApiHarness } from '../helpers/api.ts';
+import { untilOutput } from '../helpers/child-output.ts';
 import { buildDist, linkProductionModules, ROOT } from '../helpers/production-build.ts';
 
 /**
@@ -34,16 +35,14 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Served {
-  url: string;
-  stop(): Promise<number | null>;
-}
-
-/** `aether serve api` from `entry` (bin/aether.js of the source tree or of a build), in cluster mode: resolves once it serves. */
-async function serveApi(entry: string, cwd: string): Promise<Served> {
+/**
+ * `aether serve api` from `entry` (bin/aether.js of the source tree or of a build), in cluster mode,
+ * answering as expectUiBesideApi says, and stopping cleanly.
+ */
+async function expectServedUi(entry: string, cwd: string): Promise<void> {
   const port = await freePort();
   const key = (): string => randomBytes(32).toString('base64');
-  const child: ChildProcess = spawn(process.execPath, [entry, 'serve', 'api'], {
+  const child = spawn(process.execPath, [entry, 'serve', 'api'], {
     cwd,
     env: {
       PATH: process.env.PATH,
@@ -58,28 +57,14 @@ async function serveApi(entry: string, cwd: string): Promise<Served> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
   const exited = new Promise<number | null>((ok) => child.once('exit', ok));
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`aether serve api: no 'serving' line within 90 s:\n${output}`)), 90_000);
-    const onData = (d: Buffer): void => {
-      output += d.toString();
-      if (output.includes('"msg":"serving"')) {
-        clearTimeout(timer);
-        ok();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => fail(new Error(`aether serve api exited (${code}) before serving:\n${output}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
+  try {
+    await untilOutput(child, '"msg":"serving"', 90_000);
+    await expectUiBesideApi(`http://127.0.0.1:${port}`);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
 }
 
 /** The first script index.html loads: a content-hashed asset of the build. */
@@ -144,14 +129,7 @@ async function expectUiBesideApi(base: string): Promise<void> {
 }
 
 describe('the api function serves the web UI beside its routes', () => {
-  it('`aether serve api` from the source tree', async () => {
-    const served = await serveApi(join(ROOT, 'bin/aether.js'), ROOT);
-    try {
-      await expectUiBesideApi(served.url);
-    } finally {
-      expect(await served.stop()).toBe(0);
-    }
-  }, 180_000);
+  it('`aether serve api` from the source tree', () => expectServedUi(join(ROOT, 'bin/aether.js'), ROOT), 180_000);
 
   it('the embedded gateway leaves the choice to the api: `/…` as the ingress sends it, and `/function/api/…`', async () => {
     const { http } = createGateway(['api'], h.ctx);
@@ -171,11 +149,6 @@ describe('the api function serves the web UI beside its routes', () => {
     buildDist(out);
     linkProductionModules(out);
     expect(readFileSync(join(out, 'ui/dist/index.html'), 'utf8')).toContain('<div id="root">');
-    const served = await serveApi(join(out, 'bin/aether.js'), out);
-    try {
-      await expectUiBesideApi(served.url);
-    } finally {
-      expect(await served.stop()).toBe(0);
-    }
+    await expectServedUi(join(out, 'bin/aether.js'), out);
   }, 900_000);
 });
