@@ -16,10 +16,6 @@ export function scrub(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/**
- * Logs go to stderr unless a destination is given: a command's stdout is its human (or piped)
- * output, and a JSON line must never land in the middle of it. Container runtimes collect both.
- */
 /** An error-level line, scrubbed as the log line is (child bindings included). */
 export interface ErrorLine {
   msg: string;
@@ -39,6 +35,10 @@ function errorLine(bindings: Record<string, unknown>, args: readonly unknown[]):
   return { msg, fields: scrub({ ...bindings, ...obj }) as Record<string, unknown> };
 }
 
+/**
+ * Logs go to stderr unless a destination is given: a command's stdout is its human (or piped)
+ * output, and a JSON line must never land in the middle of it. Container runtimes collect both.
+ */
 export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true })): Logger {
   return pino(
     {

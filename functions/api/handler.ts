@@ -28,9 +28,9 @@ export function createApp(ctx: AppContext): AetherApp {
   registerAudit(app, ctx);
   registerReports(app, ctx);
   registerSummary(app, ctx);
-  registerSystem(app, ctx);
   registerCycle(app, ctx);
   registerMarket(app, ctx);
+  registerSystem(app, ctx);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.openAPIRegistry.registerPath({
     method: 'get',

@@ -33,7 +33,8 @@ const signalSchema = z
 
 /** GET /markets/candles and /markets/signals: what the account pages chart and explain. */
 export function registerMarket(app: AetherApp, ctx: AppContext): void {
-  app.use('/markets/*', authenticate(ctx));
+  // On each route, not app.use: its query is judged before authentication, as on every route (lib/http/hygiene.ts).
+  const signedIn = [authenticate(ctx)];
 
   app.openapi(
     createRoute({
@@ -42,6 +43,7 @@ export function registerMarket(app: AetherApp, ctx: AppContext): void {
       tags: ['market'],
       summary: 'The newest stored candles of a pair, oldest first',
       security: [{ bearer: [] }],
+      middleware: signedIn,
       request: {
         query: z
           .object({
@@ -67,6 +69,7 @@ export function registerMarket(app: AetherApp, ctx: AppContext): void {
       tags: ['market'],
       summary: "Each pair's newest signal (regime, probability up, model version); a model's signal wins over the baseline's of the same bar",
       security: [{ bearer: [] }],
+      middleware: signedIn,
       request: { query: z.object({ pairs: z.string().regex(/^[A-Z0-9]{1,12}\/USD(,[A-Z0-9]{1,12}\/USD){0,49}$/, 'must be comma-separated spot USD pairs').openapi({ example: 'BTC/USD,ETH/USD' }) }).strict() },
       responses: { 200: json(z.object({ signals: z.array(signalSchema) }), 'Signals, one per pair that has one'), 400: errorResponses[400], 401: errorResponses[401] },
     }),
