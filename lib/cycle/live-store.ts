@@ -324,10 +324,12 @@ export async function saveBalances(tx: Tx, accountId: string, kind: 'opening' | 
 
 /** The newest balance set of a kind, with its time; null when none was stored. */
 export async function latestBalances(tx: Tx, accountId: string, kind: 'opening' | 'books'): Promise<{ ts: number; totals: Record<string, number> } | null> {
-  const [last] = await tx.select({ ts: balanceSnapshots.ts }).from(balanceSnapshots).where(and(eq(balanceSnapshots.accountId, accountId), eq(balanceSnapshots.kind, kind))).orderBy(desc(balanceSnapshots.ts)).limit(1);
-  if (!last) return null;
-  const rows = await tx.select().from(balanceSnapshots).where(and(eq(balanceSnapshots.accountId, accountId), eq(balanceSnapshots.kind, kind), eq(balanceSnapshots.ts, last.ts)));
-  return { ts: last.ts.getTime(), totals: Object.fromEntries(rows.map((r) => [r.asset, Number(r.total)])) };
+  // The newest snapshot's rows in one round trip (the job reads this before its first order).
+  const mine = and(eq(balanceSnapshots.accountId, accountId), eq(balanceSnapshots.kind, kind));
+  const newest = tx.select({ ts: sql`max(${balanceSnapshots.ts})` }).from(balanceSnapshots).where(mine);
+  const rows = await tx.select({ ts: balanceSnapshots.ts, asset: balanceSnapshots.asset, total: balanceSnapshots.total }).from(balanceSnapshots).where(and(mine, eq(balanceSnapshots.ts, newest)));
+  if (!rows.length) return null;
+  return { ts: rows[0]!.ts.getTime(), totals: Object.fromEntries(rows.map((r) => [r.asset, Number(r.total)])) };
 }
 
 /**

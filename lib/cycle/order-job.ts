@@ -74,7 +74,16 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
  */
 async function job(ctx: AppContext, account: Account, barTime: number, startedAt: number, t0: number) {
   const id = account.id;
-  const all = withAccount(ctx.db, id, (tx) => allLatestSettings(tx, id));
+  const all = withAccount(ctx.db, id, async (tx) => {
+    const s = await allLatestSettings(tx, id);
+    // The broker's setup (a live account's key) in the same transaction: one BEGIN … COMMIT fewer
+    // before Kraken is asked. Its failure is the broker's, met only if the bar is traded.
+    const setup = await brokerSetup(tx, id, s.simulation.value, ctx).then(
+      (ok) => ({ ok }),
+      (error: unknown) => ({ error }),
+    );
+    return { ...s, setup };
+  });
   const stateRead = withAccount(ctx.db, id, async (tx) => ({ book: await loadBook(tx, id), lastClean: await lastLiveCycleStart(tx, id) }));
   const prices = { candles: {} as Readonly<Record<string, readonly Candle[]>> };
   // Only a bar that may be traded reaches Kraken: a stale or refused one sends nothing, reads included.
@@ -83,8 +92,8 @@ async function job(ctx: AppContext, account: Account, barTime: number, startedAt
     if (fresh.kind !== 'fresh') return { broker: null, reconciling: null, deps: null };
     const deps = { db: ctx.db, clocks: { market: new VirtualClock(barTime), wall: ctx.clock }, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: (pair: string) => prices.candles[pair]?.at(-1) ?? null } };
     const sim = s.simulation;
-    const setup = await withAccount(ctx.db, id, (tx) => brokerSetup(tx, id, sim.value, ctx));
-    const broker = await brokerForAccount(deps, account, setup);
+    if ('error' in s.setup) throw s.setup.error;
+    const broker = await brokerForAccount(deps, account, s.setup.ok);
     // Reconciliation never reads the exchange from before the account went live (its latest simulation setting).
     const liveSince = sim.value.enabled ? startedAt : sim.createdAt;
     const reconciling = broker.mode === 'live' ? stateRead.then((st) => reconcileWithExchange(ctx, id, broker.broker, { liveSince, lastCleanStart: st.lastClean })) : null;
