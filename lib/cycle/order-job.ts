@@ -210,15 +210,17 @@ async function trade(
   if (broker.mode === 'sim') await broker.broker.processBars(Object.values(history).flatMap((cs) => cs.slice(-48)).sort((a, b) => a.openTime - b.openTime || a.pair.localeCompare(b.pair)));
   const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk, await signalsRead);
   const venue = cachedVenue(broker.broker);
-  const journal = committedJournal(ctx, account, broker.mode, now, t0);
   const base = { account: account.slug, mode: broker.mode, barTime };
   logMarket(ctx.logger, base, view, settings.trading.pairs);
 
+  let booked: Promise<unknown> = Promise.resolve();
   if (reconciling) {
     const rec = await reconciling;
     venue.seed({ balances: rec.balances, openOrders: rec.openOrders });
-    if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, journal, rec.unexplained, { ...base, startedAt });
+    booked = rec.booked;
+    if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, committedJournal(ctx, account, broker.mode, now, t0, booked), rec.unexplained, { ...base, startedAt });
   }
+  const journal = committedJournal(ctx, account, broker.mode, now, t0, booked);
 
   const c = await runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal });
   await journal.flush();
@@ -303,14 +305,19 @@ interface BackgroundJournal extends Journal {
 /**
  * Each journal write commits on its own. The pending order row must be durable before the send, so
  * `beforeSubmit` is awaited; what is recorded after an answer (the answer, a refusal, an amend, a
- * cancel) is written in the background, in order, while the cycle goes on to its next order — a
- * crash before it commits leaves a pending row that reconciliation settles. The acknowledgement is
+ * cancel) is written in the background, in order — after what reconciliation is still booking —
+ * while the cycle goes on to its next order; a crash before it commits leaves a pending row that
+ * reconciliation settles. The acknowledgement is
  * logged the moment the exchange gives it.
  */
-function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number): BackgroundJournal {
+function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number, booked: Promise<unknown>): BackgroundJournal {
   const run = <T>(f: (j: Journal) => T | Promise<T>): Promise<T> => withAccount(ctx.db, account.id, async (tx) => f(dbJournal(tx, account.id, mode, ctx.clock, now)));
-  let tail: Promise<void> = Promise.resolve();
   let failure: unknown = null;
+  // After what reconciliation is still booking: those writes may touch the same order rows.
+  let tail: Promise<void> = booked.then(
+    () => undefined,
+    (err: unknown) => void (failure ??= err),
+  );
   const later = (f: (j: Journal) => unknown) => {
     tail = tail.then(() => run(async (j) => void (await f(j)))).catch((err: unknown) => void (failure ??= err));
   };

@@ -17,7 +17,13 @@ const FIRST_WINDOW_MS = 7 * 86_400_000;
 export interface ReconcileOutcome {
   unexplained: Unexplained[];
   updates: number;
-  fills: number;
+  /**
+   * The fills booked and statuses applied, committing while the cycle goes on: the cycle trades from
+   * the exchange's state just read, not from these rows. Whoever writes rows this touches (or reads
+   * the books' balances) waits for it first; a difference nobody explains is on record before this
+   * returns.
+   */
+  booked: Promise<number>;
   /** The exchange's balances as read, for the cycle to start from. */
   balances: Balances;
   openOrders: ExchangeOrder[];
@@ -39,7 +45,7 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   const since = Math.max(window.liveSince, window.lastCleanStart === null ? now - FIRST_WINDOW_MS : window.lastCleanStart - OVERLAP_MS);
   // The exchange's side and the books' side are read at once (the books' reads need no answer from Kraken).
   const [open, balances, local] = await Promise.all([broker.openOrders(), broker.balances(), loadLocal(ctx, accountId, since)]);
-  if (quiet(local, open, balances)) return { unexplained: [], updates: 0, fills: 0, balances, openOrders: open };
+  if (quiet(local, open, balances)) return { unexplained: [], updates: 0, booked: Promise.resolve(0), balances, openOrders: open };
   let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     // The histories complete the open orders and balances just read; a second look reads everything again.
@@ -58,8 +64,10 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   }
   const { r, exchange, opening } = outcome!;
   // Nothing to write in the usual hour: no updates, nothing unexplained, the books already opened.
-  const booked = r.updates.length || r.unexplained.length || !opening ? await withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : 0;
-  return { unexplained: r.unexplained, updates: r.updates.length, fills: booked, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending') };
+  const booked = r.updates.length || r.unexplained.length || !opening ? withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : Promise.resolve(0);
+  if (r.unexplained.length) await booked; // fail closed: the mismatch is audited before the account halts
+  booked.catch(() => undefined); // the job awaits it; a failure must not go unhandled meanwhile
+  return { unexplained: r.unexplained, updates: r.updates.length, booked, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending') };
 }
 
 const TERMINAL = new Set(['closed', 'canceled', 'expired', 'rejected']);
