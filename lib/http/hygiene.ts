@@ -72,19 +72,22 @@ export function hostAllowed(hostname: string, config: Pick<Config, 'mode' | 'AET
  * and the usual companions. HSTS only where browsers reach Aether over TLS: a request that came
  * over TLS, or any in the cluster (its ingress terminates TLS and redirects plain HTTP).
  */
+/** Everything from this origin only, no framing, no referrer: the API's answers and the web UI's pages alike. */
+export const SECURE_HEADERS: Parameters<typeof secureHeaders>[0] = {
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    baseUri: ["'none'"],
+    objectSrc: ["'none'"],
+    frameAncestors: ["'none'"],
+    formAction: ["'self'"],
+  },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'no-referrer',
+  xContentTypeOptions: true,
+};
+
 function headers(config: Pick<Config, 'mode'>): MiddlewareHandler<AetherEnv> {
-  const common: Parameters<typeof secureHeaders>[0] = {
-    contentSecurityPolicy: {
-      defaultSrc: ["'self'"],
-      baseUri: ["'none'"],
-      objectSrc: ["'none'"],
-      frameAncestors: ["'none'"],
-      formAction: ["'self'"],
-    },
-    xFrameOptions: 'DENY',
-    referrerPolicy: 'no-referrer',
-    xContentTypeOptions: true,
-  };
+  const common = SECURE_HEADERS;
   const withHsts = secureHeaders({ ...common, strictTransportSecurity: 'max-age=31536000; includeSubDomains' });
   const withoutHsts = secureHeaders({ ...common, strictTransportSecurity: false });
   return (c, next) => (config.mode === 'cluster' || new URL(c.req.url).protocol === 'https:' ? withHsts : withoutHsts)(c, next);

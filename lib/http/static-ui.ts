@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { accepts } from 'hono/accepts';
 import { secureHeaders } from 'hono/secure-headers';
+import { SECURE_HEADERS } from './hygiene.ts';
 
 /** Where `vite build` (npm's prepare script) writes the web UI. */
 export const UI_DIST = resolve(fileURLToPath(new URL('../../ui/dist', import.meta.url)));
@@ -54,20 +55,8 @@ function loadAssets(dist: string): Map<string, Asset> {
   return assets;
 }
 
-// The API's policy (lib/http/hygiene.ts) spelled out for the pages: everything from this origin only.
-const headers = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'self'"],
-    baseUri: ["'none'"],
-    objectSrc: ["'none'"],
-    frameAncestors: ["'none'"],
-    formAction: ["'self'"],
-  },
-  xFrameOptions: 'DENY',
-  referrerPolicy: 'no-referrer',
-  xContentTypeOptions: true,
-  strictTransportSecurity: false,
-});
+// The API's policy for the pages: everything from this origin only.
+const headers = secureHeaders({ ...SECURE_HEADERS, strictTransportSecurity: false });
 
 function send(c: Context, asset: Asset): Response {
   const gzip = asset.gzip && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '') ? asset.gzip : null;

@@ -1,23 +1,11 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAether } from '../helpers/aether-cli.ts';
 import { startCoinGeckoFake } from '../helpers/coingecko-fake.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { loadRepoCandles, startKrakenEmulator } from '../kraken-emulator/index.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const csv = (name: string) => `${root}data/ohlcv/kraken_${name}_1h.csv`;
-
-function aether(argv: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/aether.js', ...argv], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -31,7 +19,7 @@ const args = ['backfill', '--source', 'csv', '--pairs', 'BTC/USD,ETH/USD', '--fr
 
 describe('aether backfill (spawned CLI, real database)', () => {
   it('--source csv writes the range into the candle store, with a progress bar and a summary; a re-run changes nothing', async () => {
-    const r = await aether(args, { DATABASE_URL: t.url });
+    const r = await runAether(args, { DATABASE_URL: t.url });
     expect(r.stderr).toContain('backfill [');
     expect(r.stderr).toContain('100%');
     expect(r.code, r.stderr).toBe(0);
@@ -47,13 +35,13 @@ describe('aether backfill (spawned CLI, real database)', () => {
     const wick = await t.owner.query(`select low::text, source, flags from candles where pair = 'ETH/USD' and open_time = '2021-02-22T14:00:00Z'`);
     expect(wick.rows).toEqual([{ low: '700', source: 'csv', flags: ['outlier'] }]);
 
-    const again = await aether(args, { DATABASE_URL: t.url });
+    const again = await runAether(args, { DATABASE_URL: t.url });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/BTC\/USD\s+rows=120 inserted=0 updated=0 unchanged=120/);
   });
 
   it('reports the recorded Kraken outage (2021-07-22 22:00 – 07-23 01:00) and a quiet hour as gaps', async () => {
-    const r = await aether(['backfill', '--source', 'csv', '--pairs', 'SOL/USD', '--from', '2021-07-22', '--to', '2021-07-24', '--file', `SOL/USD=${csv('SOLUSD')}`], { DATABASE_URL: t.url });
+    const r = await runAether(['backfill', '--source', 'csv', '--pairs', 'SOL/USD', '--from', '2021-07-22', '--to', '2021-07-24', '--file', `SOL/USD=${csv('SOLUSD')}`], { DATABASE_URL: t.url });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/SOL\/USD\s+rows=43 .* gaps=2 missing_bars=5 /);
     expect(r.stdout).toContain('gap      SOL/USD 2021-07-23T02:00Z: 4 bar(s) of 3600s missing before it');
@@ -72,12 +60,12 @@ describe('aether backfill (spawned CLI, real database)', () => {
       const btc = loadRepoCandles()['BTC/USD']!;
       const from = new Date(btc[750]!.openTime).toISOString();
       const to = new Date(btc[790]!.openTime).toISOString();
-      const k = await aether(['backfill', '--source', 'kraken', '--pairs', 'SOL/USD', '--from', from, '--to', to], { DATABASE_URL: t.url, KRAKEN_API_URL: emu.url });
+      const k = await runAether(['backfill', '--source', 'kraken', '--pairs', 'SOL/USD', '--from', from, '--to', to], { DATABASE_URL: t.url, KRAKEN_API_URL: emu.url });
       expect(k.code, k.stderr).toBe(0);
       expect(k.stdout).toMatch(/SOL\/USD\s+rows=40 inserted=40 /);
       expect(emu.calls('OHLC').map((r) => r.params.pair)).toEqual(['SOLUSD']);
 
-      const g = await aether(['backfill', '--source', 'coingecko', '--pairs', 'BTC/USD', '--from', '2022-03-01', '--to', '2022-03-03'], { DATABASE_URL: t.url, COINGECKO_API_URL: cg.url, COINGECKO_API_KEY: 'demo-key' });
+      const g = await runAether(['backfill', '--source', 'coingecko', '--pairs', 'BTC/USD', '--from', '2022-03-01', '--to', '2022-03-03'], { DATABASE_URL: t.url, COINGECKO_API_URL: cg.url, COINGECKO_API_KEY: 'demo-key' });
       expect(g.code, g.stderr).toBe(0);
       expect(g.stdout).toMatch(/BTC\/USD\s+rows=48 inserted=48 /);
       expect(cg.requests.map((r) => [r.path, r.key, r.status])).toEqual([['/coins/bitcoin/market_chart/range', 'demo-key', 200]]);
@@ -101,7 +89,7 @@ describe('aether backfill (spawned CLI, real database)', () => {
     ['a missing file', ['--source', 'csv', '--pairs', 'BTC/USD', '--from', '2021-01-01', '--to', '2021-01-02', '--file', 'BTC/USD=/nonexistent.csv'], /does not exist/],
     ['an unknown flag', ['--source', 'csv', '--bogus'], /unknown flag --bogus/],
   ])('bad arguments (%s) → exit 2 with a clear message', async (_name, argv, msg) => {
-    const r = await aether(['backfill', ...argv], { DATABASE_URL: t.url });
+    const r = await runAether(['backfill', ...argv], { DATABASE_URL: t.url });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(msg);
     expect(r.stderr).toContain('usage: aether backfill');
