@@ -67,7 +67,7 @@ describe('ML signals recorded in stretches and replayed', () => {
     expect(signals.filter(([, s]) => s !== null).length).toBeGreaterThan(100);
 
     const replay = (await runResearchTask(ctx, { kind: 'backtest', strategy: 'ml', scope: 'all pairs', pairs: PAIRS, from: FROM, to: TO, signals })) as BacktestOutcome;
-    expect(replay.trades).toEqual(direct.trades.map((t) => ({ time: t.time, qty: t.qty, price: t.price, feeUsd: t.feeUsd })));
+    expect(replay.trades).toEqual(direct.trades.map((t) => ({ time: t.time, pair: t.pair, side: t.side, qty: t.qty, price: t.price, feeUsd: t.feeUsd, reason: t.reason })));
     expect(replay.equity).toEqual(direct.equity.map((e) => ({ ts: e.ts, equityUsd: e.equityUsd, positionsUsd: e.positionsUsd })));
     expect(replay.report).toEqual(direct.report);
 
