@@ -22,15 +22,16 @@ const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx').then((m) => (
 const UsersPage = lazy(() => import('./pages/UsersPage.tsx').then((m) => ({ default: m.UsersPage })));
 
 type Me = { user: Schemas['User']; obligations: Array<'PASSWORD_CHANGE_REQUIRED' | 'TOTP_ENROLMENT_REQUIRED'>; accounts: Array<Schemas['Account']> };
-type Boot = { status: { needsAdmin: boolean; accounts: number }; me: Me | null };
+type Boot = { status: { needsAdmin: boolean; accounts: number }; me: Me | null; replay: boolean };
 
 async function boot(): Promise<Boot> {
   if (window.location.pathname === '/') prefetchSummary();
-  const [status, me] = await Promise.all([
+  const [status, me, health] = await Promise.all([
     unwrap(api.GET('/onboarding')),
     api.GET('/me').then((r) => (r.response.status === 401 ? null : unwrap(Promise.resolve(r)))),
+    unwrap(api.GET('/healthz')),
   ]);
-  return { status, me };
+  return { status, me, replay: health.replay };
 }
 
 const pages: Array<[string, (p: Record<string, string>) => ReactNode]> = [
@@ -83,19 +84,19 @@ export function App() {
   const me = b.me;
   const setupIncomplete = b.status.needsAdmin || (b.status.accounts === 0 && (!me || me.user.role === 'admin'));
   if (setupIncomplete || (path === '/onboarding' && me?.user.role === 'admin')) {
-    return <AppLayout nav={[]} onLogout={session?.logout}><OnboardingPage status={b.status} me={me} onChanged={reload} /></AppLayout>;
+    return <AppLayout nav={[]} replay={b.replay} onLogout={session?.logout}><OnboardingPage status={b.status} me={me} onChanged={reload} /></AppLayout>;
   }
   if (!me && path === '/invite') return <AppLayout nav={[]}><InvitePage token={query.get('token') ?? ''} /></AppLayout>;
   if (!me || !session) {
     return (
-      <AppLayout nav={[]}>
+      <AppLayout nav={[]} replay={b.replay}>
         {state.expired && <Alert kind="warning">Your session has ended. Please log in again.</Alert>}
         <LoginPage onLoggedIn={reload} />
       </AppLayout>
     );
   }
   if (me.obligations.length > 0) {
-    return <AppLayout nav={[]} onLogout={session.logout}><ObligationPage obligation={me.obligations[0]!} user={me.user} onDone={reload} /></AppLayout>;
+    return <AppLayout nav={[]} replay={b.replay} onLogout={session.logout}><ObligationPage obligation={me.obligations[0]!} user={me.user} onDone={reload} /></AppLayout>;
   }
 
   const nav: NavItem[] = [
@@ -115,7 +116,7 @@ export function App() {
   }
   return (
     <SessionContext.Provider value={session}>
-      <AppLayout nav={nav} userLabel={`${me.user.email} (${me.user.role})`} onLogout={session.logout}>
+      <AppLayout nav={nav} replay={b.replay} userLabel={`${me.user.email} (${me.user.role})`} onLogout={session.logout}>
         <Suspense fallback={<p role="status">Loading…</p>}>{page}</Suspense>
       </AppLayout>
     </SessionContext.Provider>

@@ -13,11 +13,13 @@ export interface AppLayoutProps {
   /** Who is signed in, e.g. "ada@example.com (admin)"; omitted before login. */
   userLabel?: string;
   onLogout?: () => void;
+  /** `aether demo`: recorded candles replayed, not the market — said on every page. */
+  replay?: boolean;
   children: ReactNode;
 }
 
 /** The page frame: skip link, header with the navigation, the theme toggle and logout, and the main landmark. */
-export function AppLayout({ nav, userLabel, onLogout, children }: AppLayoutProps) {
+export function AppLayout({ nav, userLabel, onLogout, replay = false, children }: AppLayoutProps) {
   const { path } = useLocation();
   const current = nav.reduce<NavItem | undefined>((best, n) => ((path === n.to || path.startsWith(n.to === '/' ? '/\0' : `${n.to}/`)) && n.to.length > (best?.to.length ?? -1) ? n : best), undefined);
   return (
@@ -36,6 +38,7 @@ export function AppLayout({ nav, userLabel, onLogout, children }: AppLayoutProps
             </ul>
           </nav>
         )}
+        {replay && <span className="badge badge-replay" title="aether demo: recorded candles replayed through the Kraken emulator">REPLAY — recorded market, not live</span>}
         <span className="spacer" />
         {userLabel && <span className="muted">{userLabel}</span>}
         <ThemeToggle />
