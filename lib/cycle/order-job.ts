@@ -18,7 +18,7 @@ import { logMarket, logOutcome } from './cycle-log.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
 import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
-import { loadLocal, quiet, reconcileWithExchange, type ReconcileOutcome } from './reconcile-live.ts';
+import { reconcileWithExchange, type ReconcileOutcome } from './reconcile-live.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty } from './valuation.ts';
 
@@ -157,23 +157,9 @@ export async function warmOrderJob(ctx: AppContext, slug: string): Promise<void>
   if (b.mode !== 'live') return;
   await b.broker.prepare();
   await b.broker.loadMarkets();
-  const balances = await b.broker.balances();
-  const open = await b.broker.openOrders();
-  // The order path's code is compiled on its first runs: its reads — the database's, and the
-  // exchange's answers just read, judged as reconciliation judges them — run a few rounds more, so
-  // the first job after a start does not pay for it. Reads only; no Kraken call.
-  const since = ctx.clock.now() - 86_400_000;
-  for (let i = 0; i < WARM_ROUNDS; i++)
-    await Promise.all([
-      withAccount(ctx.db, id, async (tx) => brokerSetup(tx, id, (await allLatestSettings(tx, id)).simulation.value, ctx)),
-      withAccount(ctx.db, id, async (tx) => [await loadBook(tx, id), await lastLiveCycleStart(tx, id)]),
-      loadLocal(ctx, id, since).then((local) => quiet(local, open, balances)),
-      marketDataOf(ctx.db).signals(pairs, bar),
-    ]);
+  await b.broker.balances();
+  await b.broker.openOrders();
 }
-
-/** Rounds of the order path's reads at start-up (~5 ms each). */
-const WARM_ROUNDS = 20;
 
 const LOCK_SPACE = 0x6f72_6472; // "ordr"
 const WARM_LOCK_SPACE = 0x7761_726d; // "warm"

@@ -84,7 +84,7 @@ async function historiesBeside(broker: KrakenBroker, since: number, open: Snapsh
  * further, and its balances are the books' — then nothing filled, was cancelled or placed behind
  * our back, and the order and trade history (four points on Kraken's counter) need not be read.
  */
-export function quiet(local: Awaited<ReturnType<typeof loadLocal>>, open: readonly ExchangeOrder[], balances: Balances): boolean {
+function quiet(local: Awaited<ReturnType<typeof loadLocal>>, open: readonly ExchangeOrder[], balances: Balances): boolean {
   if (local.books === null) return false; // the books have not opened yet
   const mine = local.orders.filter((o) => !TERMINAL.has(o.status));
   if (mine.length !== open.length || mine.some((o) => o.exchangeId === null)) return false;
@@ -104,7 +104,7 @@ const localOrders = (tx: Tx, accountId: string, which: SQL | undefined) =>
  * balances — in two transactions side by side (each runs its queries one after the other), read while
  * Kraken is asked for its side.
  */
-export async function loadLocal(ctx: AppContext, accountId: string, since: number) {
+async function loadLocal(ctx: AppContext, accountId: string, since: number) {
   const [trading, books] = await Promise.all([
     withAccount(ctx.db, accountId, async (tx) => ({
       orders: await localOrders(tx, accountId, or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown']))),
