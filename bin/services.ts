@@ -14,7 +14,7 @@ import { loadMasterKey } from '../lib/accounts/secrets.ts';
 import { loadAuditKey, useAuditKey, withoutAuditKey } from '../lib/audit/key.ts';
 import { checkKrakenCredentials } from '../lib/exchange/kraken-credentials.ts';
 import { metricsTokenFor } from '../lib/http/metrics-token.ts';
-import { createLogger, unlessStopping, type Logger } from '../lib/log.ts';
+import { createLogger, logConnectionError, type Logger } from '../lib/log.ts';
 import { openQueueClient } from '../lib/queue/client.ts';
 import { recordSystemEvents } from '../lib/system/events.ts';
 import { embeddedRuntimePassword, runningEmbeddedUrl, startEmbeddedPostgres, type EmbeddedDatabase } from '../lib/runtime/embedded-postgres.ts';
@@ -136,7 +136,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
     const driver = embedded ? 'pg' : config.databaseDriver;
     if (opts.migrate ?? true) await migrateAsOwner(urls, driver);
     else if (embedded && urls.runtimePassword) await setRuntimePassword(embedded.url, urls.runtimePassword);
-    const database = await openDatabase({ url, driver, onIdleError: (err) => logger[unlessStopping('warn')]({ err }, 'database pool') });
+    const database = await openDatabase({ url, driver, onIdleError: (err) => logConnectionError(logger, 'warn', err, {}, 'database pool') });
     await checkLeastPrivilege(config, database, logger).catch(async (err: unknown) => {
       await database.close();
       throw err;
@@ -146,7 +146,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       // BullMQ on PostgreSQL creates and drops objects in its own schema as it runs (per-queue
       // sequences), so it needs the owner; it holds no account data. The cluster queues on Redis.
       databaseUrl: urls.ownerUrl ?? url,
-      onError: (err) => logger[unlessStopping('warn')]({ err }, 'queue connection'),
+      onError: (err) => logConnectionError(logger, 'warn', err, {}, 'queue connection'),
     }).catch(async (err: Error) => {
       await database.close();
       throw new StartupError(err.message);

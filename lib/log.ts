@@ -74,6 +74,19 @@ export function createLogger(level: string, destination: pino.DestinationStream 
  * shutting down — a terminal's Ctrl-C reaches the embedded PostgreSQL too, which then ends every
  * connection at once; those errors are the stop itself, not a fault worth a stack trace.
  */
-export const unlessStopping = (level: 'warn' | 'error'): 'warn' | 'error' | 'debug' => (shuttingDown() ? 'debug' : level);
+const unlessStopping = (level: 'warn' | 'error'): 'warn' | 'error' | 'debug' => (shuttingDown() ? 'debug' : level);
+
+/** PostgreSQL ended the connection because its server is stopping (57P01 admin, 57P02 crash, 57P03 not yet or no longer accepting). */
+const databaseStopping = (err: unknown): boolean => /^57P0[1-3]$/.test(String((err as { code?: unknown } | null)?.code ?? ''));
+
+/**
+ * Logs a connection or worker error at `level` (debug once the process stops). A database that is
+ * itself stopping — restarted, or reached by a terminal's Ctrl-C before this process noticed it — is
+ * one warning without a stack: the connections come back with the server, nothing here failed.
+ */
+export function logConnectionError(log: Logger, level: 'warn' | 'error', err: unknown, fields: Record<string, unknown>, msg: string): void {
+  if (databaseStopping(err)) log[unlessStopping('warn')]({ ...fields, code: (err as { code: string }).code }, 'the database is shutting down; its connections end until it is back');
+  else log[unlessStopping(level)]({ ...fields, err }, msg);
+}
 
 export type { Logger };

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job, type Worker } from 'bullmq';
 import type { Clock } from '../clock.ts';
-import { unlessStopping, type Logger } from '../log.ts';
+import { logConnectionError, type Logger } from '../log.ts';
 import { jobFunctionPath, signJob } from '../http/job-signature.ts';
 import { jobDuration, jobsTotal } from '../http/metrics.ts';
 import type { QueueClient } from './client.ts';
@@ -181,7 +181,7 @@ export function startDispatcher(queue: QueueClient, queues: readonly string[], i
     const concurrency =
       typeof o.concurrency === 'number' ? o.concurrency : (o.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name as JobKind] ?? 1);
     const w = queue.worker(name, processor, { concurrency });
-    w.on('error', (err) => log[unlessStopping('error')]({ queue: name, err }, 'worker error'));
+    w.on('error', (err) => logConnectionError(log, 'error', err, { queue: name }, 'worker error'));
     return w;
   });
 }
