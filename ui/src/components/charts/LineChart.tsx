@@ -1,5 +1,6 @@
-import { useEffect, useRef } from 'react';
-import { useTheme, token } from '../../lib/use-theme.ts';
+import { token } from '../../lib/use-theme.ts';
+import { byTime, toTime } from './chart-options.ts';
+import { useChart } from './use-chart.ts';
 
 export interface LineSeries {
   name: string;
@@ -18,14 +19,8 @@ export interface LineChartProps {
 
 /** Line series over time with TradingView lightweight-charts, loaded on first use (not in the initial bundle). */
 export function LineChart({ label, series }: LineChartProps) {
-  const el = useRef<HTMLDivElement>(null);
-  const theme = useTheme();
-  useEffect(() => {
-    let disposed = false;
-    let remove: (() => void) | undefined;
-    void Promise.all([import('lightweight-charts'), import('./chart-options.ts')]).then(([lc, { chartOptions, toTime }]) => {
-      if (disposed || !el.current) return;
-      const chart = lc.createChart(el.current, chartOptions());
+  const el = useChart(
+    (lc, chart) => {
       for (const s of series) {
         const line = chart.addSeries(lc.LineSeries, {
           color: token(s.colorToken),
@@ -33,18 +28,10 @@ export function LineChart({ label, series }: LineChartProps) {
           title: s.name,
           ...(s.percent ? { priceFormat: { type: 'percent' as const } } : {}),
         });
-        // One point per second at most (the chart's time unit), in order.
-        const byTime = new Map<number, number>();
-        for (const p of s.points) byTime.set(toTime(p.time), s.percent ? p.value * 100 : p.value);
-        line.setData([...byTime].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time: time as never, value })));
+        line.setData(byTime(s.points.map((p) => ({ time: toTime(p.time), value: s.percent ? p.value * 100 : p.value }))));
       }
-      chart.timeScale().fitContent();
-      remove = () => chart.remove();
-    });
-    return () => {
-      disposed = true;
-      remove?.();
-    };
-  }, [series, theme]);
+    },
+    [series],
+  );
   return <div ref={el} className="chart" role="img" aria-label={`${label} (chart; the same data is in the table that follows)`} />;
 }

@@ -1,6 +1,7 @@
 import type { AutoscaleInfo } from 'lightweight-charts';
-import { useEffect, useRef } from 'react';
-import { token, useTheme } from '../../lib/use-theme.ts';
+import { token } from '../../lib/use-theme.ts';
+import { byTime, toTime } from './chart-options.ts';
+import { useChart } from './use-chart.ts';
 
 export interface PriceMarker {
   time: string;
@@ -25,14 +26,8 @@ export interface PriceChartProps {
 
 /** A pair's price with entry/exit markers and the open stop and take-profit as price lines; lightweight-charts loaded on first use. */
 export function PriceChart({ label, candles, line, markers, levels }: PriceChartProps) {
-  const el = useRef<HTMLDivElement>(null);
-  const theme = useTheme();
-  useEffect(() => {
-    let disposed = false;
-    let remove: (() => void) | undefined;
-    void Promise.all([import('lightweight-charts'), import('./chart-options.ts')]).then(([lc, { chartOptions, toTime }]) => {
-      if (disposed || !el.current) return;
-      const chart = lc.createChart(el.current, chartOptions());
+  const el = useChart(
+    (lc, chart) => {
       const up = token('--color-chart-up');
       const down = token('--color-chart-down');
       // The price axis also spans the stop and take-profit, so their lines are always in view.
@@ -46,7 +41,7 @@ export function PriceChart({ label, candles, line, markers, levels }: PriceChart
         ? chart.addSeries(lc.CandlestickSeries, { upColor: up, downColor: down, wickUpColor: up, wickDownColor: down, borderVisible: false, autoscaleInfoProvider })
         : chart.addSeries(lc.LineSeries, { color: token('--color-chart-line'), lineWidth: 2, autoscaleInfoProvider });
       if (candles) series.setData(candles.map((c) => ({ time: toTime(c.time), open: c.open, high: c.high, low: c.low, close: c.close })) as never);
-      else series.setData(dedupe((line ?? []).map((p) => ({ time: toTime(p.time), value: p.value }))) as never);
+      else series.setData(byTime((line ?? []).map((p) => ({ time: toTime(p.time), value: p.value }))) as never);
       lc.createSeriesMarkers(
         series,
         [...markers]
@@ -55,19 +50,8 @@ export function PriceChart({ label, candles, line, markers, levels }: PriceChart
       );
       for (const l of levels)
         series.createPriceLine({ price: l.price, title: l.title, color: l.kind === 'stop' ? down : l.kind === 'take-profit' ? up : token('--color-chart-line-2'), lineWidth: 1, lineStyle: lc.LineStyle.Dashed, axisLabelVisible: true });
-      chart.timeScale().fitContent();
-      remove = () => chart.remove();
-    });
-    return () => {
-      disposed = true;
-      remove?.();
-    };
-  }, [candles, line, markers, levels, theme]);
+    },
+    [candles, line, markers, levels],
+  );
   return <div ref={el} className="chart" role="img" aria-label={`${label} (chart; the same data is in the table that follows)`} />;
-}
-
-function dedupe<T extends { time: number }>(points: T[]): T[] {
-  const byTime = new Map<number, T>();
-  for (const p of points) byTime.set(p.time, p);
-  return [...byTime.values()].sort((a, b) => a.time - b.time);
 }

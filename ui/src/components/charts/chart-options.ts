@@ -14,3 +14,10 @@ export function chartOptions(): DeepPartial<ChartOptions> {
 
 /** Seconds since the epoch, as lightweight-charts counts time. */
 export const toTime = (iso: string): UTCTimestamp => Math.floor(Date.parse(iso) / 1000) as UTCTimestamp;
+
+/** One point per time (the chart's unit is a second; the last one wins), oldest first, as the chart needs them. */
+export function byTime<T extends { time: UTCTimestamp }>(points: readonly T[]): T[] {
+  const at = new Map<number, T>();
+  for (const p of points) at.set(p.time, p);
+  return [...at.values()].sort((a, b) => a.time - b.time);
+}
