@@ -12,7 +12,7 @@ export interface SignalsTableProps {
 /** The current regime and signal of each pair the account trades, with the model that made it. */
 export function SignalsTable({ pairs }: SignalsTableProps) {
   const list = pairs.join(',');
-  const signals = usePoll(() => (list ? unwrap(api.GET('/markets/signals', { params: { query: { pairs: list } } })) : Promise.resolve({ signals: [] })), [list], 30_000);
+  const signals = usePoll(() => (list ? unwrap(api.GET('/markets/signals', { params: { query: { pairs: list } } })) : Promise.resolve({ signals: [] })), [list], 10_000);
   return (
     <DataState {...signals} what="signals" isEmpty={(d) => d.signals.length === 0} empty={<p className="muted">No signals yet: the first cycle scores every pair.</p>} onRetry={signals.reload}>
       {(d) => (
