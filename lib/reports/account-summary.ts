@@ -20,7 +20,7 @@ export interface AccountFacts {
   balances: Record<string, number> | null;
   positions: Array<{ pair: string; qty: number; avgPrice: number; stopPrice: number | null; takeProfitPrice: number | null; openedAt: number | null }>;
   openOrders: Array<{ id: string; clientId: string; pair: string; side: 'buy' | 'sell'; type: string; intent: string; amount: number; price: number | null; status: string; decidedAt: number }>;
-  hedge: { mode: 'auto' | 'manual'; target: number; actual: number; reason: string; updatedAt: number } | null;
+  hedge: { mode: 'auto' | 'manual'; target: number; actual: number | null; reason: string; updatedAt: number } | null;
   lastCycle: { barTime: number; outcome: 'done' | 'skipped' | 'halted' | 'failed'; finishedAt: number } | null;
 }
 

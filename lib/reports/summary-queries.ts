@@ -33,7 +33,7 @@ export async function readAccountFacts(tx: Tx, account: Pick<Account, 'id' | 'sl
     .where(and(eq(accountCycles.accountId, id), inArray(accountCycles.outcome, ['done', 'halted'])))
     .orderBy(desc(accountCycles.finishedAt))
     .limit(1);
-  // Equity marked in the other mode (before a switch between simulation and live) is not this mode's money.
+  // Equity (and the hedge ratio) marked in the other mode — before a switch between simulation and live — is not this mode's money.
   const sameMode = traded?.mode === (s.simulation.value.enabled ? 'sim' : 'live');
   const [hs] = await tx.select().from(hedgeState).where(eq(hedgeState.accountId, id));
   const [cycle] = await tx.select().from(accountCycles).where(eq(accountCycles.accountId, id)).orderBy(desc(accountCycles.finishedAt)).limit(1);
@@ -54,7 +54,7 @@ export async function readAccountFacts(tx: Tx, account: Pick<Account, 'id' | 'sl
     balances: s.simulation.value.enabled ? await simBalances(tx, id) : await liveBalances(tx, id),
     positions: pos.map((p) => ({ pair: p.pair, qty: Number(p.qty), avgPrice: Number(p.avgPrice), stopPrice: num(p.stopPrice), takeProfitPrice: num(p.takeProfitPrice), openedAt: p.openedAt?.getTime() ?? null })),
     openOrders: open.map((o) => ({ id: o.id, clientId: o.clientId, pair: o.pair, side: o.side, type: o.type, intent: o.intent, amount: Number(o.amount), price: num(o.price), status: o.status, decidedAt: o.decidedAt.getTime() })),
-    hedge: hs ? { mode: hs.mode, target: hs.target, actual: hs.actual, reason: hs.reason, updatedAt: hs.updatedAt.getTime() } : null,
+    hedge: hs ? { mode: hs.mode, target: hs.target, actual: sameMode ? hs.actual : null, reason: hs.reason, updatedAt: hs.updatedAt.getTime() } : null,
     lastCycle: cycle ? { barTime: cycle.barTime.getTime(), outcome: cycle.outcome, finishedAt: cycle.finishedAt.getTime() } : null,
   };
 }
