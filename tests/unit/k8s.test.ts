@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { parseCron } from '../../lib/runtime/cron.ts';
 import { functionResource, krakenSecretResource, loadStack, orderFunctionFor } from '../../lib/runtime/stack.ts';
 import { CE_MAX_FUNCTIONS, CE_MAX_REPLICAS, ceStack, ceViolations } from '../../lib/runtime/stack-ce.ts';
+import { runStack } from '../helpers/stack-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OVERLAY = join(ROOT, 'k8s', 'overlays', 'production');
@@ -822,16 +823,7 @@ describe('kubectl kustomize k8s/overlays/production-ce (OpenFaaS CE: evaluation 
   });
 
   it('deploys functions from its stack.yml, which is what `aether stack ce` prints from stack.yml', async () => {
-    const { run } = await import('../../bin/commands/stack.ts');
-    let out = '';
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await run(['ce']);
-    } finally {
-      process.stdout.write = write;
-    }
+    const { code, out } = await runStack(['ce']);
     expect(code).toBe(0);
     expect(ceText, 'regenerate: npx aether stack ce > k8s/overlays/production-ce/stack.yml').toBe(out);
     // faas-cli reads the stack version as the string "1.0".

@@ -19,6 +19,7 @@ import {
   stackSchema,
 } from '../../lib/runtime/stack.ts';
 import { JOB_QUEUES } from '../../lib/queue/jobs.ts';
+import { runStack } from '../helpers/stack-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const STACK_PATH = join(ROOT, 'stack.yml');
@@ -161,16 +162,7 @@ describe('a new account', () => {
   });
 
   it('`aether stack account <slug>` prints the stack.yml entry, the Function and the Secret, each valid YAML', async () => {
-    const { run } = await import('../../bin/commands/stack.ts');
-    let out = '';
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await run(['account', 'director-3']);
-    } finally {
-      process.stdout.write = write;
-    }
+    const { code, out } = await runStack(['account', 'director-3']);
     expect(code).toBe(0);
     const [entry, fn, secret] = out.split(/^# \d\. .*$/m).slice(1, 4).map((part) => parse(part.replace(/^---$/m, '')));
     expect(entry).toEqual({ 'order-director-3': orderFunctionFor(stack, 'director-3') });
