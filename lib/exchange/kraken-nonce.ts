@@ -86,7 +86,10 @@ export class NonceSequence {
 
   private wallFloor(): bigint {
     const jumpMs = this.refusals >= 2 ? Math.min(60_000, NONCE_JUMP_MS * 4 ** (this.refusals - 2)) : 0;
-    return BigInt(Math.floor(this.clock.now() + jumpMs)) * NONCE_SCALE;
+    // µs where the clock has them: two users of the key within one millisecond (this process and
+    // another, or the key check) still send increasing nonces; ms × 1000 would make them equal.
+    const now = this.clock.nowMicros?.() ?? BigInt(Math.floor(this.clock.now())) * NONCE_SCALE;
+    return now + BigInt(jumpMs) * NONCE_SCALE;
   }
 
   /** Makes sure the next nonce can be taken synchronously: synchronises with the store when due. */

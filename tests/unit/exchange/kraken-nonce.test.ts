@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../../lib/clock.ts';
+import { systemClock, VirtualClock } from '../../../lib/clock.ts';
 import { MemoryNonceStore, NONCE_RESYNC_IDLE_MS, NonceSequence, type NonceStore } from '../../../lib/exchange/kraken-nonce.ts';
 
 /** The NonceStore contract over a Map, to test the sequence on its own (PostgreSQL is tested in integration). */
@@ -129,6 +129,24 @@ describe('two users of one key', () => {
     expect(n2!).toBeGreaterThan(c1!);
     await Promise.all([job.flushed(), check.flushed()]);
     expect(store.reservations - reservations).toBe(1); // just the background record of n2
+  });
+
+  it('on the wall clock, two users calling by turns within one millisecond still send increasing nonces (µs, not ms × 1000)', async () => {
+    const store = new MapStore();
+    const users = [new NonceSequence(store, 'a', systemClock), new NonceSequence(store, 'a', systemClock)];
+    for (const u of users) await u.ensure();
+    const sent: number[] = [];
+    let sameMs = 0;
+    for (let i = 0; i < 400; i++) {
+      // A real call takes far longer than this: each request leaves at least a few µs after the last.
+      const t = performance.now();
+      while (performance.now() - t < 0.003);
+      const ms = Date.now();
+      sent.push(users[i % 2]!.take());
+      if (ms === Math.floor(sent.at(-1)! / 1000) && i > 0 && Math.floor(sent.at(-2)! / 1000) === ms) sameMs++;
+    }
+    expect(sameMs).toBeGreaterThan(0); // the case that matters happened
+    expect(increasing(sent)).toBe(true);
   });
 
   it('a user whose clock is far behind (an old bar time) still goes above, through the store', async () => {
