@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { numeric, pgPolicy, pgRole, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { pgPolicy, pgRole, uuid } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts.ts';
 
 /** The role every application query runs as. It owns nothing, so row-level security applies to it. */
@@ -24,8 +24,4 @@ export const accountIsolation = (table: string) =>
     withCheck: sql`account_id = ${currentAccount}`,
   });
 
-/** Exact decimals for money and quantities; drizzle hands them over as strings. */
-export const decimal = (name: string) => numeric(name);
-
-export const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
-export const createdAt = () => ts('created_at').notNull().defaultNow();
+export { createdAt, decimal, ts } from './_columns.ts';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { createdAt } from './_shared.ts';
+import { createdAt } from './_columns.ts';
 
 /** A trading account (company, director-1, director-2, … — adding one is a row, not code). */
 export const accounts = pgTable(
