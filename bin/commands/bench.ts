@@ -1,15 +1,24 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { APP_ROOT } from '../../lib/app-root.ts';
 import type { Help } from '../args.ts';
+
+const BENCH_DIR = join(APP_ROOT, 'bench');
 
 /** `aether bench <name>`: imports bench/<name>.ts, which runs and prints its `bench <name>: …` line. */
 export async function run(argv: string[]): Promise<number> {
-  const available = readdirSync(new URL('../../bench/', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+  if (!existsSync(BENCH_DIR)) {
+    process.stderr.write('aether bench: the benchmarks are TypeScript in a clone (bench/); the compiled build holds none\n');
+    return 2;
+  }
+  const available = readdirSync(BENCH_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
   const [name, ...rest] = argv;
-  if (!name || rest.length || !/^[a-z0-9-]+$/.test(name) || !existsSync(new URL(`../../bench/${name}.ts`, import.meta.url))) {
+  if (!name || rest.length || !available.includes(name)) {
     process.stderr.write(`usage: aether bench <name>   (npm run bench -- <name>); available: ${available.join(', ')}\n`);
     return 2;
   }
-  await import(new URL(`../../bench/${name}.ts`, import.meta.url).href);
+  await import(pathToFileURL(join(BENCH_DIR, `${name}.ts`)).href);
   // A bench that missed its target says so with process.exitCode; the CLI would otherwise overwrite it with 0.
   return Number(process.exitCode ?? 0);
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { APP_ROOT } from '../../lib/app-root.ts';
 import { DEFAULT_WALK_FORWARD_PROVIDER } from '../../lib/cycle/ml-provider.ts';
 import { DEFAULT_SLIPPAGE } from '../../lib/exchange/sim-types.ts';
 import type { MarketSpec } from '../../lib/exchange/types.ts';
@@ -37,7 +37,7 @@ export const help: Help = {
   examples: ['aether research --out /tmp/research', 'aether research --strategies baseline,buy-and-hold --from 2022-01-01 --out /tmp/research-2022'],
 };
 
-const REPO_DATA = fileURLToPath(new URL('../../data/ohlcv/', import.meta.url));
+const REPO_DATA = join(APP_ROOT, 'data/ohlcv');
 
 const known = (pair: string): boolean => USD_MARKETS.some((m) => m.symbol === pair);
 

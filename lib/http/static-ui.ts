@@ -1,14 +1,14 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { accepts } from 'hono/accepts';
 import { secureHeaders } from 'hono/secure-headers';
+import { APP_ROOT } from '../app-root.ts';
 import { SECURE_HEADERS } from './hygiene.ts';
 
 /** Where `vite build` (npm's prepare script) writes the web UI. */
-export const UI_DIST = resolve(fileURLToPath(new URL('../../ui/dist', import.meta.url)));
+export const UI_DIST = join(APP_ROOT, 'ui/dist');
 
 /** What to tell an operator whose clone has no built UI. */
 export const UI_BUILD_HINT = 'the web UI is not built (ui/dist/index.html is missing): run `npm run build:ui` (npm install runs it too)';

@@ -5,9 +5,10 @@
  * the scheduled ones included, reaches its function through the dispatcher, signed.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { APP_ROOT } from '../app-root.ts';
 import { ORDER_FUNCTION_PREFIX } from '../queue/jobs.ts';
 import { CronError, parseCron } from './cron.ts';
 
@@ -117,8 +118,8 @@ export function parseStack(text: string, source = 'stack.yml'): Stack {
   return result.data;
 }
 
-/** The repository's stack.yml, found from this module so `aether` works from any directory. */
-export const DEFAULT_STACK_PATH = fileURLToPath(new URL('../../stack.yml', import.meta.url));
+/** The app's stack.yml, found from the code so `aether` works from any directory. */
+export const DEFAULT_STACK_PATH = join(APP_ROOT, 'stack.yml');
 
 /** Reads and validates a stack file (a relative `path` resolves from the working directory). */
 export function loadStack(path = DEFAULT_STACK_PATH): Stack {

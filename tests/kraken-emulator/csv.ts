@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APP_ROOT } from '../../lib/app-root.ts';
 import type { Candle } from '../../lib/market/candle.ts';
 
 /** Reads `time,open,high,low,close,volume` (ISO UTC open time) into candles of one pair. */
@@ -23,7 +25,7 @@ export function loadCandleCsv(path: string, pair: string, interval = 3600): Cand
   return parseCandleCsv(readFileSync(path, 'utf8'), pair, interval);
 }
 
-const DATA_DIR = new URL('../../data/ohlcv/', import.meta.url);
+const DATA_DIR = join(APP_ROOT, 'data/ohlcv');
 
 let repoCandles: Record<string, Candle[]> | undefined;
 
@@ -32,7 +34,7 @@ export function loadRepoCandles(): Record<string, Candle[]> {
   if (repoCandles) return repoCandles;
   const out: Record<string, Candle[]> = {};
   for (const base of ['BTC', 'ETH', 'SOL']) {
-    out[`${base}/USD`] = loadCandleCsv(new URL(`kraken_${base}USD_1h.csv`, DATA_DIR).pathname, `${base}/USD`);
+    out[`${base}/USD`] = loadCandleCsv(join(DATA_DIR, `kraken_${base}USD_1h.csv`), `${base}/USD`);
   }
   repoCandles = out;
   return out;
