@@ -23,21 +23,31 @@ export function isFunctionName(name: string): boolean {
   return Object.hasOwn(factories, name);
 }
 
-/** Builds the app of a stack.yml function by name; `order-<account>` is the order handler for that account. */
-export async function functionApp(name: string, ctx: AppContext): Promise<AetherApp> {
+/**
+ * The code of a stack.yml function, imported: a factory of its app. `order-<account>` is the order
+ * handler for that account, which starts warming the order path as soon as it is built.
+ */
+export async function functionFactory(name: string): Promise<Factory> {
   if (name.startsWith(ORDER_FUNCTION_PREFIX)) {
     const slug = name.slice(ORDER_FUNCTION_PREFIX.length);
     const [{ createApp: order }, { warmOrderJob }] = await Promise.all([import('../functions/order/handler.ts'), import('../lib/cycle/order-job.ts')]);
-    // Started, not awaited: the function serves at once; its first job then finds the process warm.
-    void warmOrderJob(ctx, slug).then(
-      () => ctx.logger.debug({ function: name }, 'order function warmed up'),
-      (err: unknown) => ctx.logger.warn({ function: name, err: (err as Error).message }, 'order function warm-up failed; its first job reads everything itself'),
-    );
-    return order(ctx, slug);
+    return (ctx) => {
+      // Started, not awaited: the function serves at once; its first job then finds the process warm.
+      void warmOrderJob(ctx, slug).then(
+        () => ctx.logger.debug({ function: name }, 'order function warmed up'),
+        (err: unknown) => ctx.logger.warn({ function: name, err: (err as Error).message }, 'order function warm-up failed; its first job reads everything itself'),
+      );
+      return order(ctx, slug);
+    };
   }
   const make = Object.hasOwn(factories, name) ? factories[name] : undefined;
   if (!make) throw new Error(`no function named ${name}`);
-  return (await make())(ctx);
+  return make();
+}
+
+/** Builds the app of a stack.yml function by name. */
+export async function functionApp(name: string, ctx: AppContext): Promise<AetherApp> {
+  return (await functionFactory(name))(ctx);
 }
 
 export interface Gateway {

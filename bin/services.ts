@@ -132,25 +132,25 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   const urls = await resolveDatabase(config, logger, false);
   const { url, embedded } = urls;
+  // The queues connect while the database migrates and is checked: a start waits for the slower of
+  // the two, not for both (BullMQ on PostgreSQL keeps its own tables in its own schema).
+  const queueOpening = openQueueClient({
+    redisUrl: config.REDIS_URL,
+    // BullMQ on PostgreSQL creates and drops objects in its own schema as it runs (per-queue
+    // sequences), so it needs the owner; it holds no account data. The cluster queues on Redis.
+    databaseUrl: urls.ownerUrl ?? url,
+    onError: (err) => logConnectionError(logger, 'warn', err, {}, 'queue connection'),
+  }).catch((err: Error) => {
+    throw new StartupError(err.message);
+  });
+  queueOpening.catch(() => undefined); // awaited below; failing first must not count as unhandled
+  let opened: Database | null = null;
   try {
     const driver = embedded ? 'pg' : config.databaseDriver;
     if (opts.migrate ?? true) await migrateAsOwner(urls, driver);
     else if (embedded && urls.runtimePassword) await setRuntimePassword(embedded.url, urls.runtimePassword);
-    const database = await openDatabase({ url, driver, onIdleError: (err) => logConnectionError(logger, 'warn', err, {}, 'database pool') });
-    await checkLeastPrivilege(config, database, logger).catch(async (err: unknown) => {
-      await database.close();
-      throw err;
-    });
-    const queue = await openQueueClient({
-      redisUrl: config.REDIS_URL,
-      // BullMQ on PostgreSQL creates and drops objects in its own schema as it runs (per-queue
-      // sequences), so it needs the owner; it holds no account data. The cluster queues on Redis.
-      databaseUrl: urls.ownerUrl ?? url,
-      onError: (err) => logConnectionError(logger, 'warn', err, {}, 'queue connection'),
-    }).catch(async (err: Error) => {
-      await database.close();
-      throw new StartupError(err.message);
-    });
+    const database = (opened = await openDatabase({ url, driver, onIdleError: (err) => logConnectionError(logger, 'warn', err, {}, 'database pool') }));
+    const [, queue, timescale] = await Promise.all([checkLeastPrivilege(config, database, logger), queueOpening, hasTimescale(database.db)]);
     const masterKey = masterKeyFor(config, opts.masterKey ?? true);
     useAuditKey((opts.auditKey ?? true) ? loadAuditKey(config) : withoutAuditKey); // every audit row this process appends is keyed with it
     const ctx: AppContext = {
@@ -161,7 +161,7 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       clock: opts.clock ?? wallClock(config, logger),
       masterKey,
       jobKey: loadJobKey(config),
-      timescale: await hasTimescale(database.db),
+      timescale,
       version: VERSION,
       // Kubernetes Secrets where Aether runs in Kubernetes (the API server's env is set in every pod).
       secretStore: config.KUBERNETES_SERVICE_HOST ? KubernetesSecretStore.inCluster(config.KUBERNETES_NAMESPACE, masterKey) : new EncryptedSecretStore(masterKey),
@@ -187,6 +187,8 @@ export async function openServices(config: Config, opts: { logger?: Logger; cloc
       },
     };
   } catch (err) {
+    await queueOpening.then((q) => q.close(), () => undefined);
+    await opened?.close();
     await embedded?.stop();
     throw err;
   }

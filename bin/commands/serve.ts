@@ -1,6 +1,6 @@
 import { parseConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { functionApp, isFunctionName } from '../gateway.ts';
+import { functionFactory, isFunctionName } from '../gateway.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
@@ -25,10 +25,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const stop = onShutdown(logger);
+  // The function's code loads while the services connect: a cold start waits for the slower, not both.
+  const factory = functionFactory(name);
+  factory.catch(() => {}); // awaited below; a failure to open the services must not leave it unhandled
   // Only api encrypts or decrypts with the master key; in the cluster no other function mounts it.
   const services = await openServices(config, { logger, migrate: name === 'api', masterKey: name === 'api' });
   if (await stop.add(services.close)) return 0; // interrupted while starting
-  const app = await functionApp(name, services.ctx);
+  const app = (await factory)(services.ctx);
   const { server, url } = await stop.starting(() => listen(app.fetch, config));
   if (await stop.add(() => closeServer(server))) return 0;
   services.ctx.logger.info({ function: name, url, mode: config.mode }, 'serving');

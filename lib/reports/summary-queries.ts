@@ -8,7 +8,6 @@ import type { Db, Tx } from '../db/client.ts';
 import { withAccount } from '../db/scope.ts';
 import { nextCronTime } from '../runtime/cron-next.ts';
 import { parseCron, type CronSchedule } from '../runtime/cron.ts';
-import { cronSchedules, loadStack } from '../runtime/stack.ts';
 import { summarizeAccount, totalsByMode, type AccountFacts, type Marks, type Summary } from './account-summary.ts';
 
 /**
@@ -83,8 +82,12 @@ export async function latestCloses(db: Db, pairs: readonly string[], interval: n
 
 let tickSchedule: CronSchedule | undefined;
 /** When the next cycle starts: stack.yml's tick schedule (read once; it is part of the release). */
-export function nextCycleAt(now: number): number {
-  tickSchedule ??= parseCron(cronSchedules(loadStack()).find((s) => s.function === 'tick')?.schedule ?? '1 * * * *');
+export async function nextCycleAt(now: number): Promise<number> {
+  if (!tickSchedule) {
+    // Imported at the first summary: reading stack.yml takes a YAML parser the api's start need not load.
+    const { cronSchedules, loadStack } = await import('../runtime/stack.ts');
+    tickSchedule = parseCron(cronSchedules(loadStack()).find((s) => s.function === 'tick')?.schedule ?? '1 * * * *');
+  }
   return nextCronTime(tickSchedule, now);
 }
 
@@ -98,7 +101,7 @@ export async function loadSummary(db: Db, clock: Clock, accounts: ReadonlyArray<
     const assets = new Set(mine.flatMap((f) => [...Object.keys(f.balances ?? {}), ...f.positions.map((p) => p.pair.split('/')[0]!)]));
     Object.assign(marks, await latestCloses(db, [...assets].filter((a) => a !== 'USD').map((a) => `${a}/USD`), interval));
   }
-  const next = nextCycleAt(now);
+  const next = await nextCycleAt(now);
   const summaries = facts.map((f) => summarizeAccount(f, marks, now, next));
   return { at: new Date(now).toISOString(), accounts: summaries, totals: totalsByMode(summaries) };
 }
