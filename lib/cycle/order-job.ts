@@ -41,16 +41,33 @@ const marketDataOf = (db: Db): MarketData => {
   return m;
 };
 
+/** The accounts this process's order jobs have served: an account's id and slug never change, and a row is never deleted. */
+const accountsSeen = new WeakMap<Db, Map<string, Account>>();
+
+async function orderAccount(db: Db, slug: string): Promise<Account | null> {
+  let seen = accountsSeen.get(db);
+  if (!seen) accountsSeen.set(db, (seen = new Map()));
+  const known = seen.get(slug);
+  if (known) return known;
+  const account = await findAccount(db, slug);
+  if (account) seen.set(slug, account);
+  return account;
+}
+
 export async function runOrderJob(ctx: AppContext, slug: string, barTime: number) {
   const t0 = performance.now();
   const startedAt = ctx.clock.now();
-  const account = await findAccount(ctx.db, slug);
+  const account = await orderAccount(ctx.db, slug);
   if (!account) throw new UnknownAccountError(`no account ${slug}`);
   prepareLiveBroker(account.id);
+  // The settings (and a live account's key) are read while the lock is taken: they are not the
+  // job's to change, and a job that finds the account busy drops them.
+  const settingsRead = readSettings(ctx, account.id);
+  settingsRead.catch(() => undefined); // awaited in job(); a busy account never awaits it
   try {
-    // The lock first (one job per account at a time), then everything read at once: a live account's
+    // The lock (one job per account at a time), then everything else read at once: a live account's
     // Kraken reads start as soon as its keys are read, while the rest of what the job needs is read.
-    const result = await withAccountLock(ctx.db, account.id, () => job(ctx, account, barTime, startedAt, t0));
+    const result = await withAccountLock(ctx.db, account.id, () => job(ctx, account, barTime, startedAt, t0, settingsRead));
     if ('skipped' in result) cyclesTotal.inc({ account: slug, outcome: 'skipped' });
     else cyclesTotal.inc({ account: slug, outcome: result.state === 'HALTED' && 'halted' in result ? 'halted' : 'done' });
     return result;
@@ -65,25 +82,29 @@ export async function runOrderJob(ctx: AppContext, slug: string, barTime: number
   }
 }
 
-/**
- * The job under the account's lock: the bar checked against the wall clock (a future one refused and
- * audited, a stale one recorded skipped), then traded. What the job reads of the account is read in
- * three transactions side by side (one transaction is one connection: its queries run one after the
- * other); the broker is built from the first, so a live account's reconciliation reads go out to
- * Kraken while the settings and the book are still being read.
- */
-async function job(ctx: AppContext, account: Account, barTime: number, startedAt: number, t0: number) {
-  const id = account.id;
-  const all = withAccount(ctx.db, id, async (tx) => {
+/** The account's settings and the broker's setup (a live account's key), in one transaction. */
+function readSettings(ctx: AppContext, id: string) {
+  return withAccount(ctx.db, id, async (tx) => {
     const s = await allLatestSettings(tx, id);
-    // The broker's setup (a live account's key) in the same transaction: one BEGIN … COMMIT fewer
-    // before Kraken is asked. Its failure is the broker's, met only if the bar is traded.
+    // The broker's setup in the same transaction: one BEGIN … COMMIT fewer before Kraken is asked.
+    // Its failure is the broker's, met only if the bar is traded.
     const setup = await brokerSetup(tx, id, s.simulation.value, ctx).then(
       (ok) => ({ ok }),
       (error: unknown) => ({ error }),
     );
     return { ...s, setup };
   });
+}
+
+/**
+ * The job under the account's lock: the bar checked against the wall clock (a future one refused and
+ * audited, a stale one recorded skipped), then traded. What the job reads of the account is read in
+ * transactions side by side (one transaction is one connection: its queries run one after the
+ * other), the settings' begun before the lock; the broker is built from them, so a live account's
+ * reconciliation reads go out to Kraken while the book is still being read.
+ */
+async function job(ctx: AppContext, account: Account, barTime: number, startedAt: number, t0: number, all: ReturnType<typeof readSettings>) {
+  const id = account.id;
   const stateRead = withAccount(ctx.db, id, async (tx) => ({ book: await loadBook(tx, id), lastClean: await lastLiveCycleStart(tx, id) }));
   const prices = { candles: {} as Readonly<Record<string, readonly Candle[]>> };
   // Only a bar that may be traded reaches Kraken: a stale or refused one sends nothing, reads included.
