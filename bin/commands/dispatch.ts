@@ -6,6 +6,7 @@ import { gatewayInvoker, startDispatcher } from '../../lib/queue/dispatcher.ts';
 import { JOB_QUEUES } from '../../lib/queue/jobs.ts';
 import { registerSchedules } from '../../lib/runtime/schedules.ts';
 import { cronSchedules, functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
+import { watchWalArchiver } from '../../lib/system/wal-archiver.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
 import { onShutdown } from '../shutdown.ts';
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const stop = onShutdown(logger);
   const services = await openServices(config, { logger, migrate: false, masterKey: false, auditKey: false });
   if (await stop.add(services.close)) return 0; // interrupted while starting
+  watchWalArchiver(services.ctx.db); // the cluster's one watcher of the database's WAL archiving
   const names = [...JOB_QUEUES];
   const stack = loadStack();
   // Each call is bounded by its function's exec_timeout (stack.yml): a train job may run 30 minutes.

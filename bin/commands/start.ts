@@ -8,6 +8,7 @@ import { JOB_QUEUES, orderFunction } from '../../lib/queue/jobs.ts';
 import { configuredSources, HistoryRunner, type HistoryProgress, type HistorySources } from '../../lib/runtime/first-start.ts';
 import { registerSchedules } from '../../lib/runtime/schedules.ts';
 import { cronSchedules, functionNames, functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
+import { watchWalArchiver } from '../../lib/system/wal-archiver.ts';
 import { createGateway } from '../gateway.ts';
 import { progress } from '../progress.ts';
 import { closeServer, listen } from '../serve.ts';
@@ -77,6 +78,7 @@ export async function runRuntime(config: Config, opts: RuntimeOptions): Promise<
   const services = await openServices(config, { logger });
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const { ctx } = services;
+  watchWalArchiver(ctx.db); // /metrics: the archiver's counts (archiving is off in embedded mode)
   const stack = loadStack();
   const onProgress = historyBar();
   const history = new HistoryRunner({

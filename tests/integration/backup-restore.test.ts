@@ -6,6 +6,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../lib/audit/index.ts';
 import { openDatabase } from '../../lib/db/client.ts';
+import { registry } from '../../lib/http/metrics.ts';
+import { readWalArchiver, watchWalArchiver } from '../../lib/system/wal-archiver.ts';
 import { migrateDatabase } from '../../lib/db/migrate.ts';
 import { freePort } from '../../lib/runtime/embedded-postgres.ts';
 
@@ -103,6 +105,13 @@ async function writeAudit(port: number, action: string, n: number): Promise<void
   }
 }
 
+/** The archiver's gauges as this process's /metrics shows them (a fresh read: each scrape may read again). */
+async function archiverMetrics(): Promise<Record<string, number>> {
+  await new Promise((r) => setTimeout(r, 1_100));
+  const text = await registry.metrics();
+  return Object.fromEntries([...text.matchAll(/^(aether_db_wal_\w+) (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
 describe('backups: pgBackRest with WAL archiving, restored into a fresh cluster', () => {
   it.skipIf(missing.length > 0 && !CI)(
     'restores the latest state (rows written after the base backup included) and the audit chain verifies',
@@ -131,6 +140,34 @@ describe('backups: pgBackRest with WAL archiving, restored into a fresh cluster'
       const [expected] = await query<{ rows: number; head: string }>(url(port), 'select count(*)::int as rows, (select hash from audit_log order by id desc limit 1) as head from audit_log');
       // `check` switches to a new WAL segment and waits until the one holding these rows is archived.
       pgbackrest(conf, 'check');
+
+      // What the dispatcher exports of the archiver (lib/system/wal-archiver.ts), and the condition of
+      // AetherWalArchivingFailing once archive-push fails (k8s/base/monitoring/prometheusrule.yaml).
+      const archiver = async (check: (m: Record<string, number>, db: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>) => {
+        const watched = await openDatabase({ url: url(port), driver: 'pg', max: 1, asAppRole: false });
+        try {
+          watchWalArchiver(watched.db);
+          await check(await archiverMetrics(), watched);
+        } finally {
+          await watched.close();
+        }
+      };
+      await archiver(async (ok) => {
+        expect(ok.aether_db_wal_archived_count).toBeGreaterThan(0);
+        expect(ok.aether_db_wal_archive_failed_count).toBe(0);
+        expect(Date.now() / 1000 - ok.aether_db_wal_last_archived_timestamp_seconds!).toBeLessThan(300);
+        expect(ok.aether_db_wal_last_failed_timestamp_seconds).toBeNaN();
+      });
+      // The repository becomes unreachable (here: an archive_command that fails), and a segment closes.
+      run(['pg_ctl', '-D', data, '-l', join(base, 'data.log'), '-m', 'fast', '-w', '-o', `${serverFlags(port)} -c archive_mode=on -c wal_level=replica -c archive_command=false`, 'restart']);
+      await archiver(async (_, watched) => {
+        await query(url(port), 'create table archiver_probe (x int)'); // a write, so that the switch closes a segment
+        await query(url(port), 'select pg_switch_wal()');
+        for (let i = 0; i < 60 && (await readWalArchiver(watched.db)).failed === 0; i++) await new Promise((r) => setTimeout(r, 250));
+        const failing = await archiverMetrics();
+        expect(failing.aether_db_wal_archive_failed_count).toBeGreaterThan(0);
+        expect(failing.aether_db_wal_last_failed_timestamp_seconds!).toBeGreaterThan(failing.aether_db_wal_last_archived_timestamp_seconds!);
+      });
       // The original cluster is gone; only the repository is left.
       run(['pg_ctl', '-D', data, '-m', 'immediate', 'stop']);
 
