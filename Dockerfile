@@ -44,16 +44,14 @@ FROM ${NODE_IMAGE}
 WORKDIR /home/app
 COPY --from=watchdog /fwatchdog /usr/bin/fwatchdog
 COPY --from=deps /home/app/node_modules ./node_modules
-# dist/ is the app tree: bin/aether.js and the bundle (bin/cli.js, bin/chunks/), plus package.json,
-# stack.yml, the migrations and the built UI (bin/build.js).
+# dist/ is the app tree: bin/aether.js, the bundle (bin/cli.cjs) with V8's code cache for it (made by
+# the build stage's Node, the same image: another version's is refused), package.json, stack.yml, the
+# migrations and the built UI (bin/build.js).
 COPY --from=build /home/app/dist ./
 
 # Watchdog settings shared by all functions; per-function timeouts come from stack.yml.
 # prefix_logs=false keeps the app's JSON log lines intact.
-# NODE_COMPILE_CACHE: where bin/aether.js keeps V8's compiled code (/tmp stays writable with a
-# read-only root filesystem), so a restarted function starts faster.
 ENV NODE_ENV=production \
-    NODE_COMPILE_CACHE=/tmp/node-compile-cache \
     mode=http \
     upstream_url=http://127.0.0.1:3000 \
     PORT=3000 \

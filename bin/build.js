@@ -1,23 +1,25 @@
 #!/usr/bin/env node
 // `npm run build [-- OUT]`: the app tree the image runs (`node OUT/bin/aether.js serve api`), OUT
 // being dist/ by default:
-// - the TypeScript type-checked, then bundled by esbuild into bin/cli.js, with each part the code
-//   imports only when it needs it (a command, a function's handler, the neon driver…) in bin/chunks/.
-//   A function pod then reads and compiles a few files instead of resolving ~1,000 modules one by
-//   one: that is most of its cold start (`npm run bench -- coldstart`);
-// - bin/aether.js, which runs bin/cli.js when it is there (and the TypeScript through tsx otherwise);
+// - the TypeScript type-checked, then bundled by esbuild into one script, bin/cli.cjs: a start reads
+//   one file instead of resolving ~1,000 modules (each command's and function's code still runs only
+//   when it is used);
+// - bin/cli.cjs.cache: V8's compiled code for it, made here by loading every module once, which
+//   bin/aether.js (through bin/load-bundle.js) hands to V8 instead of having it parse the script
+//   again: together, most of a function pod's cold start (`npm run bench -- coldstart`). Build with
+//   the Node that runs the build (the Dockerfile does): V8 refuses another version's cache;
 // - what the code reads at run time from the app's root (lib/app-root.ts): package.json, stack.yml,
 //   the migrations and the built web UI.
 // The production node_modules sit beside it for what is not bundled (EXTERNAL).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 /** Imported from node_modules at run time, never bundled. */
-export const EXTERNAL = [
+const EXTERNAL = [
   // Imported only where it is used (a live Kraken broker; Kubernetes Secrets in the cluster's api):
   // bundling would copy tens of MB into the build for pods that never load them.
   'ccxt',
@@ -48,34 +50,45 @@ if (checked.status !== 0) {
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'bin/cli.ts' },
-  outdir: join(out, 'bin'),
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: ['bin/cli.ts'],
+  outfile: join(out, 'bin/cli.cjs'),
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  // CommonJS: a script V8 can hand a code cache (Node has no such API for ES modules).
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
-  // Bundled CommonJS packages call require() for Node's modules and read __dirname: an ES module has
-  // neither, so every output file defines them for its own location.
-  banner: {
-    js: [
-      "import { createRequire as __aetherRequire } from 'node:module';",
-      "import { fileURLToPath as __aetherPath } from 'node:url';",
-      'const require = __aetherRequire(import.meta.url);',
-      'const __filename = __aetherPath(import.meta.url);',
-      "const __dirname = __aetherPath(new URL('.', import.meta.url));",
-    ].join(' '),
-  },
-  // Whitespace and syntax only: a third less to read and parse at every start, while the names
-  // stay as written, so a stack trace still names the real functions.
+  // import.meta.url is the bundle's own URL (lib/app-root.ts finds the app's files from it).
+  define: { 'import.meta.url': '__aetherModuleUrl' },
+  banner: { js: "const __aetherModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The research worker pool's import.meta.resolve('tsx/…') runs TypeScript: a clone's tool, not the build's.
+  logOverride: { 'empty-import-meta': 'silent' },
+  // Whitespace and syntax only: less to read at every start, while the names stay as written, so a
+  // stack trace still names the real functions.
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
 });
 
-for (const file of ['package.json', 'stack.yml', 'bin/aether.js', 'schema/migrations']) cpSync(join(root, file), join(out, file), { recursive: true });
+// The packages left out are imported where they are used (import()); in a script compiled from
+// another process's code cache Node 20 has no loader for import() ("A dynamic import callback was
+// not specified"), so those calls go to the loader's own import(), an ES module's (bin/load-bundle.js).
+const bundle = join(out, 'bin/cli.cjs');
+let code = readFileSync(bundle, 'utf8');
+for (const name of EXTERNAL) code = code.replaceAll(`import(${JSON.stringify(name)})`, `__aetherImport(${JSON.stringify(name)})`);
+const left = EXTERNAL.filter((name) => code.includes(`import(${JSON.stringify(name)}`));
+if (left.length) throw new Error(`build: import() of ${left.join(', ')} left in the bundle in a form not rewritten`);
+writeFileSync(bundle, code);
+
+for (const file of ['package.json', 'stack.yml', 'bin/aether.js', 'bin/load-bundle.js', 'schema/migrations']) cpSync(join(root, file), join(out, file), { recursive: true });
 // The api function serves ui/dist when it is built (npm run build:ui); without it, it says how to build it.
 if (existsSync(join(root, 'ui/dist'))) cpSync(join(root, 'ui/dist'), join(out, 'ui/dist'), { recursive: true });
+
+// Every module loaded once (no command runs), then V8's code for all of it written beside the bundle.
+const { loadBundle } = await import(pathToFileURL(join(out, 'bin/load-bundle.js')).href);
+const app = loadBundle(pathToFileURL(join(out, 'bin/cli.cjs')));
+await app.loadEverything();
+app.writeCache();
 process.stdout.write(`built ${out}\n`);
+// What a module started while loading (a metrics timer, a pool) must not keep the build running.
+process.exit(0);

@@ -80,16 +80,25 @@ async function main(argv: string[]): Promise<number> {
 // Whatever a library left open (sockets in TIME_WAIT, timers) must not keep a finished command alive.
 const exitSoon = (code: number): void => void setTimeout(() => process.exit(code), 3000).unref();
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-    exitSoon(code);
-  },
-  (err: Error) => {
-    // Errors a user can act on are their message; anything else keeps its name (a bug to report).
-    const plain = err instanceof ConfigError || err.name === 'StartupError' || err.name === 'Error';
-    process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `aether: ${plain ? '' : `${err.name}: `}${err.message}\n`);
-    process.exitCode = 1;
-    exitSoon(1);
-  },
-);
+/** Runs `aether <argv>` and sets the exit code (bin/aether.js calls it, in the source tree and the build alike). */
+export function runCli(argv: string[]): void {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+      exitSoon(code);
+    },
+    (err: Error) => {
+      // Errors a user can act on are their message; anything else keeps its name (a bug to report).
+      const plain = err instanceof ConfigError || err.name === 'StartupError' || err.name === 'Error';
+      process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `aether: ${plain ? '' : `${err.name}: `}${err.message}\n`);
+      process.exitCode = 1;
+      exitSoon(1);
+    },
+  );
+}
+
+/** Every command's module and every function's, loaded and run no further: what the build makes V8's code cache of (bin/build.js). */
+export async function loadEverything(): Promise<void> {
+  await Promise.all(COMMANDS.map(([, , load]) => load()));
+  await (await import('./gateway.ts')).loadEveryFunction();
+}

@@ -45,6 +45,11 @@ export async function functionFactory(name: string): Promise<Factory> {
   return make();
 }
 
+/** Every function's code, imported (an order function's for any account): nothing is built or run. */
+export async function loadEveryFunction(): Promise<void> {
+  await Promise.all([...Object.keys(factories), `${ORDER_FUNCTION_PREFIX}any`].map(functionFactory));
+}
+
 /** Builds the app of a stack.yml function by name. */
 export async function functionApp(name: string, ctx: AppContext): Promise<AetherApp> {
   return (await functionFactory(name))(ctx);
