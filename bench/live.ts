@@ -490,7 +490,7 @@ async function run(): Promise<string[]> {
   for (const k of kills) say(`  kill #${k.n} at AddOrder ${k.phase} in cycle ${k.cycle} (cl_ord_id ${k.clOrdId}; runtime ${k.runtimePid}, postmaster ${k.postmasterPid}): restart ${k.restartMs ?? '-'} ms, the cycle ended ${k.cycleOutcome}`);
   if (killsNeverFired.length) say(`kills that never fired (no live AddOrder within ${opts.BENCH_LIVE_KILL_WAIT_CYCLES} cycles): #${killsNeverFired.join(', #')}`);
   say(`shutdown at the end: ${stop ? `${stop.ms} ms, ${stop.clean ? 'clean' : 'NOT clean (SIGKILL needed or processes left)'} (exit ${stop.signal ?? stop.code})` : 'the runtime was not running'}; quiet before the books check: ${quiet}`);
-  say(`order acknowledged lines: ${lines.acks.length} (${tally(count(lines.acks, (a) => `${a.phase}:${a.account}`))}); calm live p50 ${fmtMs(p50)} ms, p99 ${fmtMs(p99)} ms over ${calm.length}; calm all accounts p99 ${fmtMs(percentile(calmAll, 0.99))} ms over ${calmAll.length}`);
+  say(`order acknowledged lines: ${lines.acks.length} (${tally(count(lines.acks, (a) => `${a.phase}:${a.account}`))}); calm live p50 ${fmtMs(p50)} ms, p99 ${fmtMs(p99)} ms, max ${fmtMs(Math.max(...calm))} ms over ${calm.length}; calm all accounts p99 ${fmtMs(percentile(calmAll, 0.99))} ms over ${calmAll.length}`);
   say(`job failures: ${lines.jobFailed.length} (${tally(count(lines.jobFailed, (j) => `${j.fn}:${j.status ?? 'exception'}:${j.outcome}`))}); runtime error lines ${lines.errors.length}, warnings ${lines.warns}`);
   /** A list: every item when few, else grouped with ids and times masked, most frequent first. */
   const show = (title: string, xs: readonly string[], n = 8) => {
