@@ -30,13 +30,12 @@ const COMMANDS: ReadonlyArray<readonly [name: string, summary: string, load: () 
 ];
 
 function usage(): string {
-  const list = COMMANDS;
-  const width = Math.max(...list.map(([n]) => n.length));
+  const width = Math.max(...COMMANDS.map(([n]) => n.length));
   return [
     'usage: aether <command> [flags]',
     '',
     'commands:',
-    ...list.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`),
+    ...COMMANDS.map(([n, s]) => `  ${n.padEnd(width)}  ${s}`),
     '',
     'aether <command> --help: its flags and an example. Configuration is by environment variables (aether config).',
     '',

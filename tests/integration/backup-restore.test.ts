@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../lib/audit/index.ts';
-import { openDatabase } from '../../lib/db/client.ts';
+import { openDatabase, type Database } from '../../lib/db/client.ts';
 import { registry } from '../../lib/http/metrics.ts';
 import { readWalArchiver, watchWalArchiver } from '../../lib/system/wal-archiver.ts';
 import { migrateDatabase } from '../../lib/db/migrate.ts';
@@ -143,7 +143,7 @@ describe('backups: pgBackRest with WAL archiving, restored into a fresh cluster'
 
       // What the dispatcher exports of the archiver (lib/system/wal-archiver.ts), and the condition of
       // AetherWalArchivingFailing once archive-push fails (k8s/base/monitoring/prometheusrule.yaml).
-      const archiver = async (check: (m: Record<string, number>, db: Awaited<ReturnType<typeof openDatabase>>) => Promise<void>) => {
+      const archiver = async (check: (m: Record<string, number>, db: Database) => Promise<void>) => {
         const watched = await openDatabase({ url: url(port), driver: 'pg', max: 1, asAppRole: false });
         try {
           watchWalArchiver(watched.db);
