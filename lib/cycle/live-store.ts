@@ -2,7 +2,7 @@ import { and, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { accountCycles, balanceSnapshots, equitySnapshots, fills, hedgeHistory, hedgeState, orders, positions, riskEvents, signals, tradingState } from '../../schema/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock.ts';
-import type { Tx } from '../db/client.ts';
+import type { Db, Tx } from '../db/client.ts';
 import type { HedgeTarget } from '../hedge/policy.ts';
 import type { TradingState } from '../risk/drawdown.ts';
 import type { Regime, Signal } from '../strategy/signal.ts';
@@ -284,9 +284,12 @@ export async function saveEquity(tx: Tx, accountId: string, s: EquitySnapshot): 
   await tx.insert(equitySnapshots).values({ accountId, ts: new Date(s.ts), ...values }).onConflictDoUpdate({ target: [equitySnapshots.accountId, equitySnapshots.ts], set: values });
 }
 
-/** Signals stored by `score` for the bar at `barTime`; an ML champion's signal wins over the baseline's. */
-export async function loadSignals(tx: Tx, pairs: readonly string[], barTime: number): Promise<Record<string, Signal | null>> {
-  const rows = pairs.length ? await tx.select().from(signals).where(and(inArray(signals.pair, [...pairs]), eq(signals.ts, new Date(barTime)))) : [];
+/**
+ * Signals stored by `score` for the bar at `barTime`; an ML champion's signal wins over the
+ * baseline's. Global rows, one query: no transaction needed (a transaction is three round trips more).
+ */
+export async function loadSignals(db: Db, pairs: readonly string[], barTime: number): Promise<Record<string, Signal | null>> {
+  const rows = pairs.length ? await db.select().from(signals).where(and(inArray(signals.pair, [...pairs]), eq(signals.ts, new Date(barTime)))) : [];
   const out: Record<string, Signal | null> = Object.fromEntries(pairs.map((p) => [p, null]));
   for (const r of rows.sort((a, b) => Number(a.modelVersion.startsWith('baseline')) - Number(b.modelVersion.startsWith('baseline')))) {
     if (out[r.pair]) continue;

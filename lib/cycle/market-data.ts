@@ -1,9 +1,8 @@
 import type { Db } from '../db/client.ts';
 import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
-import { loadCandles } from '../market/store.ts';
+import { loadBarCandles, loadCandles } from '../market/store.ts';
 import type { RiskSettings } from '../risk/settings.ts';
-import { withGlobal } from '../db/scope.ts';
 import { loadSignals } from './live-store.ts';
 import { marketView } from './market-view.ts';
 import type { Signal } from '../strategy/signal.ts';
@@ -38,7 +37,20 @@ export class MarketData {
     const previous = this.bars.get(`${barTime - interval * 1000} ${interval} ${sorted.join(',')}`);
     const data = (async () => {
       const before = previous ? await previous.catch(() => null) : null;
-      const series = await Promise.all(sorted.map((pair) => this.series(pair, interval, barTime, before?.history[pair])));
+      const step = interval * 1000;
+      // The previous bar's complete series only need the new bar appended (closed candles do not
+      // change): one query for the pairs that have one; a gap or a first read reads the whole window.
+      const extendable = sorted.filter((pair) => {
+        const b = before?.history[pair];
+        return b !== undefined && b.length === VIEW_BARS && b.at(-1)?.openTime === barTime - step;
+      });
+      const added = new Map((await loadBarCandles(this.db, extendable, interval, barTime)).map((c) => [c.pair, c]));
+      const series = await Promise.all(
+        sorted.map((pair) => {
+          const c = added.get(pair);
+          return c ? [...before!.history[pair]!.slice(1), c] : loadCandles(this.db, pair, interval, { to: barTime + 1, limit: VIEW_BARS });
+        }),
+      );
       const history: Record<string, Candle[]> = Object.fromEntries(sorted.map((pair, i) => [pair, series[i]!]));
       return { history, views: new Map() };
     })();
@@ -54,19 +66,6 @@ export class MarketData {
     return data;
   }
 
-  /**
-   * One pair's closed candles up to the bar. The previous bar's complete series only needs the new
-   * bar appended (closed candles do not change): the hourly job reads one row, not 400; anything
-   * else (a gap, a first read) reads the whole window.
-   */
-  private async series(pair: string, interval: number, barTime: number, before: readonly Candle[] | undefined): Promise<Candle[]> {
-    if (before && before.length === VIEW_BARS && before.at(-1)?.openTime === barTime - interval * 1000) {
-      const added = await loadCandles(this.db, pair, interval, { from: barTime, to: barTime + 1 });
-      if (added.length === 1) return [...before.slice(1), added[0]!];
-    }
-    return loadCandles(this.db, pair, interval, { to: barTime + 1, limit: VIEW_BARS });
-  }
-
   /** The closed candles per pair up to the bar (newest last). Shared: read-only. */
   async history(pairs: readonly string[], interval: number, barTime: number): Promise<Readonly<Record<string, readonly Candle[]>>> {
     return (await this.load(pairs, interval, barTime)).history;
@@ -74,7 +73,7 @@ export class MarketData {
 
   /** The signals `score` stored for the bar (an ML champion's before the baseline's), read per job. */
   signals(pairs: readonly string[], barTime: number): Promise<Record<string, Signal | null>> {
-    return withGlobal(this.db, (tx) => loadSignals(tx, [...pairs].sort(), barTime));
+    return loadSignals(this.db, [...pairs].sort(), barTime);
   }
 
   /**

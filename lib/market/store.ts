@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { candles as candlesTable } from '../../schema/index.ts';
 import type { Candle } from './candle.ts';
@@ -116,6 +116,17 @@ export async function loadCandles(db: Db, pair: string, interval: number, opts: 
   }
   const rows = await db.select().from(t).where(where).orderBy(desc(t.openTime)).limit(opts.limit);
   return rows.map(fromRow).reverse();
+}
+
+/** The stored candles of several pairs at one open time (one query: the hourly job's new bar). */
+export async function loadBarCandles(db: Db, pairs: readonly string[], interval: number, openTime: number): Promise<StoredCandle[]> {
+  if (!pairs.length) return [];
+  const t = candlesTable;
+  const rows = await db
+    .select()
+    .from(t)
+    .where(and(inArray(t.pair, [...pairs]), eq(t.interval, interval), eq(t.openTime, new Date(openTime))));
+  return rows.map(fromRow);
 }
 
 /** The newest stored candle of a pair and interval, or null. */
