@@ -1,3 +1,5 @@
+import type * as KrakenBrokerModule from './kraken-broker.ts';
+import type * as KrakenNonceModule from './kraken-nonce.ts';
 import type { Account } from '../accounts/accounts.ts';
 import { loadCredentials, type KrakenCredentials } from '../accounts/credentials.ts';
 import { latestSettings, type SettingsOf } from '../accounts/settings.ts';
@@ -52,6 +54,12 @@ export async function brokerSetup(tx: Tx, accountId: string, sim: SettingsOf<'si
 
 /** Loaded with the first live broker: a process that only simulates never imports ccxt. */
 let krakenModule: { prepareKrakenSessions(accountId: string): void } | null = null;
+/**
+ * The live modules, imported once: an `import()` of a loaded module still resolves its specifier
+ * again (under a loader's hooks, a round trip to their thread) — a millisecond of every job.
+ */
+let liveModules: Promise<[typeof KrakenBrokerModule, typeof KrakenNonceModule]> | null = null;
+const loadLiveModules = () => (liveModules ??= Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]));
 
 /**
  * An order job of the account is starting: a live broker this process already holds for it gets its
@@ -79,7 +87,7 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
     });
     return { mode: 'sim', broker };
   }
-  const [kraken, { PgNonceStore }] = await Promise.all([import('./kraken-broker.ts'), import('./kraken-nonce.ts')]);
+  const [kraken, { PgNonceStore }] = await loadLiveModules();
   const { krakenBrokerFor } = (krakenModule = kraken);
   // One broker per key in the process: every job of the account shares its limiter, nonces and caches.
   const broker = await krakenBrokerFor({

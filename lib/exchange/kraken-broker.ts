@@ -492,10 +492,11 @@ export class KrakenBroker implements Broker {
 
   /**
    * Gets the key's nonce sequence in step with the store now (after an idle spell it resynchronises
-   * before the next call), so a job that is about to call does not wait for it on its first call.
+   * before the next call), and Kraken's markets read when they are due (a public read), so a job
+   * that is about to call waits for neither on its first calls.
    */
   async prepare(): Promise<void> {
-    await this.nonces.ensure();
+    await Promise.all([this.nonces.ensure(), this.marketIndex()]);
   }
 
   async balances(): Promise<Balances> {
