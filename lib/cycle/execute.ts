@@ -32,8 +32,8 @@ export interface ExecutionScope {
 /**
  * Risk-checks intents one after the other, each against the balances the ones before it leave (as
  * if each approved one is accepted: the cautious side), then sends them one at a time. Every
- * approved order is journalled pending before the first goes out — side by side, not one round
- * trip per order between sends — so a crash leaves a row to look up for each. The protection
+ * approved order is journalled pending before it goes out, so a crash leaves a row to look up for
+ * each order sent; the next order's row is written while the one before it is being sent. The protection
  * invariant holds throughout: a sale is checked as if its pair's stops had released their hold, and
  * only an approved sale frees that base (stops amended down, or cancelled when all of it is sold);
  * if the sale then fails, the stops are put back before anything else happens. A stop move amends
@@ -56,6 +56,7 @@ export async function executeIntents(
     const batch: Planned[] = [];
     const pairs = new Set<string>();
     let open: readonly BrokerOrder[] | null = null;
+    let lastPending: Promise<unknown> | null = null;
     for (; next < intents.length; next++) {
       const intent = intents[next]!;
       const o = intent.order;
@@ -76,8 +77,10 @@ export async function executeIntents(
         batch.push({ index: next, intent, order, stops, free: 0, pending: 'send' });
         continue;
       }
-      const pending = journal.beforeSubmit(intent, order);
-      if (isPending(pending)) Promise.resolve(pending).catch(() => undefined); // awaited before its send; failing meanwhile is not unhandled
+      // Pending rows one after another: the first order's row is not slowed by the next ones' (one
+      // process, one thread), and theirs are written while it is being sent.
+      const pending: ReturnType<Journal['beforeSubmit']> = lastPending ? lastPending.then(() => journal.beforeSubmit(intent, order)) : journal.beforeSubmit(intent, order);
+      if (isPending(pending)) lastPending = Promise.resolve(pending).catch(() => undefined); // awaited before its send; failing meanwhile is not unhandled
       batch.push({ index: next, intent, order, stops, free: spec ? (ctx.balances[spec.base]?.free ?? 0) : 0, pending });
       ctx = reserveApproved(judged, order);
     }
