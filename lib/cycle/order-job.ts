@@ -11,6 +11,7 @@ import type { MarketSpec } from '../exchange/types.ts';
 import type { Candle } from '../market/candle.ts';
 import { accountHalted, cyclesTotal, dailyDrawdownRatio, drawdownLimitRatio, drawdownRatio, equityUsd, hedgeRatioGauge, ordersTotal } from '../http/metrics.ts';
 import { utcDayKey, type TradingState } from '../risk/drawdown.ts';
+import type { Signal } from '../strategy/signal.ts';
 import { protectHoldings, runAccountCycle } from './account-cycle.ts';
 import type { AccountBook } from './book.ts';
 import { cachedVenue, type CachedVenue } from './cached-venue.ts';
@@ -18,7 +19,7 @@ import { logMarket, logOutcome } from './cycle-log.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
 import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
-import { reconcileWithExchange, type ReconcileOutcome } from './reconcile-live.ts';
+import { readLocalBooks, reconcileWithExchange, rememberedWindowStart, rememberExchange, windowStart, type ReconcileOutcome } from './reconcile-live.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty } from './valuation.ts';
 
@@ -98,31 +99,40 @@ function readSettings(ctx: AppContext, id: string) {
 
 /**
  * The job under the account's lock: the bar checked against the wall clock (a future one refused and
- * audited, a stale one recorded skipped), then traded. What the job reads of the account is read in
- * transactions side by side (one transaction is one connection: its queries run one after the
- * other), the settings' begun before the lock; the broker is built from them, so a live account's
- * reconciliation reads go out to Kraken while the book is still being read.
+ * audited, a stale one recorded skipped), then traded. The settings (begun before the lock) come
+ * first and alone: a live account's broker is built from them, and its Kraken reads — the longest
+ * wait before an order — go out before the job reads its own rows (book, then reconciliation's side
+ * of the books, candles, signals), which are read while Kraken answers. Read beside the settings,
+ * they would hold them back: one process, one thread.
  */
 async function job(ctx: AppContext, account: Account, barTime: number, startedAt: number, t0: number, all: ReturnType<typeof readSettings>) {
   const id = account.id;
-  const stateRead = withAccount(ctx.db, id, async (tx) => ({ book: await loadBook(tx, id), lastClean: await lastLiveCycleStart(tx, id) }));
+  const readBook = () => withAccount(ctx.db, id, (tx) => loadBook(tx, id));
   const prices = { candles: {} as Readonly<Record<string, readonly Candle[]>> };
   // Only a bar that may be traded reaches Kraken: a stale or refused one sends nothing, reads included.
   const barCheck = all.then((s) => checkBar(barTime, s.trading.value.candleInterval, startedAt));
   const started = Promise.all([all, barCheck]).then(async ([s, fresh]) => {
-    if (fresh.kind !== 'fresh') return { broker: null, reconciling: null, deps: null };
+    if (fresh.kind !== 'fresh') return { broker: null, reconciling: null, deps: null, bookRead: null, marketRead: null };
     const deps = { db: ctx.db, clocks: { market: new VirtualClock(barTime), wall: ctx.clock }, config: ctx.config, masterKey: ctx.masterKey, logger: ctx.logger, prices: { quote: () => null, candle: (pair: string) => prices.candles[pair]?.at(-1) ?? null } };
     const sim = s.simulation;
     if ('error' in s.setup) throw s.setup.error;
     const broker = await brokerForAccount(deps, account, s.setup.ok);
     // Reconciliation never reads the exchange from before the account went live (its latest simulation setting).
     const liveSince = sim.value.enabled ? startedAt : sim.createdAt;
-    const reconciling = broker.mode === 'live' ? stateRead.then((st) => reconcileWithExchange(ctx, id, broker.broker, { liveSince, lastCleanStart: st.lastClean })) : null;
-    reconciling?.catch(() => undefined); // awaited in trade(); a failure before then must not go unhandled
-    return { broker, reconciling, deps };
+    // What needs no answer from Kraken is read while Kraken is asked: the first order goes out sooner.
+    const marketRead = readMarket(ctx, s.trading.value, barTime);
+    if (broker.mode === 'sim') return { broker, reconciling: null, deps, bookRead: readBook(), marketRead };
+    // Reconciliation's window starts a little before the last clean live cycle: this process's own,
+    // when it ran it (then the books' side is read at once), else the books' record of it.
+    const since = rememberedWindowStart(broker.broker, ctx.clock.now(), liveSince);
+    const window = since ?? withAccount(ctx.db, id, (tx) => lastLiveCycleStart(tx, id)).then((last) => windowStart(ctx.clock.now(), liveSince, last));
+    const books = Promise.resolve(window).then(async (from) => ({ since: from, local: await readLocalBooks(ctx, id, from) }));
+    const reconciling = reconcileWithExchange(ctx, id, broker.broker, { since, read: books });
+    reconciling.catch(() => undefined); // awaited in trade(); a failure before then must not go unhandled
+    return { broker, reconciling, deps, bookRead: readBook(), marketRead };
   });
   // Settled below or in trade(); a failure of one must not go unhandled while another is awaited.
-  for (const p of [all, stateRead, barCheck, started]) p.catch(() => undefined);
+  for (const p of [all, barCheck, started]) p.catch(() => undefined);
   const { trading, risk, hedge } = await all;
   const settings: AccountSettingsSet = { trading: trading.value, risk: risk.value, hedge: hedge.value };
   let fresh: ReturnType<typeof checkBar>;
@@ -140,15 +150,31 @@ async function job(ctx: AppContext, account: Account, barTime: number, startedAt
     });
     return { account: account.slug, barTime, skipped: 'stale' as const, newest: fresh.newest };
   }
-  const [{ book }, { broker, reconciling, deps }] = await Promise.all([stateRead, started]);
+  const { broker, reconciling, deps, bookRead, marketRead } = await started;
   if (!broker) throw new Error('unreachable: a fresh bar builds its broker');
+  const book = await bookRead;
   deps.clocks.market.set(barTime + settings.trading.candleInterval * 1000); // the decision time: the bar's close
-  return trade(ctx, account, { settings, book }, broker, reconciling, prices, barTime, startedAt, t0);
+  return trade(ctx, account, { settings, book }, broker, reconciling, marketRead, prices, barTime, startedAt, t0);
 }
 
 interface Stored {
   settings: AccountSettingsSet;
   book: AccountBook;
+}
+
+/** The bar's candles and signals for the account's pairs, being read. */
+interface MarketRead {
+  history: Promise<Readonly<Record<string, readonly Candle[]>>>;
+  signals: Promise<Record<string, Signal | null>>;
+}
+
+function readMarket(ctx: AppContext, trading: AccountSettingsSet['trading'], barTime: number): MarketRead {
+  const data = marketDataOf(ctx.db);
+  const read = { history: data.history(trading.pairs, trading.candleInterval, barTime), signals: data.signals(trading.pairs, barTime) };
+  // Awaited in trade(); if something before fails first, their failures must not go unhandled meanwhile.
+  read.history.catch(() => undefined);
+  read.signals.catch(() => undefined);
+  return read;
 }
 
 /**
@@ -210,6 +236,7 @@ async function trade(
   stored: Stored,
   broker: AccountBroker,
   reconciling: Promise<ReconcileOutcome> | null,
+  market: MarketRead,
   prices: { candles: Readonly<Record<string, readonly Candle[]>> },
   barTime: number,
   startedAt: number,
@@ -219,32 +246,25 @@ async function trade(
   const interval = settings.trading.candleInterval;
   const now = barTime + interval * 1000; // the decision time: the bar's close
   const data = marketDataOf(ctx.db);
-  // What needs no answer from Kraken is read while Kraken is asked (the first order goes out sooner).
-  const historyRead = data.history(settings.trading.pairs, interval, barTime);
-  const signalsRead = data.signals(settings.trading.pairs, barTime);
-  // Awaited below; if something before fails first, their failures must not go unhandled meanwhile.
-  historyRead.catch(() => undefined);
-  signalsRead.catch(() => undefined);
-  const history = (prices.candles = await historyRead);
+  const history = (prices.candles = await market.history);
   const markets: Record<string, MarketSpec> = Object.fromEntries((await broker.broker.loadMarkets()).map((m) => [m.symbol, m]));
   // The simulated venue sees every bar up to now (those it has not consumed yet), in time order, in one write.
   if (broker.mode === 'sim') await broker.broker.processBars(Object.values(history).flatMap((cs) => cs.slice(-48)).sort((a, b) => a.openTime - b.openTime || a.pair.localeCompare(b.pair)));
-  const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk, await signalsRead);
+  const view = await data.view(settings.trading.pairs, interval, barTime, markets, settings.risk, await market.signals);
   const venue = cachedVenue(broker.broker);
   const base = { account: account.slug, mode: broker.mode, barTime };
   logMarket(ctx.logger, base, view, settings.trading.pairs);
 
-  let booked: Promise<unknown> = Promise.resolve();
+  let booking: () => Promise<unknown> = () => Promise.resolve();
   if (reconciling) {
     const rec = await reconciling;
     venue.seed({ balances: rec.balances, openOrders: rec.openOrders });
-    booked = rec.booked;
-    if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, committedJournal(ctx, account, broker.mode, now, t0, booked), rec.unexplained, { ...base, startedAt });
+    booking = rec.book;
+    if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, committedJournal(ctx, account, broker.mode, now, t0, booking), rec.unexplained, { ...base, startedAt });
   }
-  const journal = committedJournal(ctx, account, broker.mode, now, t0, booked);
+  const journal = committedJournal(ctx, account, broker.mode, now, t0, booking);
 
-  const c = await runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal });
-  await journal.flush();
+  const c = await sendThenFlush(journal, runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal }));
   const balances = await venue.balances(); // read again after any change the cycle made
   // A live cycle that changed nothing has nothing new to book that the next reconciliation misses
   // (each read is a point on Kraken's counter); the simulator's bars may have filled resting orders.
@@ -273,6 +293,7 @@ async function trade(
     ms: Math.round(performance.now() - t0),
   };
   await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
+  if (broker.mode === 'live') rememberExchange(broker.broker, startedAt, open, balances);
   logOutcome(ctx.logger, base, c, fills);
   accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
   equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);
@@ -304,8 +325,7 @@ async function halt(
   const prev = book.tradingState;
   const halted: TradingState = { state: 'HALTED', since: now, reason: `reconciliation: ${unexplained.length} unexplained difference(s)`, dayKey: utcDayKey(now), drawdown: prev?.drawdown ?? 0, referenceEquity: null };
   const already = prev?.state === 'HALTED' && prev.reason.startsWith('reconciliation');
-  const p = await protectHoldings({ accountId: account.id, settings, market: view, venue, book: { ...book, tradingState: halted }, journal }, { ...book, tradingState: halted }, 'start');
-  await journal.flush();
+  const p = await sendThenFlush(journal, protectHoldings({ accountId: account.id, settings, market: view, venue, book: { ...book, tradingState: halted }, journal }, { ...book, tradingState: halted }, 'start'));
   venue.refresh();
   const held = heldQty(await venue.balances(), view.markets, Object.keys(view.markets));
   await withAccount(ctx.db, account.id, async (tx) => {
@@ -318,24 +338,39 @@ async function halt(
   return { account: base.account, mode: base.mode, barTime: base.barTime, state: 'HALTED' as const, halted: 'reconciliation', unexplained: unexplained.length };
 }
 
-/** A journal whose after-the-fact writes go on in the background; `flush` waits for them (and reports their failure). */
+/** A journal whose after-the-fact writes wait until the orders are out; `flush` writes them (and reports their failure). */
 interface BackgroundJournal extends Journal {
   flush(): Promise<void>;
+}
+
+/** The orders, then the journal's writes — those of a cycle that failed midway too: what was sent is on record. */
+async function sendThenFlush<T>(journal: BackgroundJournal, orders: Promise<T>): Promise<T> {
+  let out: T;
+  try {
+    out = await orders;
+  } catch (err) {
+    await journal.flush().catch(() => undefined); // the cycle's own failure is the one reported
+    throw err;
+  }
+  await journal.flush();
+  return out;
 }
 
 /**
  * Each journal write commits on its own. The pending order row must be durable before the send, so
  * `beforeSubmit` is awaited; what is recorded after an answer (the answer, a refusal, an amend, a
- * cancel) is written in the background, in order — after what reconciliation is still booking —
- * while the cycle goes on to its next order; a crash before it commits leaves a pending row that
- * reconciliation settles. The acknowledgement is
- * logged the moment the exchange gives it.
+ * cancel) waits until the cycle's orders are out (`flush`), then is written in order — after what
+ * reconciliation books (`booking`, started then too): those writes may touch the same order rows,
+ * and done earlier they would compete with the next order's pending row for the process. A crash
+ * before they commit leaves pending rows and unbooked fills that the next reconciliation settles.
+ * The acknowledgement is logged the moment the exchange gives it.
  */
-function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number, booked: Promise<unknown>): BackgroundJournal {
+function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number, booking: () => Promise<unknown>): BackgroundJournal {
   const run = <T>(f: (j: Journal) => T | Promise<T>): Promise<T> => withAccount(ctx.db, account.id, async (tx) => f(dbJournal(tx, account.id, mode, ctx.clock, now)));
   let failure: unknown = null;
-  // After what reconciliation is still booking: those writes may touch the same order rows.
-  let tail: Promise<void> = booked.then(
+  let release!: () => void;
+  const ordersOut = new Promise<void>((r) => (release = r));
+  let tail: Promise<void> = ordersOut.then(booking).then(
     () => undefined,
     (err: unknown) => void (failure ??= err),
   );
@@ -357,6 +392,7 @@ function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live
     amended: (order, change, result, why) => later((j) => j.amended(order, change, result, why)),
     cancelled: (order, why) => later((j) => j.cancelled(order, why)),
     flush: async () => {
+      release();
       await tail;
       if (failure !== null) throw failure;
     },

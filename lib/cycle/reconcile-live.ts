@@ -6,7 +6,7 @@ import type { Tx } from '../db/client.ts';
 import { withAccount } from '../db/scope.ts';
 import type { KrakenBroker } from '../exchange/kraken-broker.ts';
 import { reconcile, type ExchangeOrder, type ReconcileResult, type Unexplained } from '../exchange/kraken-reconcile.ts';
-import type { Balances, Fill } from '../exchange/types.ts';
+import type { Balances, BrokerOrder, Fill } from '../exchange/types.ts';
 import { attachedCause, bookBalances, latestBalances, recordFills, saveBalances } from './live-store.ts';
 
 /** How far back of the last clean cycle's start the exchange is read again: clock skew and late trades. */
@@ -18,12 +18,13 @@ export interface ReconcileOutcome {
   unexplained: Unexplained[];
   updates: number;
   /**
-   * The fills booked and statuses applied, committing while the cycle goes on: the cycle trades from
-   * the exchange's state just read, not from these rows. Whoever writes rows this touches (or reads
-   * the books' balances) waits for it first; a difference nobody explains is on record before this
-   * returns.
+   * Books the fills and applies the statuses found (started at the first call, the same promise
+   * after): the caller starts it once the cycle's orders are out — the cycle trades from the
+   * exchange's state just read, not from these rows, and the writes would compete with the orders'
+   * own. Whoever writes rows this touches (or reads the books' balances) waits for it first. A
+   * difference nobody explains is on record before reconcileWithExchange returns.
    */
-  booked: Promise<number>;
+  book: () => Promise<number>;
   /** The exchange's balances as read, for the cycle to start from. */
   balances: Balances;
   openOrders: ExchangeOrder[];
@@ -38,18 +39,36 @@ type Snapshot = Awaited<ReturnType<KrakenBroker['exchangeSnapshot']>>;
  * fills booked once by trade id, the conditional closes Kraken created); anything else is returned
  * so the caller halts the account (fail closed). A balance difference is read a second time before it
  * counts: a fill landing between two reads is not a difference. When the open orders and balances
- * already agree with the books, the histories are not read (see `quiet`).
+ * already agree with the books, the histories are not read (see `quiet`); when they are not as this
+ * process's last job of the account left them, they are read at once, beside the books. `books`
+ * is the books' side being read, from `since` when that was known without reading the books.
  */
-export async function reconcileWithExchange(ctx: AppContext, accountId: string, broker: KrakenBroker, window: { liveSince: number; lastCleanStart: number | null }): Promise<ReconcileOutcome> {
+export async function reconcileWithExchange(
+  ctx: AppContext,
+  accountId: string,
+  broker: KrakenBroker,
+  books: { since: number | null; read: Promise<{ since: number; local: LocalBooks }> },
+): Promise<ReconcileOutcome> {
   const now = ctx.clock.now();
-  const since = Math.max(window.liveSince, window.lastCleanStart === null ? now - FIRST_WINDOW_MS : window.lastCleanStart - OVERLAP_MS);
-  // The exchange's side and the books' side are read at once (the books' reads need no answer from Kraken).
-  const [open, balances, local] = await Promise.all([broker.openOrders(), broker.balances(), loadLocal(ctx, accountId, since)]);
-  if (quiet(local, open, balances)) return { unexplained: [], updates: 0, booked: Promise.resolve(0), balances, openOrders: open };
+  // The exchange's side: its answers are the longest wait; the books are being read meanwhile.
+  const exchangeRead = Promise.all([broker.openOrders(), broker.balances()]);
+  exchangeRead.catch(() => undefined); // awaited below; a failure of the books' read must not leave it unhandled
+  // When this process's last job of the account left the exchange otherwise than it is now,
+  // something filled or changed since: the histories are needed, and are read at once.
+  const left = leftBehind.get(broker);
+  const from = books.since;
+  const early = left && from !== null ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint ? null : historiesBeside(broker, from, open, balances))) : null;
+  early?.catch(() => undefined); // awaited below
+  const [[open, balances], { since, local: first }] = await Promise.all([exchangeRead, books.read]);
+  if (quiet(first, open, balances)) {
+    await early?.catch(() => undefined); // a guess that was wrong still holds the key: the orders queue behind it anyway
+    return { unexplained: [], updates: 0, book: () => Promise.resolve(0), balances, openOrders: open };
+  }
   let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
-    // The histories complete the open orders and balances just read; a second look reads everything again.
-    const [exchange, local] = await Promise.all([attempt === 0 ? historiesBeside(broker, since, open, balances) : broker.exchangeSnapshot(since), loadLocal(ctx, accountId, since)]);
+    // The histories complete the open orders and balances just read, beside the books just read (the
+    // account's lock keeps other writers out); a second look reads both sides again.
+    const [exchange, local] = attempt === 0 ? [(await early) ?? (await historiesBeside(broker, since, open, balances)), first] : await Promise.all([broker.exchangeSnapshot(since), readLocalBooks(ctx, accountId, since)]);
     // Orders the exchange names that the window did not bring (a conditional close's entry, a fill's order).
     const known = new Set(local.orders.map((o) => o.exchangeId));
     const named = [...new Set([...exchange.orders.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]), ...exchange.fills.map((f) => f.orderId)])].filter((id) => !known.has(id));
@@ -64,10 +83,11 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   }
   const { r, exchange, opening } = outcome!;
   // Nothing to write in the usual hour: no updates, nothing unexplained, the books already opened.
-  const booked = r.updates.length || r.unexplained.length || !opening ? withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : Promise.resolve(0);
-  if (r.unexplained.length) await booked; // fail closed: the mismatch is audited before the account halts
-  booked.catch(() => undefined); // the job awaits it; a failure must not go unhandled meanwhile
-  return { unexplained: r.unexplained, updates: r.updates.length, booked, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending') };
+  const write = r.updates.length || r.unexplained.length || !opening;
+  let booking: Promise<number> | null = null;
+  const book = () => (booking ??= write ? withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : Promise.resolve(0));
+  if (r.unexplained.length) await book(); // fail closed: the mismatch is audited before the account halts
+  return { unexplained: r.unexplained, updates: r.updates.length, book, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending') };
 }
 
 const TERMINAL = new Set(['closed', 'canceled', 'expired', 'rejected']);
@@ -84,7 +104,7 @@ async function historiesBeside(broker: KrakenBroker, since: number, open: Snapsh
  * further, and its balances are the books' — then nothing filled, was cancelled or placed behind
  * our back, and the order and trade history (four points on Kraken's counter) need not be read.
  */
-function quiet(local: Awaited<ReturnType<typeof loadLocal>>, open: readonly ExchangeOrder[], balances: Balances): boolean {
+function quiet(local: LocalBooks, open: readonly ExchangeOrder[], balances: Balances): boolean {
   if (local.books === null) return false; // the books have not opened yet
   const mine = local.orders.filter((o) => !TERMINAL.has(o.status));
   if (mine.length !== open.length || mine.some((o) => o.exchangeId === null)) return false;
@@ -99,12 +119,15 @@ const localOrders = (tx: Tx, accountId: string, which: SQL | undefined) =>
     .where(and(eq(orders.accountId, accountId), eq(orders.mode, 'live'), which))
     .then((rows) => rows.map((o) => ({ ...o, filled: Number(o.filled) })));
 
+/** The books' side of reconciliation (readLocalBooks). */
+export type LocalBooks = Awaited<ReturnType<typeof readLocalBooks>>;
+
 /**
  * The books' side: live orders decided in the window or still open, fills in the window, expected
- * balances — in two transactions side by side (each runs its queries one after the other), read while
- * Kraken is asked for its side.
+ * balances (none before the books open) — in two transactions side by side (each runs its queries
+ * one after the other), read while Kraken is asked for its side.
  */
-async function loadLocal(ctx: AppContext, accountId: string, since: number) {
+export async function readLocalBooks(ctx: AppContext, accountId: string, since: number) {
   const [trading, books] = await Promise.all([
     withAccount(ctx.db, accountId, async (tx) => ({
       orders: await localOrders(tx, accountId, or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown']))),
@@ -121,6 +144,36 @@ async function loadLocal(ctx: AppContext, accountId: string, since: number) {
   ]);
   return { orders: trading.orders, fills: trading.fills.map((f) => ({ ...f, amount: Number(f.amount) })), books };
 }
+
+/**
+ * Where reconciliation starts reading at `now`: a little before the last clean live cycle's start
+ * (clock skew and late trades), a week back without one — never before the account went live.
+ */
+export function windowStart(now: number, liveSince: number, lastCleanStart: number | null): number {
+  return Math.max(liveSince, lastCleanStart === null ? now - FIRST_WINDOW_MS : lastCleanStart - OVERLAP_MS);
+}
+
+/** What the account's last clean live job in this process left on the exchange, and when that job started. */
+const leftBehind = new WeakMap<KrakenBroker, { fingerprint: string; startedAt: number }>();
+
+/** The window's start from this process's last clean live job of the key, when it ran one (null: read the last clean cycle from the books). */
+export function rememberedWindowStart(broker: KrakenBroker, now: number, liveSince: number): number | null {
+  const left = leftBehind.get(broker);
+  return left ? windowStart(now, liveSince, left.startedAt) : null;
+}
+
+/** A clean live job ends: the exchange as it leaves it (the next job compares before reading the histories). */
+export function rememberExchange(broker: KrakenBroker, startedAt: number, open: readonly BrokerOrder[], balances: Balances): void {
+  leftBehind.set(broker, { fingerprint: fingerprint(open, balances), startedAt });
+}
+
+const fingerprint = (open: readonly BrokerOrder[], balances: Balances): string =>
+  JSON.stringify([
+    open.map((o) => [o.id, o.status, o.amount, o.filled, o.price]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    Object.keys(balances)
+      .sort()
+      .map((a) => [a, balances[a]!.total, balances[a]!.hold]),
+  ]);
 
 /** The opening balances in force: none before the first reconciliation, and none again after an admin reset (re-based then). */
 async function currentOpening(tx: Tx, accountId: string) {

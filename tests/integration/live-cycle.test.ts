@@ -153,6 +153,26 @@ describe('reconciliation', () => {
     for (const [asset, b] of Object.entries(exchange)) expect(books.find((r) => r.asset === unified[asset])?.total ?? 0, asset).toBeCloseTo(b.total, 4);
   });
 
+  it('reads the order history only when the exchange changed since the last job', async () => {
+    const { key } = await h.liveAccount('histories');
+    await h.signal('BTC/USD', 0.9, { atrPct: 0.2 });
+    expect((await h.cycle('histories')).status).toBe(200);
+    const closedReads = () => h.emu.calls('ClosedOrders', key.key).length;
+    // Nothing happened on the exchange since: the open orders and balances agree with the books.
+    await h.advance();
+    await h.signal('BTC/USD', 0.55);
+    let before = closedReads();
+    expect((await h.cycle('histories')).body.state).toBe('ACTIVE');
+    expect(closedReads()).toBe(before);
+    // A deposit nobody booked: the histories are read (twice: a balance difference is read again) — and it halts.
+    await h.advance();
+    h.emu.setBalance(key.key, 'ZUSD', h.emu.balances(key.key).ZUSD!.total + 250);
+    before = closedReads();
+    const r = await h.cycle('histories');
+    expect(r.body).toMatchObject({ state: 'HALTED', halted: 'reconciliation' });
+    expect(closedReads()).toBe(before + 2);
+  });
+
   it('a balance the fills do not explain (a withdrawal) halts the account, audited; an admin reset starts the books again', async () => {
     const { account, key } = await h.liveAccount('withdrawn');
     expect((await h.cycle('withdrawn')).status).toBe(200);
