@@ -293,7 +293,10 @@ async function trade(
     ms: Math.round(performance.now() - t0),
   };
   await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
-  if (broker.mode === 'live') rememberExchange(broker.broker, startedAt, open, balances);
+  if (broker.mode === 'live') {
+    rememberExchange(broker.broker, startedAt, open, balances);
+    await broker.broker.refreshDue();
+  }
   logOutcome(ctx.logger, base, c, fills);
   accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
   equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);

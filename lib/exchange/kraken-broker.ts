@@ -479,10 +479,19 @@ export class KrakenBroker implements Broker {
     return this.fee;
   }
 
-  /** The USD-spot markets, whatever their status, with the account's own fee rates. */
+  /**
+   * Reads what is due but was not waited for: the fee tier, once it is older than feeTtlMs. An order
+   * job calls it after its orders are out; until then the tier it has serves (it follows 30-day
+   * volume), so the daily TradeVolume read is not one more private call before an order.
+   */
+  async refreshDue(): Promise<void> {
+    await this.feeTier();
+  }
+
+  /** The USD-spot markets, whatever their status, with the account's own fee rates (the tier last read, see refreshDue). */
   async loadMarkets(): Promise<MarketSpec[]> {
     const index = await this.marketIndex();
-    const tier = await this.feeTier();
+    const tier = this.fee ?? (await this.feeTier());
     // Every USD spot market with its status: a position in a market gone limit_only or cancel_only
     // still needs its exits judged and its stops kept (the risk engine reads the status).
     return index.all.map((m) => withFeeTier(m, tier));
@@ -492,11 +501,12 @@ export class KrakenBroker implements Broker {
 
   /**
    * Gets the key's nonce sequence in step with the store now (after an idle spell it resynchronises
-   * before the next call), and Kraken's markets read when they are due (a public read), so a job
-   * that is about to call waits for neither on its first calls.
+   * before the next call), so a job that is about to call does not wait for it on its first call.
+   * (Kraken's markets are not read here: at a job's start their answer would hold back the
+   * settings read; the job's first reads start the refresh beside them.)
    */
   async prepare(): Promise<void> {
-    await Promise.all([this.nonces.ensure(), this.marketIndex()]);
+    await this.nonces.ensure();
   }
 
   async balances(): Promise<Balances> {

@@ -101,15 +101,18 @@ describe('markets', () => {
     expect(emu.requests.length).toBe(before);
   });
 
-  it('carry the account fee tier from TradeVolume, cached and refreshed after the TTL', async () => {
+  it('carry the account fee tier from TradeVolume, cached, and read again by refreshDue (not before an order) after the TTL', async () => {
     const { broker, key } = await harness({ volume30dUsd: 120_000 });
     const btc = (await broker.loadMarkets()).find((m) => m.symbol === 'BTC/USD')!;
     expect(btc.takerFee).toBe(0.0022);
     expect(btc.makerFee).toBe(0.0012);
     await broker.loadMarkets();
+    await broker.refreshDue();
     expect(emu.calls('TradeVolume', key.key)).toHaveLength(1);
     clock.advance(3_600_001);
-    await broker.loadMarkets();
+    await broker.loadMarkets(); // the tier it has serves meanwhile
+    expect(emu.calls('TradeVolume', key.key)).toHaveLength(1);
+    await broker.refreshDue();
     expect(emu.calls('TradeVolume', key.key)).toHaveLength(2);
   });
 });
