@@ -20,8 +20,19 @@ interface Pool {
 export class SessionLocks {
   private client: Promise<LockClient> | null = null;
   private readonly held = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly pool: Pool) {}
+
+  /**
+   * One query at a time on the session connection, in call order: concurrent jobs take and release
+   * locks on it. (pg queues a second query itself today and warns that pg 9 will refuse it.)
+   */
+  private query(text: string, values: unknown[]): ReturnType<LockClient['query']> {
+    const q = this.queue.then(async () => (await this.session()).query(text, values));
+    this.queue = q.catch(() => undefined);
+    return q;
+  }
 
   private session(): Promise<LockClient> {
     this.client ??= this.pool.connect().then((c) => {
@@ -43,7 +54,7 @@ export class SessionLocks {
     if (this.held.has(k)) return false;
     this.held.add(k);
     try {
-      const r = await (await this.session()).query('select pg_try_advisory_lock($1, hashtext($2)) as ok', [space, key]);
+      const r = await this.query('select pg_try_advisory_lock($1, hashtext($2)) as ok', [space, key]);
       if (r.rows[0]?.ok === true) return true;
     } catch (err) {
       this.held.delete(k);
@@ -55,7 +66,7 @@ export class SessionLocks {
 
   async unlock(space: number, key: string): Promise<void> {
     try {
-      await (await this.session()).query('select pg_advisory_unlock($1, hashtext($2))', [space, key]);
+      await this.query('select pg_advisory_unlock($1, hashtext($2))', [space, key]);
     } finally {
       this.held.delete(`${space} ${key}`);
     }
