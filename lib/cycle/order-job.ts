@@ -19,7 +19,7 @@ import { logMarket, logOutcome } from './cycle-log.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
 import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
-import { readLocalBooks, reconcileWithExchange, rememberedWindowStart, rememberExchange, windowStart, type ReconcileOutcome } from './reconcile-live.ts';
+import { reconcileWithExchange, rememberExchange, type ReconcileOutcome } from './reconcile-live.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty } from './valuation.ts';
 
@@ -122,12 +122,7 @@ async function job(ctx: AppContext, account: Account, barTime: number, startedAt
     // What needs no answer from Kraken is read while Kraken is asked: the first order goes out sooner.
     const marketRead = readMarket(ctx, s.trading.value, barTime);
     if (broker.mode === 'sim') return { broker, reconciling: null, deps, bookRead: readBook(), marketRead };
-    // Reconciliation's window starts a little before the last clean live cycle: this process's own,
-    // when it ran it (then the books' side is read at once), else the books' record of it.
-    const since = rememberedWindowStart(broker.broker, ctx.clock.now(), liveSince);
-    const window = since ?? withAccount(ctx.db, id, (tx) => lastLiveCycleStart(tx, id)).then((last) => windowStart(ctx.clock.now(), liveSince, last));
-    const books = Promise.resolve(window).then(async (from) => ({ since: from, local: await readLocalBooks(ctx, id, from) }));
-    const reconciling = reconcileWithExchange(ctx, id, broker.broker, { since, read: books });
+    const reconciling = reconcileWithExchange(ctx, id, broker.broker, liveSince);
     reconciling.catch(() => undefined); // awaited in trade(); a failure before then must not go unhandled
     return { broker, reconciling, deps, bookRead: readBook(), marketRead };
   });
@@ -295,7 +290,8 @@ async function trade(
   await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
   if (broker.mode === 'live') {
     rememberExchange(broker.broker, startedAt, open, balances);
-    await broker.broker.refreshDue();
+    // The bar is traded and recorded: a refresh that fails is read again after the next job's orders.
+    await broker.broker.refreshDue().catch((err: unknown) => ctx.logger.warn({ account: account.slug, err: (err as Error).message }, 'fee tier not refreshed'));
   }
   logOutcome(ctx.logger, base, c, fills);
   accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);

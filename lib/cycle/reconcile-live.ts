@@ -7,7 +7,7 @@ import { withAccount } from '../db/scope.ts';
 import type { KrakenBroker } from '../exchange/kraken-broker.ts';
 import { reconcile, type ExchangeOrder, type ReconcileResult, type Unexplained } from '../exchange/kraken-reconcile.ts';
 import type { Balances, BrokerOrder, Fill } from '../exchange/types.ts';
-import { attachedCause, bookBalances, latestBalances, recordFills, saveBalances } from './live-store.ts';
+import { attachedCause, bookBalances, lastLiveCycleStart, latestBalances, recordFills, saveBalances } from './live-store.ts';
 
 /** How far back of the last clean cycle's start the exchange is read again: clock skew and late trades. */
 const OVERLAP_MS = 3_600_000;
@@ -40,30 +40,22 @@ type Snapshot = Awaited<ReturnType<KrakenBroker['exchangeSnapshot']>>;
  * so the caller halts the account (fail closed). A balance difference is read a second time before it
  * counts: a fill landing between two reads is not a difference. When the open orders and balances
  * already agree with the books, the histories are not read (see `quiet`); when they are not as this
- * process's last job of the account left them, they are read at once, beside the books. `books`
- * is the books' side being read, from `since` when that was known without reading the books.
+ * process's last job of the account left them, they are read at once, beside the books.
  */
-export async function reconcileWithExchange(
-  ctx: AppContext,
-  accountId: string,
-  broker: KrakenBroker,
-  books: { since: number | null; read: Promise<{ since: number; local: LocalBooks }> },
-): Promise<ReconcileOutcome> {
+export async function reconcileWithExchange(ctx: AppContext, accountId: string, broker: KrakenBroker, liveSince: number): Promise<ReconcileOutcome> {
   const now = ctx.clock.now();
-  // The exchange's side: its answers are the longest wait; the books are being read meanwhile.
+  // The exchange's side first: its answers are the longest wait; the books are read meanwhile.
   const exchangeRead = Promise.all([broker.openOrders(), broker.balances()]);
   exchangeRead.catch(() => undefined); // awaited below; a failure of the books' read must not leave it unhandled
-  // When this process's last job of the account left the exchange otherwise than it is now,
-  // something filled or changed since: the histories are needed, and are read at once.
+  // The window starts a little before the last clean live cycle: this process's own when it ran it,
+  // else the books' record of it. When this process's last job left the exchange otherwise than it
+  // is now, something filled or changed since: the histories are needed, and are read at once.
   const left = leftBehind.get(broker);
-  const from = books.since;
-  const early = left && from !== null ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint ? null : historiesBeside(broker, from, open, balances))) : null;
-  early?.catch(() => undefined); // awaited below
-  const [[open, balances], { since, local: first }] = await Promise.all([exchangeRead, books.read]);
-  if (quiet(first, open, balances)) {
-    await early?.catch(() => undefined); // a guess that was wrong still holds the key: the orders queue behind it anyway
-    return { unexplained: [], updates: 0, book: () => Promise.resolve(0), balances, openOrders: open };
-  }
+  const since = windowStart(now, liveSince, left ? left.startedAt : await withAccount(ctx.db, accountId, (tx) => lastLiveCycleStart(tx, accountId)));
+  const early = left ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint ? null : historiesBeside(broker, since, open, balances))) : null;
+  early?.catch(() => undefined); // awaited below, unless the books agree after all (the orders then queue behind it for the key)
+  const [[open, balances], first] = await Promise.all([exchangeRead, readLocalBooks(ctx, accountId, since)]);
+  if (quiet(first, open, balances)) return { unexplained: [], updates: 0, book: () => Promise.resolve(0), balances, openOrders: open };
   let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     // The histories complete the open orders and balances just read, beside the books just read (the
@@ -120,14 +112,14 @@ const localOrders = (tx: Tx, accountId: string, which: SQL | undefined) =>
     .then((rows) => rows.map((o) => ({ ...o, filled: Number(o.filled) })));
 
 /** The books' side of reconciliation (readLocalBooks). */
-export type LocalBooks = Awaited<ReturnType<typeof readLocalBooks>>;
+type LocalBooks = Awaited<ReturnType<typeof readLocalBooks>>;
 
 /**
  * The books' side: live orders decided in the window or still open, fills in the window, expected
  * balances (none before the books open) — in two transactions side by side (each runs its queries
  * one after the other), read while Kraken is asked for its side.
  */
-export async function readLocalBooks(ctx: AppContext, accountId: string, since: number) {
+async function readLocalBooks(ctx: AppContext, accountId: string, since: number) {
   const [trading, books] = await Promise.all([
     withAccount(ctx.db, accountId, async (tx) => ({
       orders: await localOrders(tx, accountId, or(gte(orders.decidedAt, new Date(since)), inArray(orders.status, ['pending', 'open', 'unknown']))),
@@ -149,18 +141,12 @@ export async function readLocalBooks(ctx: AppContext, accountId: string, since: 
  * Where reconciliation starts reading at `now`: a little before the last clean live cycle's start
  * (clock skew and late trades), a week back without one — never before the account went live.
  */
-export function windowStart(now: number, liveSince: number, lastCleanStart: number | null): number {
+function windowStart(now: number, liveSince: number, lastCleanStart: number | null): number {
   return Math.max(liveSince, lastCleanStart === null ? now - FIRST_WINDOW_MS : lastCleanStart - OVERLAP_MS);
 }
 
 /** What the account's last clean live job in this process left on the exchange, and when that job started. */
 const leftBehind = new WeakMap<KrakenBroker, { fingerprint: string; startedAt: number }>();
-
-/** The window's start from this process's last clean live job of the key, when it ran one (null: read the last clean cycle from the books). */
-export function rememberedWindowStart(broker: KrakenBroker, now: number, liveSince: number): number | null {
-  const left = leftBehind.get(broker);
-  return left ? windowStart(now, liveSince, left.startedAt) : null;
-}
 
 /** A clean live job ends: the exchange as it leaves it (the next job compares before reading the histories). */
 export function rememberExchange(broker: KrakenBroker, startedAt: number, open: readonly BrokerOrder[], balances: Balances): void {
