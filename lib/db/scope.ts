@@ -17,6 +17,24 @@ export async function withAccount<T>(db: Db, accountId: string, fn: (tx: Tx) => 
   });
 }
 
+/**
+ * One statement in one account's scope, in ONE round trip: the scope and the statement go as a single
+ * simple-protocol query, which PostgreSQL runs as one implicit transaction — an error rolls back both,
+ * and the transaction-local scope ends with it, so the pooled connection carries nothing on.
+ * withAccount takes four round trips (BEGIN, scope, statement, COMMIT), each a wake-up of a process
+ * that shares the machine's cores; for a small write on a hot path (the Kraken nonce store, written
+ * after every private call) that is most of its cost. A simple query takes no parameters: `statement`
+ * must be built from values the caller has validated (numbers, ids), never from text it was given.
+ * Returns the statement's rows.
+ */
+export async function oneTripForAccount<T>(db: Db, accountId: string, statement: string): Promise<T[]> {
+  const id = accountIdSchema.parse(accountId); // a uuid: safe to inline
+  const pool = (db as unknown as { $client: { query(text: string): Promise<unknown> } }).$client;
+  const results = await pool.query(`select set_config('aether.account_id', '${id}', true); ${statement}`);
+  const last = (Array.isArray(results) ? results.at(-1) : results) as { rows?: T[] } | undefined;
+  return last?.rows ?? [];
+}
+
 /** A transaction with no account in scope: global tables only, account-scoped tables look empty. */
 export async function withGlobal<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(fn);

@@ -6,10 +6,9 @@
  * went backwards) never reuses one. Nonces come from WALL time, never from the market clock. ccxt
  * reads the nonce synchronously inside `sign()`, so callers `await ensure()` first.
  */
-import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
-import { rowsOf, type Db } from '../db/client.ts';
-import { withAccount } from '../db/scope.ts';
+import type { Db } from '../db/client.ts';
+import { oneTripForAccount } from '../db/scope.ts';
 
 export interface NonceStore {
   /**
@@ -25,21 +24,25 @@ export class PgNonceStore implements NonceStore {
 
   async reserve(accountId: string, floor: bigint, size: bigint): Promise<{ from: bigint; to: bigint }> {
     if (size < 1n) throw new RangeError(`nonce block size must be positive, got ${size}`);
+    if (floor < 0n) throw new RangeError(`nonce floor must not be negative, got ${floor}`);
+    // Bigints: digits only, so inlining them is safe. One round trip (oneTripForAccount): the store
+    // is written after every private call, beside the job's own queries.
     const f = floor.toString();
     const s = size.toString();
-    return withAccount(this.db, accountId, async (tx) => {
-      // One upsert: the row lock serialises concurrent reservers, so blocks never overlap.
-      const r = await tx.execute(sql`
-        insert into kraken_nonces (account_id, last_nonce)
-        values (${accountId}, (${f}::numeric + ${s}::numeric)::text)
+    // One upsert: the row lock serialises concurrent reservers, so blocks never overlap.
+    const rows = await oneTripForAccount<{ last_nonce: string }>(
+      this.db,
+      accountId,
+      `insert into kraken_nonces (account_id, last_nonce)
+        values (current_setting('aether.account_id')::uuid, (${f}::numeric + ${s}::numeric)::text)
         on conflict (account_id) do update
           set last_nonce = (greatest(kraken_nonces.last_nonce::numeric, ${f}::numeric) + ${s}::numeric)::text
-        returning last_nonce`);
-      const row = rowsOf<{ last_nonce: string }>(r)[0];
-      if (!row) throw new Error(`kraken_nonces: no row returned for account ${accountId}`);
-      const to = BigInt(row.last_nonce);
-      return { from: to - size + 1n, to };
-    });
+        returning last_nonce`,
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`kraken_nonces: no row returned for account ${accountId}`);
+    const to = BigInt(row.last_nonce);
+    return { from: to - size + 1n, to };
   }
 }
 

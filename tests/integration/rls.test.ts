@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf, type Tx } from '../../lib/db/client.ts';
-import { withAccount, withGlobal } from '../../lib/db/scope.ts';
+import { oneTripForAccount, withAccount, withGlobal } from '../../lib/db/scope.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 /**
@@ -180,5 +180,23 @@ describe.each(SCOPED)('RLS on %s', (table) => {
     // B's rows are all still there.
     const after = await t.owner.query(`select count(*) as n from ${table} where account_id = $1`, [B]);
     expect(Number(after.rows[0].n)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('oneTripForAccount (scope and statement in one round trip)', () => {
+  it("runs in the account's scope only, and an error rolls the scope back with the statement", async () => {
+    const db = t.app.db;
+    await t.owner.query("delete from kraken_nonces where account_id in ($1, $2)", [A, B]);
+    // The statement sees and writes only its own account's rows.
+    expect(await oneTripForAccount<{ account_id: string }>(db, A, "insert into kraken_nonces (account_id, last_nonce) values (current_setting('aether.account_id')::uuid, '7') returning account_id")).toEqual([{ account_id: A }]);
+    await t.owner.query("insert into kraken_nonces (account_id, last_nonce) values ($1, '9')", [B]);
+    expect(await oneTripForAccount(db, A, 'select account_id, last_nonce from kraken_nonces')).toEqual([{ account_id: A, last_nonce: '7' }]);
+    // Writing another account's row is refused by the policy, and nothing of the trip stays.
+    await expect(oneTripForAccount(db, A, `update kraken_nonces set last_nonce = '8'; insert into kraken_nonces (account_id, last_nonce) values ('${B}', '1')`)).rejects.toThrow();
+    expect((await t.owner.query('select last_nonce from kraken_nonces where account_id = $1', [A])).rows).toEqual([{ last_nonce: '7' }]);
+    // The scope ended with the trip: every pooled connection is back to no account.
+    const scopes = await Promise.all(Array.from({ length: 12 }, () => oneTripForAccount<{ n: number }>(db, B, 'select 1 as n').then(() => withGlobal(db, (tx) => count(tx, 'select count(*) as n from kraken_nonces')))));
+    expect(scopes.every((n) => n === 0)).toBe(true);
+    await expect(oneTripForAccount(db, 'not-a-uuid', 'select 1')).rejects.toThrow();
   });
 });
