@@ -3,6 +3,7 @@ import { accountCycles, balanceSnapshots, equitySnapshots, fills, hedgeHistory, 
 import { appendAudit } from '../audit/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Db, Tx } from '../db/client.ts';
+import { oneTripForAccount } from '../db/scope.ts';
 import type { HedgeTarget } from '../hedge/policy.ts';
 import type { TradingState } from '../risk/drawdown.ts';
 import type { Regime, Signal } from '../strategy/signal.ts';
@@ -86,31 +87,46 @@ export async function recordTransition(tx: Tx, accountId: string, from: TradingS
 /** The orders row's intent for an intent kind (a protective stop the cycle placed is `protective`, like an attached one). */
 const rowIntent = (kind: OrderIntent['kind']) => (kind === 'protect' ? 'protective' : kind);
 
+/** An order's pending row (`orders`, status pending), written before it is sent; none if its client id has one already. */
+function pendingOrderRow(db: Db, accountId: string, mode: 'sim' | 'live', decidedAt: number, intent: OrderIntent, order: OrderIntent['order']) {
+  return db
+    .insert(orders)
+    .values({
+      accountId,
+      clientId: order.clientId,
+      mode,
+      pair: order.pair,
+      side: order.side,
+      type: order.type,
+      intent: rowIntent(intent.kind),
+      cause: intent.cause,
+      amount: str(order.amount),
+      price: order.price === undefined ? null : str(order.price),
+      status: 'pending',
+      reason: intent.reason,
+      signalRef: intent.signal,
+      modelVersion: intent.signal?.modelVersion ?? null,
+      decidedAt: new Date(decidedAt),
+    })
+    .onConflictDoNothing({ target: [orders.accountId, orders.clientId] })
+    .returning({ id: orders.id });
+}
+
+/**
+ * The journal's beforeSubmit in one round trip (oneTripForAccount) for the live order job, where it
+ * stands between the decision and every order sent: 'send', or 'lookup' when an earlier attempt
+ * left the client id's row (the order may be on the exchange already).
+ */
+export async function insertPendingOrder(db: Db, accountId: string, mode: 'sim' | 'live', decidedAt: number, intent: OrderIntent, order: OrderIntent['order']): Promise<'send' | 'lookup'> {
+  const rows = await oneTripForAccount(db, accountId, pendingOrderRow(db, accountId, mode, decidedAt, intent, order).toSQL());
+  return rows.length ? 'send' : 'lookup';
+}
+
 export function dbJournal(tx: Tx, accountId: string, mode: 'sim' | 'live', clock: Clock, decidedAt: number): Journal {
   return {
     async beforeSubmit(intent, order) {
       // Persist first: a crash after sending leaves a pending row, and the retry looks the order up by its client id.
-      const inserted = await tx
-        .insert(orders)
-        .values({
-          accountId,
-          clientId: order.clientId,
-          mode,
-          pair: order.pair,
-          side: order.side,
-          type: order.type,
-          intent: rowIntent(intent.kind),
-          cause: intent.cause,
-          amount: str(order.amount),
-          price: order.price === undefined ? null : str(order.price),
-          status: 'pending',
-          reason: intent.reason,
-          signalRef: intent.signal,
-          modelVersion: intent.signal?.modelVersion ?? null,
-          decidedAt: new Date(decidedAt),
-        })
-        .onConflictDoNothing({ target: [orders.accountId, orders.clientId] })
-        .returning({ id: orders.id });
+      const inserted = await pendingOrderRow(tx, accountId, mode, decidedAt, intent, order);
       return inserted.length ? 'send' : 'lookup';
     },
     async afterSubmit(intent, order, result) {

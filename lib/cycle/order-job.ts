@@ -17,7 +17,7 @@ import type { AccountBook } from './book.ts';
 import { cachedVenue, type CachedVenue } from './cached-venue.ts';
 import { logMarket, logOutcome } from './cycle-log.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
-import { bookBalances, dbJournal, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
+import { bookBalances, dbJournal, insertPendingOrder, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
 import { reconcileWithExchange, rememberExchange, type ReconcileOutcome } from './reconcile-live.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
@@ -357,7 +357,7 @@ async function sendThenFlush<T>(journal: BackgroundJournal, orders: Promise<T>):
 
 /**
  * Each journal write commits on its own. The pending order row must be durable before the send, so
- * `beforeSubmit` is awaited; what is recorded after an answer (the answer, a refusal, an amend, a
+ * `beforeSubmit` is awaited (one round trip: insertPendingOrder); what is recorded after an answer (the answer, a refusal, an amend, a
  * cancel) waits until the cycle's orders are out (`flush`), then is written in order — after what
  * reconciliation books (`booking`, started then too): those writes may touch the same order rows,
  * and done earlier they would compete with the next order's pending row for the process. A crash
@@ -377,7 +377,7 @@ function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live
     tail = tail.then(() => run(async (j) => void (await f(j)))).catch((err: unknown) => void (failure ??= err));
   };
   return {
-    beforeSubmit: (intent, order) => run(async (j) => j.beforeSubmit(intent, order)),
+    beforeSubmit: (intent, order) => insertPendingOrder(ctx.db, account.id, mode, now, intent, order),
     afterSubmit: (intent, order, result) => {
       ordersTotal.inc({ account: account.slug, status: result.status });
       if (result.status === 'accepted')

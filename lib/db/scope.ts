@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { escapeLiteral } from 'pg';
 import { z } from 'zod';
 import type { Db, Tx } from './client.ts';
 
@@ -20,19 +21,37 @@ export async function withAccount<T>(db: Db, accountId: string, fn: (tx: Tx) => 
 /**
  * One statement in one account's scope, in ONE round trip: the scope and the statement go as a single
  * simple-protocol query, which PostgreSQL runs as one implicit transaction — an error rolls back both,
- * and the transaction-local scope ends with it, so the pooled connection carries nothing on.
- * withAccount takes four round trips (BEGIN, scope, statement, COMMIT), each a wake-up of a process
- * that shares the machine's cores; for a small write on a hot path (the Kraken nonce store, written
- * after every private call) that is most of its cost. A simple query takes no parameters: `statement`
- * must be built from values the caller has validated (numbers, ids), never from text it was given.
- * Returns the statement's rows.
+ * and the transaction-local scope ends with it, so the pooled connection carries nothing on. (It
+ * commits like any transaction: durable when it returns.) withAccount takes four round trips (BEGIN,
+ * scope, statement, COMMIT), each a wake-up of a process sharing the machine's cores: for a small
+ * write on the order path (an order's pending row before its send, the Kraken nonce store after every
+ * private call) that is most of its cost. A simple query carries no parameters, so the statement's
+ * (drizzle's `toSQL()`: `$n` placeholders) are inlined as escaped literals. Returns its rows.
  */
-export async function oneTripForAccount<T>(db: Db, accountId: string, statement: string): Promise<T[]> {
+export async function oneTripForAccount<T>(db: Db, accountId: string, query: { sql: string; params: readonly unknown[] }): Promise<T[]> {
   const id = accountIdSchema.parse(accountId); // a uuid: safe to inline
+  const statement = query.sql.replace(/\$(\d+)\b/g, (_, n: string) => {
+    const i = Number(n) - 1;
+    if (i < 0 || i >= query.params.length) throw new RangeError(`oneTripForAccount: no value for $${n}`);
+    return sqlLiteral(query.params[i]);
+  });
   const pool = (db as unknown as { $client: { query(text: string): Promise<unknown> } }).$client;
   const results = await pool.query(`select set_config('aether.account_id', '${id}', true); ${statement}`);
   const last = (Array.isArray(results) ? results.at(-1) : results) as { rows?: T[] } | undefined;
   return last?.rows ?? [];
+}
+
+/** A value as an SQL literal (untyped: PostgreSQL gives it the type of the column it goes into). */
+function sqlLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new RangeError(`oneTripForAccount: ${v} has no SQL literal`);
+    return escapeLiteral(String(v));
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return escapeLiteral(v);
+  if (v instanceof Date) return escapeLiteral(v.toISOString());
+  return escapeLiteral(JSON.stringify(v));
 }
 
 /** A transaction with no account in scope: global tables only, account-scoped tables look empty. */

@@ -30,15 +30,14 @@ export class PgNonceStore implements NonceStore {
     const f = floor.toString();
     const s = size.toString();
     // One upsert: the row lock serialises concurrent reservers, so blocks never overlap.
-    const rows = await oneTripForAccount<{ last_nonce: string }>(
-      this.db,
-      accountId,
-      `insert into kraken_nonces (account_id, last_nonce)
+    const rows = await oneTripForAccount<{ last_nonce: string }>(this.db, accountId, {
+      sql: `insert into kraken_nonces (account_id, last_nonce)
         values (current_setting('aether.account_id')::uuid, (${f}::numeric + ${s}::numeric)::text)
         on conflict (account_id) do update
           set last_nonce = (greatest(kraken_nonces.last_nonce::numeric, ${f}::numeric) + ${s}::numeric)::text
         returning last_nonce`,
-    );
+      params: [],
+    });
     const row = rows[0];
     if (!row) throw new Error(`kraken_nonces: no row returned for account ${accountId}`);
     const to = BigInt(row.last_nonce);

@@ -188,15 +188,18 @@ describe('oneTripForAccount (scope and statement in one round trip)', () => {
     const db = t.app.db;
     await t.owner.query("delete from kraken_nonces where account_id in ($1, $2)", [A, B]);
     // The statement sees and writes only its own account's rows.
-    expect(await oneTripForAccount<{ account_id: string }>(db, A, "insert into kraken_nonces (account_id, last_nonce) values (current_setting('aether.account_id')::uuid, '7') returning account_id")).toEqual([{ account_id: A }]);
+    expect(await oneTripForAccount<{ account_id: string }>(db, A, { sql: "insert into kraken_nonces (account_id, last_nonce) values (current_setting('aether.account_id')::uuid, $1) returning account_id", params: ['7'] })).toEqual([{ account_id: A }]);
     await t.owner.query("insert into kraken_nonces (account_id, last_nonce) values ($1, '9')", [B]);
-    expect(await oneTripForAccount(db, A, 'select account_id, last_nonce from kraken_nonces')).toEqual([{ account_id: A, last_nonce: '7' }]);
+    expect(await oneTripForAccount(db, A, { sql: 'select account_id, last_nonce from kraken_nonces', params: [] })).toEqual([{ account_id: A, last_nonce: '7' }]);
     // Writing another account's row is refused by the policy, and nothing of the trip stays.
-    await expect(oneTripForAccount(db, A, `update kraken_nonces set last_nonce = '8'; insert into kraken_nonces (account_id, last_nonce) values ('${B}', '1')`)).rejects.toThrow();
+    await expect(oneTripForAccount(db, A, { sql: `update kraken_nonces set last_nonce = $1; insert into kraken_nonces (account_id, last_nonce) values ($2, $3)`, params: ['8', B, '1'] })).rejects.toThrow();
     expect((await t.owner.query('select last_nonce from kraken_nonces where account_id = $1', [A])).rows).toEqual([{ last_nonce: '7' }]);
     // The scope ended with the trip: every pooled connection is back to no account.
-    const scopes = await Promise.all(Array.from({ length: 12 }, () => oneTripForAccount<{ n: number }>(db, B, 'select 1 as n').then(() => withGlobal(db, (tx) => count(tx, 'select count(*) as n from kraken_nonces')))));
+    const scopes = await Promise.all(Array.from({ length: 12 }, () => oneTripForAccount<{ n: number }>(db, B, { sql: 'select 1 as n', params: [] }).then(() => withGlobal(db, (tx) => count(tx, 'select count(*) as n from kraken_nonces')))));
     expect(scopes.every((n) => n === 0)).toBe(true);
-    await expect(oneTripForAccount(db, 'not-a-uuid', 'select 1')).rejects.toThrow();
+    // Values are literals, quotes and backslashes included, never SQL.
+    const text = "it's a \\'; drop table kraken_nonces; --";
+    expect(await oneTripForAccount(db, A, { sql: 'select $1::text as v, $2::jsonb as j, $3::numeric as n', params: [text, JSON.stringify({ q: text }), 1.5] })).toEqual([{ v: text, j: { q: text }, n: '1.5' }]);
+    await expect(oneTripForAccount(db, 'not-a-uuid', { sql: 'select 1', params: [] })).rejects.toThrow();
   });
 });
