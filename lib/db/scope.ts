@@ -26,7 +26,8 @@ export async function withAccount<T>(db: Db, accountId: string, fn: (tx: Tx) => 
  * scope, statement, COMMIT), each a wake-up of a process sharing the machine's cores: for a small
  * write on the order path (an order's pending row before its send, the Kraken nonce store after every
  * private call) that is most of its cost. A simple query carries no parameters, so the statement's
- * (drizzle's `toSQL()`: `$n` placeholders) are inlined as escaped literals. Returns its rows.
+ * values (`$n` placeholders, as drizzle's `toSQL()` gives them) are inlined as escaped literals.
+ * Returns the statement's rows.
  */
 export async function oneTripForAccount<T>(db: Db, accountId: string, query: { sql: string; params: readonly unknown[] }): Promise<T[]> {
   const id = accountIdSchema.parse(accountId); // a uuid: safe to inline

@@ -24,19 +24,15 @@ export class PgNonceStore implements NonceStore {
 
   async reserve(accountId: string, floor: bigint, size: bigint): Promise<{ from: bigint; to: bigint }> {
     if (size < 1n) throw new RangeError(`nonce block size must be positive, got ${size}`);
-    if (floor < 0n) throw new RangeError(`nonce floor must not be negative, got ${floor}`);
-    // Bigints: digits only, so inlining them is safe. One round trip (oneTripForAccount): the store
-    // is written after every private call, beside the job's own queries.
-    const f = floor.toString();
-    const s = size.toString();
-    // One upsert: the row lock serialises concurrent reservers, so blocks never overlap.
+    // One upsert: the row lock serialises concurrent reservers, so blocks never overlap. One round
+    // trip (oneTripForAccount): the store is written after every private call, beside the job's queries.
     const rows = await oneTripForAccount<{ last_nonce: string }>(this.db, accountId, {
       sql: `insert into kraken_nonces (account_id, last_nonce)
-        values (current_setting('aether.account_id')::uuid, (${f}::numeric + ${s}::numeric)::text)
+        values (current_setting('aether.account_id')::uuid, ($1::numeric + $2::numeric)::text)
         on conflict (account_id) do update
-          set last_nonce = (greatest(kraken_nonces.last_nonce::numeric, ${f}::numeric) + ${s}::numeric)::text
+          set last_nonce = (greatest(kraken_nonces.last_nonce::numeric, $1::numeric) + $2::numeric)::text
         returning last_nonce`,
-      params: [],
+      params: [floor.toString(), size.toString()],
     });
     const row = rows[0];
     if (!row) throw new Error(`kraken_nonces: no row returned for account ${accountId}`);
