@@ -2,7 +2,6 @@
 // The `aether` CLI. In the source tree (a clone, `npm start`, the tests) it runs the TypeScript through
 // tsx, a dev dependency; the compiled build (`npm run build` → dist/, the production image) is one
 // bundled script beside this file, loaded with V8's code cache for it (bin/load-bundle.js), no tsx.
-import './v8-flags.js'; // before anything else is compiled
 import { existsSync } from 'node:fs';
 
 const bundle = new URL('./cli.cjs', import.meta.url);

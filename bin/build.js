@@ -80,7 +80,7 @@ const left = EXTERNAL.filter((name) => code.includes(`import(${JSON.stringify(na
 if (left.length) throw new Error(`build: import() of ${left.join(', ')} left in the bundle in a form not rewritten`);
 writeFileSync(bundle, code);
 
-for (const file of ['package.json', 'stack.yml', 'bin/aether.js', 'bin/load-bundle.js', 'bin/v8-flags.js', 'schema/migrations']) cpSync(join(root, file), join(out, file), { recursive: true });
+for (const file of ['package.json', 'stack.yml', 'bin/aether.js', 'bin/load-bundle.js', 'schema/migrations']) cpSync(join(root, file), join(out, file), { recursive: true });
 // The api function serves ui/dist when it is built (npm run build:ui); without it, it says how to build it.
 if (existsSync(join(root, 'ui/dist'))) cpSync(join(root, 'ui/dist'), join(out, 'ui/dist'), { recursive: true });
 

@@ -2,7 +2,6 @@
 // it at build time (bin/cli.cjs.cache, bin/build.js), so a start deserialises compiled code instead
 // of parsing ~4 MB of JavaScript — most of a function pod's cold start (npm run bench -- coldstart).
 // V8 refuses a cache made by another Node or V8 version; the script is then compiled as usual.
-import './v8-flags.js'; // the cache is made (bin/build.js) and taken under the same V8 flags: V8 refuses it otherwise
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';

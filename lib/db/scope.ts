@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import { escapeLiteral } from 'pg';
 import { z } from 'zod';
 import type { Db, Tx } from './client.ts';
 
@@ -40,6 +39,17 @@ export async function oneTripForAccount<T>(db: Db, accountId: string, query: { s
   const results = await pool.query(`select set_config('aether.account_id', '${id}', true); ${statement}`);
   const last = (Array.isArray(results) ? results.at(-1) : results) as { rows?: T[] } | undefined;
   return last?.rows ?? [];
+}
+
+/**
+ * A string as an SQL literal, as node-postgres' escapeLiteral writes it: quotes doubled, and an
+ * E'' string with backslashes doubled when it has any, so it reads the same whatever
+ * standard_conforming_strings says. (Not imported from pg: this module is loaded by every command at
+ * start, pg only once a database is opened.)
+ */
+function escapeLiteral(s: string): string {
+  const quoted = `'${s.replace(/'/g, "''").replace(/\\/g, '\\\\')}'`;
+  return s.includes('\\') ? ` E${quoted}` : quoted;
 }
 
 /** A value as an SQL literal (untyped: PostgreSQL gives it the type of the column it goes into). */

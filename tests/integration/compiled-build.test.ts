@@ -28,7 +28,7 @@ const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true
 
 describe('the compiled build (npm run build)', () => {
   it('is one bundled script with V8’s code cache for it, what the code reads beside it, and no dev dependency to import', () => {
-    expect(filesUnder(join(out, 'bin')).sort()).toEqual(['aether.js', 'cli.cjs', 'cli.cjs.cache', 'load-bundle.js', 'v8-flags.js']);
+    expect(filesUnder(join(out, 'bin')).sort()).toEqual(['aether.js', 'cli.cjs', 'cli.cjs.cache', 'load-bundle.js']);
     for (const d of ['lib', 'functions', 'tests']) expect(existsSync(join(out, d)), `${d}/ is bundled, not copied`).toBe(false);
     for (const f of ['package.json', 'stack.yml', 'schema/migrations/meta/_journal.json']) expect(existsSync(join(out, f)), f).toBe(true);
     // V8 takes the cache the build made (the same Node runs both): a refused one would mean a parse at every start.
