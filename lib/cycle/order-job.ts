@@ -357,12 +357,12 @@ async function sendThenFlush<T>(journal: BackgroundJournal, orders: Promise<T>):
 
 /**
  * Each journal write commits on its own. The pending order row must be durable before the send, so
- * `beforeSubmit` is awaited (one round trip: insertPendingOrder); what is recorded after an answer (the answer, a refusal, an amend, a
- * cancel) waits until the cycle's orders are out (`flush`), then is written in order — after what
- * reconciliation books (`booking`, started then too): those writes may touch the same order rows,
- * and done earlier they would compete with the next order's pending row for the process. A crash
- * before they commit leaves pending rows and unbooked fills that the next reconciliation settles.
- * The acknowledgement is logged the moment the exchange gives it.
+ * `beforeSubmit` is awaited (one round trip: insertPendingOrder); what is recorded after an answer
+ * (the answer, a refusal, an amend, a cancel) waits until the cycle's orders are out (`flush`), then
+ * is written in order — after what reconciliation books (`booking`, started then too): those writes
+ * may touch the same order rows, and done earlier they would compete with the next order's pending
+ * row for the process. A crash before they commit leaves pending rows and unbooked fills that the
+ * next reconciliation settles. The acknowledgement is logged the moment the exchange gives it.
  */
 function committedJournal(ctx: AppContext, account: Account, mode: 'sim' | 'live', now: number, t0: number, booking: () => Promise<unknown>): BackgroundJournal {
   const run = <T>(f: (j: Journal) => T | Promise<T>): Promise<T> => withAccount(ctx.db, account.id, async (tx) => f(dbJournal(tx, account.id, mode, ctx.clock, now)));
