@@ -3,7 +3,7 @@ import { createLogger } from '../../lib/log.ts';
 import { functionFactory, isFunctionName } from '../gateway.ts';
 import { closeServer, listen } from '../serve.ts';
 import { openServices } from '../services.ts';
-import { compileToBaselineFromNowOn } from '../../lib/runtime/v8-tuning.ts';
+import { tuneV8ForJobs } from '../../lib/runtime/v8-tuning.ts';
 import { onShutdown } from '../shutdown.ts';
 import type { Help } from '../args.ts';
 
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   // Only api encrypts or decrypts with the master key; in the cluster no other function mounts it.
   const services = await openServices(config, { logger, migrate: name === 'api', masterKey: name === 'api' });
   if (await stop.add(services.close)) return 0; // interrupted while starting
-  compileToBaselineFromNowOn(); // start-up's run-once code is compiled; the function's jobs are not yet
+  tuneV8ForJobs(logger); // start-up's run-once code is compiled; the function's jobs are not yet
   const app = (await factory)(services.ctx);
   const { server, url } = await stop.starting(() => listen(app.fetch, config));
   if (await stop.add(() => closeServer(server))) return 0;

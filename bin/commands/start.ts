@@ -7,7 +7,7 @@ import { gatewayInvoker, inProcessInvoker, startDispatcher } from '../../lib/que
 import { JOB_QUEUES, orderFunction } from '../../lib/queue/jobs.ts';
 import { configuredSources, HistoryRunner, type HistoryProgress, type HistorySources } from '../../lib/runtime/first-start.ts';
 import { registerSchedules } from '../../lib/runtime/schedules.ts';
-import { compileToBaselineFromNowOn } from '../../lib/runtime/v8-tuning.ts';
+import { tuneV8ForJobs } from '../../lib/runtime/v8-tuning.ts';
 import { cronSchedules, functionNames, functionTimeouts, loadStack } from '../../lib/runtime/stack.ts';
 import { watchWalArchiver } from '../../lib/system/wal-archiver.ts';
 import { createGateway } from '../gateway.ts';
@@ -79,7 +79,7 @@ export async function runRuntime(config: Config, opts: RuntimeOptions): Promise<
   const services = await openServices(config, { logger });
   if (await stop.add(services.close)) return 0; // interrupted while starting
   const { ctx } = services;
-  compileToBaselineFromNowOn(); // start-up's run-once code is compiled; the jobs' code is not yet
+  tuneV8ForJobs(logger); // start-up's run-once code is compiled; the jobs' code is not yet
   watchWalArchiver(ctx.db); // /metrics: the archiver's counts (archiving is off in embedded mode)
   const stack = loadStack();
   const onProgress = historyBar();

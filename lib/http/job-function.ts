@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { AppContext } from '../context.ts';
 import { withDeadline } from '../deadline.ts';
+import { jobStarted } from '../runtime/idle-gc.ts';
 import { jobSchemas, type JobKind } from '../queue/jobs.ts';
 import { createFunctionApp, errorBody, type AetherApp, type AetherEnv } from './app.ts';
 import { errorResponses, errorSchema, HttpError } from './errors.ts';
@@ -53,9 +54,13 @@ export interface JobFunctionOptions {
 /** The outcome label of a job that threw: a refusal the handler meant (4xx) or a failure. */
 const outcomeOf = (err: unknown): (typeof FUNCTION_JOB_OUTCOMES)[number] => (err instanceof HttpError && err.status < 500 ? 'rejected' : 'failed');
 
-/** Runs one job, recording its outcome and duration (aether_function_jobs_total, aether_function_job_duration_seconds). */
+/**
+ * Runs one job, recording its outcome and duration (aether_function_jobs_total,
+ * aether_function_job_duration_seconds); while it runs, no idle collection starts (idle-gc.ts).
+ */
 async function recorded<T>(labels: { function: string; job: string }, run: () => Promise<T>): Promise<T> {
   const started = performance.now();
+  const ended = jobStarted();
   const observe = (outcome: (typeof FUNCTION_JOB_OUTCOMES)[number]) => {
     functionJobsTotal.inc({ ...labels, outcome });
     functionJobDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
@@ -68,6 +73,8 @@ async function recorded<T>(labels: { function: string; job: string }, run: () =>
   } catch (err) {
     observe(outcomeOf(err));
     throw err;
+  } finally {
+    ended();
   }
 }
 
