@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { collectWhenIdle } from './idle-gc.ts';
 
 /** How long no job may run before the heap is collected (lib/runtime/idle-gc.ts). */
-export const IDLE_GC_QUIET_MS = 50;
+const IDLE_GC_QUIET_MS = 50;
 
 /**
  * V8 set up for a process that serves jobs, once it serves:
