@@ -78,6 +78,10 @@ let code = readFileSync(bundle, 'utf8');
 for (const name of EXTERNAL) code = code.replaceAll(`import(${JSON.stringify(name)})`, `__aetherImport(${JSON.stringify(name)})`);
 const left = EXTERNAL.filter((name) => code.includes(`import(${JSON.stringify(name)}`));
 if (left.length) throw new Error(`build: import() of ${left.join(', ')} left in the bundle in a form not rewritten`);
+// ccxt's Kraken class, imported by file from ccxt's ES build (lib/exchange/ccxt-kraken.ts).
+const krakenImport = 'import(krakenModuleUrl())';
+if (code.split(krakenImport).length !== 2) throw new Error(`build: expected one ${krakenImport} in the bundle (lib/exchange/ccxt-kraken.ts)`);
+code = code.replace(krakenImport, '__aetherImport(krakenModuleUrl())');
 writeFileSync(bundle, code);
 
 for (const file of ['package.json', 'stack.yml', 'bin/aether.js', 'bin/load-bundle.js', 'schema/migrations']) cpSync(join(root, file), join(out, file), { recursive: true });

@@ -101,3 +101,6 @@ export async function loadEverything(): Promise<void> {
   await Promise.all(COMMANDS.map(([, , load]) => load()));
   await (await import('./gateway.ts')).loadEveryFunction();
 }
+
+/** ccxt's Kraken class as the live broker loads it (lib/exchange/ccxt-kraken.ts): the compiled build's test imports it through the bundle. */
+export { loadKrakenClass } from '../lib/exchange/ccxt-kraken.ts';

