@@ -43,6 +43,7 @@ export function cachedVenue(venue: Venue): CachedVenue {
     amend: (id, change) => write(() => venue.amend(id, change)),
     orderByClientId: (cid) => venue.orderByClientId(cid),
     fills: (since) => venue.fills(since),
+    ...(venue.market ? { market: (pair: string) => venue.market!(pair) } : {}),
     refresh,
     writes: () => writes,
     seed: (s) => {

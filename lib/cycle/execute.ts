@@ -65,7 +65,10 @@ export async function executeIntents(
       const spec = markets[o.pair];
       // Sales and stop moves work on the pair's resting stops; a new protective stop leaves them alone.
       const stops = o.side === 'sell' && spec && intent.kind !== 'protect' ? restingStops((open ??= await settle(venue.openOrders())), o.pair) : [];
-      const judged = stops.length && spec ? released(ctx, spec, stops) : ctx;
+      // A sale that would free stops is judged on the pair's listing as it is now (a stop move amends
+      // in place and frees nothing): refused there, it touches none.
+      const listed = stops.length && intent.kind !== 'stop-move' && venue.market ? listedNow(ctx, o.pair, await settle(venue.market(o.pair))) : ctx;
+      const judged = stops.length && spec ? released(listed, listed.markets[o.pair] ?? spec, stops) : ctx;
       const verdict = checkOrder(intent, judged);
       if (!verdict.ok) {
         await settle(journal.refused(intent, verdict));
@@ -133,6 +136,12 @@ async function submitOnce({ intent, order, pending }: Planned, venue: Venue, jou
   const result: SubmitResult = known ? { status: 'accepted', order: known } : await settle(venue.submit(order));
   await settle(journal.afterSubmit(intent, order, result));
   return result;
+}
+
+/** The context with the pair's listing as the venue has it now (none: Kraken no longer lists it, and the risk check refuses). */
+function listedNow(ctx: RiskContext, pair: string, spec: MarketSpec | null): RiskContext {
+  const { [pair]: _old, ...others } = ctx.markets;
+  return { ...ctx, markets: spec ? { ...others, [pair]: spec } : others };
 }
 
 /** The context a sale is judged in: its pair's stops' hold counted as free (it is freed only if the sale is approved). */

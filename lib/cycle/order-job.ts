@@ -290,8 +290,8 @@ async function trade(
   await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
   if (broker.mode === 'live') {
     rememberExchange(broker.broker, startedAt, open, balances);
-    // The bar is traded and recorded: a refresh that fails is read again after the next job's orders.
-    await broker.broker.refreshDue().catch((err: unknown) => ctx.logger.warn({ account: account.slug, err: (err as Error).message }, 'fee tier not refreshed'));
+    // The bar is traded and recorded: a refresh (markets, fee tier) that fails is read again after the next job's orders.
+    await broker.broker.refreshDue().catch((err: unknown) => ctx.logger.warn({ account: account.slug, err: (err as Error).message }, 'markets or fee tier not refreshed'));
   }
   logOutcome(ctx.logger, base, c, fills);
   accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);

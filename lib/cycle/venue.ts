@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { SimEngine } from '../exchange/sim-engine.ts';
-import type { AmendChange, AmendResult, Balances, Broker, BrokerOrder, Fill, OrderRequest, SubmitResult } from '../exchange/types.ts';
+import type { AmendChange, AmendResult, Balances, Broker, BrokerOrder, Fill, MarketSpec, OrderRequest, SubmitResult } from '../exchange/types.ts';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -20,6 +20,13 @@ export interface Venue {
   amend(orderId: string, change: AmendChange): Awaitable<AmendResult>;
   orderByClientId(clientId: string): Awaitable<BrokerOrder | null>;
   fills(since: number): Awaitable<CycleFill[]>;
+  /**
+   * The pair's listing as the exchange has it now, where the venue keeps listings it read earlier
+   * (KrakenBroker: AssetPairs, read again when stale): a sale that would free stops is judged on it,
+   * so a market that changed status since (limit_only, cancel_only) refuses it before a stop is
+   * touched. Absent where listings do not change under the cycle (the simulator, the backtest).
+   */
+  market?(pair: string): Awaitable<MarketSpec | null>;
 }
 
 /**

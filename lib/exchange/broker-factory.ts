@@ -97,9 +97,12 @@ export async function brokerForAccount(deps: BrokerDeps, account: Pick<Account, 
     apiUrl: deps.config.KRAKEN_API_URL,
     nonceStore: new PgNonceStore(deps.db),
     clock: deps.clocks.wall,
-    // Market statuses change (limit_only, cancel_only during incidents): read AssetPairs at least every
-    // cycle. The fee tier follows 30-day volume: once a day is enough.
+    // Market statuses change (limit_only, cancel_only during incidents): AssetPairs is read again after
+    // every hourly job's orders, and a job decides on its predecessor's read — waiting for a new one
+    // only when that is older than three hours (a missed cycle, a restart) or Kraken refused an order
+    // for what a listing governs. The fee tier follows 30-day volume: once a day is enough.
     marketsTtlMs: 300_000,
+    marketsMaxAgeMs: 3 * 3_600_000,
     feeTtlMs: 86_400_000,
     // Time to resolve a lost AddOrder reply (the request's timeout, lookups that may wait on the
     // counter, the settle between them): a job later than this sends no new order, it does not fail.

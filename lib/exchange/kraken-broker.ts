@@ -30,6 +30,7 @@ import {
   toThrown,
   type Failure,
   type FailureClass,
+  type RejectCode,
 } from './kraken-errors.ts';
 import { KrakenLimiter, amendCost, cancelPenalty, type KrakenTier } from './kraken-limiter.ts';
 import {
@@ -88,7 +89,14 @@ export interface KrakenBrokerOptions {
   random?: () => number; // jitter source
   lockoutMs?: number; // how long a key is treated as locked out after EGeneral:Temporary lockout (default 15 min)
   feeTtlMs?: number; // fee tier cache (default 1 h)
-  marketsTtlMs?: number; // AssetPairs cache (default 1 h)
+  /** How long an AssetPairs read is fresh (default 1 h): refreshDue() reads a staler one, after the job's orders. */
+  marketsTtlMs?: number;
+  /**
+   * How old an AssetPairs read a decision (loadMarkets, submit, amend) may use before it waits for a
+   * new one (default marketsTtlMs). Longer than the TTL, a job decides on the read its predecessor
+   * made after its orders, and AssetPairs is no read before an order: see marketIndex().
+   */
+  marketsMaxAgeMs?: number;
   /** After an ambiguous AddOrder finds nothing, wait this long and look once more before resending (default 500 ms). */
   lookupSettleMs?: number;
   /**
@@ -440,10 +448,21 @@ export class KrakenBroker implements Broker {
 
   // ---- markets and fees ----
 
+  /**
+   * The market index a decision uses: the last AssetPairs read while it is younger than
+   * marketsMaxAgeMs, else a new read, waited for. Kraken changes a market's status (limit_only,
+   * cancel_only during an incident), minimums or decimals rarely and announces them; what a read up
+   * to that age misses costs one order Kraken refuses — and a refusal of an order drops the read
+   * (refusedBy), so the next decision reads AssetPairs first.
+   */
   private marketIndex(): Promise<MarketIndex> {
-    const ttl = this.opts.marketsTtlMs ?? 3_600_000;
-    if (this.markets && this.clock.now() - this.markets.at < ttl) return Promise.resolve(this.markets.index);
-    // Callers asking at once (loading markets beside a reconciliation) share one AssetPairs read.
+    const maxAge = this.opts.marketsMaxAgeMs ?? this.opts.marketsTtlMs ?? 3_600_000;
+    if (this.markets && this.clock.now() - this.markets.at < maxAge) return Promise.resolve(this.markets.index);
+    return this.readMarkets();
+  }
+
+  /** AssetPairs read now; callers asking at once (loading markets beside a reconciliation) share one read. */
+  private readMarkets(): Promise<MarketIndex> {
     this.marketsRead ??= (async () => {
       try {
         const raw = await this.publicRead('publicGetAssetPairs', 'kraken AssetPairs');
@@ -458,15 +477,22 @@ export class KrakenBroker implements Broker {
   }
 
   /**
-   * The market index to read answers with (order and trade lists): any one already loaded, while a
-   * stale one refreshes alongside — pair names and decimals do not change with a market's status.
-   * Decisions (loadMarkets, submit, amend) wait for the fresh one.
+   * The market index to read answers with (order and trade lists): any one already loaded — pair
+   * names do not change with a market's status. Not a reason to read AssetPairs beside the job's
+   * first calls: decisions (marketIndex) and refreshDue say when it is read.
    */
   private parsingIndex(): Promise<MarketIndex> {
-    if (!this.markets) return this.marketIndex();
-    const ttl = this.opts.marketsTtlMs ?? 3_600_000;
-    if (this.clock.now() - this.markets.at >= ttl) this.marketIndex().catch(() => undefined);
-    return Promise.resolve(this.markets.index);
+    return this.markets ? Promise.resolve(this.markets.index) : this.marketIndex();
+  }
+
+  /** No AssetPairs read yet, or the last one is older than marketsTtlMs. */
+  private marketsDue(): boolean {
+    return !this.markets || this.clock.now() - this.markets.at >= (this.opts.marketsTtlMs ?? 3_600_000);
+  }
+
+  /** Kraken refused an order for what a market's listing governs (status, minimums, decimals): the next decision reads AssetPairs first. */
+  private refusedBy(code: RejectCode): void {
+    if (this.markets && LISTING_REFUSALS.has(code)) this.markets = { ...this.markets, at: -Infinity };
   }
 
   /** The account's fee tier from TradeVolume, cached for feeTtlMs. */
@@ -481,11 +507,13 @@ export class KrakenBroker implements Broker {
   }
 
   /**
-   * Reads what is due but was not waited for: the fee tier, once it is older than feeTtlMs. An order
-   * job calls it after its orders are out; until then the tier it has serves (it follows 30-day
-   * volume), so the daily TradeVolume read is not one more private call before an order.
+   * Reads what is due but was not waited for: AssetPairs once older than marketsTtlMs, the fee tier
+   * once older than feeTtlMs. An order job calls it after its orders are out; until then what it has
+   * serves (within marketsMaxAgeMs; the tier follows 30-day volume), so neither read stands between
+   * a job's start and its first order.
    */
   async refreshDue(): Promise<void> {
+    if (this.marketsDue()) await this.readMarkets();
     await this.feeTier();
   }
 
@@ -496,6 +524,13 @@ export class KrakenBroker implements Broker {
     // Every USD spot market with its status: a position in a market gone limit_only or cancel_only
     // still needs its exits judged and its stops kept (the risk engine reads the status).
     return index.all.map((m) => withFeeTier(m, tier));
+  }
+
+  /** The pair's listing (USD spot) with the account's fee rates, from an AssetPairs read younger than marketsTtlMs: read now when the last one is older. */
+  async market(pair: string): Promise<MarketSpec | null> {
+    const index = this.marketsDue() ? await this.readMarkets() : this.markets!.index;
+    const spec = index.all.find((m) => m.symbol === pair);
+    return spec ? withFeeTier(spec, this.fee ?? (await this.feeTier())) : null;
   }
 
   // ---- reads ----
@@ -664,6 +699,7 @@ export class KrakenBroker implements Broker {
           const found = await this.lookupForSubmit(req.clientId);
           if (found) return { status: 'accepted', order: found };
         }
+        this.refusedBy(f.code);
         return { status: 'rejected', code: f.code, reason: f.krakenError ?? f.message };
       }
       // No answer from Kraken itself (timeouts, resets, 5xx, an edge 429): the order may be there.
@@ -786,7 +822,10 @@ export class KrakenBroker implements Broker {
         if (!(e instanceof CallFailure)) throw e;
         f = e.failure;
       }
-      if (f.kind === 'rejected' && !sent) return { status: 'rejected', code: f.code, reason: f.krakenError ?? f.message };
+      if (f.kind === 'rejected' && !sent) {
+        this.refusedBy(f.code);
+        return { status: 'rejected', code: f.code, reason: f.krakenError ?? f.message };
+      }
       // No answer from Kraken itself: the amend may have applied.
       const ambiguous = f.kind === 'ambiguous' || f.krakenError === null;
       sent ||= ambiguous;
@@ -890,6 +929,9 @@ export class KrakenBroker implements Broker {
 }
 
 const cancelResult = z.object({ count: z.number() });
+
+/** Refusals a change in a market's listing can explain: the AssetPairs read the order was checked against may be out of date. */
+const LISTING_REFUSALS: ReadonlySet<RejectCode> = new Set(['MARKET_NOT_TRADABLE', 'BELOW_EXCHANGE_MINIMUM', 'INVALID_ORDER', 'NOT_SPOT_USD']);
 
 /**
  * Builds an isolated KrakenBroker: its own limiter and nonce sequence (the key lock is still

@@ -117,6 +117,61 @@ describe('markets', () => {
   });
 });
 
+describe('markets off the order path (marketsTtlMs 5 min, marketsMaxAgeMs 3 h, as the order jobs run)', () => {
+  const ttl = { marketsTtlMs: 300_000, marketsMaxAgeMs: 3 * 3_600_000 };
+  const assetPairs = () => emu.calls('AssetPairs').length;
+
+  it('a job an hour later decides on the read its predecessor made after its orders: no AssetPairs read before the order', async () => {
+    const { broker } = await harness({}, ttl);
+    await broker.loadMarkets();
+    await broker.refreshDue(); // fresh: nothing to read
+    const first = assetPairs();
+    clock.advance(3_600_000);
+    await broker.loadMarkets();
+    await broker.balances();
+    expect(await broker.submit(restingBuy())).toMatchObject({ status: 'accepted' });
+    expect(assetPairs()).toBe(first);
+    await broker.refreshDue(); // after the orders: the stale read is replaced
+    expect(assetPairs()).toBe(first + 1);
+    clock.advance(3 * 3_600_000 + 1); // a missed cycle or two: older than the max age, decisions wait for a read
+    await broker.loadMarkets();
+    expect(assetPairs()).toBe(first + 2);
+  });
+
+  it('a sale judged on market(): the listing as Kraken has it now, read when the last one is stale', async () => {
+    const { broker } = await harness({}, ttl);
+    await broker.loadMarkets();
+    const first = assetPairs();
+    expect((await broker.market('ETH/USD'))?.status).toBe('online');
+    expect(assetPairs()).toBe(first); // fresh: no read
+    clock.advance(3_600_000);
+    emu.setPairStatus('ETHUSD', 'limit_only');
+    try {
+      expect((await broker.loadMarkets()).find((m) => m.symbol === 'ETH/USD')?.status).toBe('online'); // decisions: the cached read
+      expect((await broker.market('ETH/USD'))?.status).toBe('limit_only');
+      expect(assetPairs()).toBe(first + 1);
+      expect(await broker.market('NOPE/USD')).toBeNull();
+    } finally {
+      emu.setPairStatus('ETHUSD', 'online');
+    }
+  });
+
+  it('an order Kraken refuses for what a listing governs makes the next decision read AssetPairs first', async () => {
+    const { broker } = await harness({}, ttl);
+    await broker.loadMarkets();
+    const first = assetPairs();
+    emu.faults.add({ method: 'AddOrder', kind: 'error', error: 'EService:Market in cancel_only mode', count: 1 });
+    expect(await broker.submit(restingBuy())).toMatchObject({ status: 'rejected', code: 'MARKET_NOT_TRADABLE' });
+    expect(assetPairs()).toBe(first);
+    await broker.loadMarkets();
+    expect(assetPairs()).toBe(first + 1);
+    emu.faults.add({ method: 'AddOrder', kind: 'error', error: 'EOrder:Insufficient funds', count: 1 });
+    expect(await broker.submit(restingBuy())).toMatchObject({ status: 'rejected', code: 'INSUFFICIENT_FUNDS' });
+    await broker.loadMarkets(); // funds are not a listing's matter: the read stands
+    expect(assetPairs()).toBe(first + 1);
+  });
+});
+
 describe('order parameters', () => {
   it('rounds amount, price and the conditional-close price to the pair precision', async () => {
     const { broker, key } = await harness();
