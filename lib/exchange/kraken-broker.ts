@@ -17,9 +17,9 @@ import type { kraken } from 'ccxt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.ts';
-import { loadKrakenClass } from './ccxt-kraken.ts';
 import { DeadlineExceededError, checkDeadline, remainingMs, sleepWithin } from '../deadline.ts';
 import { krakenCallFailuresTotal, krakenLimiterWaitSeconds, krakenLimiterWaitsTotal, krakenLockedOut, krakenLockoutsTotal, krakenRestHeadroom } from '../http/metrics.ts';
+import { loadKrakenClass } from './ccxt-kraken.ts';
 import {
   ExchangeRejectedError,
   ExchangeTemporaryError,
