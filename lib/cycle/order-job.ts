@@ -19,7 +19,7 @@ import { logMarket, logOutcome } from './cycle-log.ts';
 import { BarRefusedError, checkBar } from './freshness.ts';
 import { bookBalances, dbJournal, insertPendingOrder, lastFillTime, lastLiveCycleStart, latestBalances, loadBook, recordCycle, recordFills, recordOpenOrders, recordTransition, saveBalances, saveBook, saveEquity, saveHedge } from './live-store.ts';
 import { MarketData } from './market-data.ts';
-import { reconcileWithExchange, rememberExchange, type ReconcileOutcome } from './reconcile-live.ts';
+import { reconcileAfterOrders, reconcileWithExchange, rememberExchange, type ReconcileOutcome } from './reconcile-live.ts';
 import type { AccountSettingsSet, Journal, MarketView } from './types.ts';
 import { heldQty } from './valuation.ts';
 
@@ -251,34 +251,43 @@ async function trade(
   logMarket(ctx.logger, base, view, settings.trading.pairs);
 
   let booking: () => Promise<unknown> = () => Promise.resolve();
+  let after: ReconcileOutcome['after'] = null;
   if (reconciling) {
     const rec = await reconciling;
     venue.seed({ balances: rec.balances, openOrders: rec.openOrders });
     booking = rec.book;
+    after = rec.after;
     if (rec.unexplained.length) return halt(ctx, account, settings, view, venue, book, committedJournal(ctx, account, broker.mode, now, t0, booking), rec.unexplained, { ...base, startedAt });
   }
   const journal = committedJournal(ctx, account, broker.mode, now, t0, booking);
 
   const c = await sendThenFlush(journal, runAccountCycle({ accountId: account.id, settings, market: view, venue, book, journal }));
   const balances = await venue.balances(); // read again after any change the cycle made
+  const open = await venue.openOrders();
   // A live cycle that changed nothing has nothing new to book that the next reconciliation misses
   // (each read is a point on Kraken's counter); the simulator's bars may have filled resting orders.
-  const fills = broker.mode === 'sim' || venue.writes() > 0 ? await bookFills(ctx, account.id, broker) : 0;
+  // A reconciliation put off until the orders were out books every fill itself, this job's too.
+  const late = after && broker.mode === 'live' ? await reconcileAfterOrders(ctx, account.id, broker.broker, after.since, open, balances) : null;
+  const fills = late ? late.booked : broker.mode === 'sim' || venue.writes() > 0 ? await bookFills(ctx, account.id, broker) : 0;
   const held = heldQty(balances, markets, Object.keys(markets));
-  const open = await venue.openOrders();
   const o = c.order;
+  // A difference found after the orders halts the account as one found before would (audited by reconcileAfterOrders).
+  const halted = late?.unexplained.length ? reconciliationHalt(o.tradingState, now, late.unexplained.length) : null;
   await withAccount(ctx.db, account.id, async (tx) => {
     await recordOpenOrders(tx, account.id, broker.mode, open);
-    await saveBook(tx, account.id, c.book, held, now);
+    await saveBook(tx, account.id, halted ? { ...c.book, tradingState: halted } : c.book, held, now);
     if (o.transition) await recordTransition(tx, account.id, o.transition.from, o.transition.to, ctx.clock, { cancelledEntries: o.cancelledEntries, flatten: o.transition.flatten });
+    if (halted) await recordTransition(tx, account.id, o.tradingState, halted, ctx.clock, { unexplained: late!.unexplained, after: 'orders' });
     await saveHedge(tx, account.id, c.book, c.hedge.target, c.hedge.snapshot.hedgeRatio, now, c.hedge.executed.some((e) => e.result?.status === 'accepted'));
     await saveEquity(tx, account.id, c.hedge.snapshot);
-    if (broker.mode === 'live') await saveBookBalances(tx, account.id, ctx.clock.now(), balances);
+    if (broker.mode === 'live' && !halted) await saveBookBalances(tx, account.id, ctx.clock.now(), balances);
   });
   const executed = [...c.protection[0]!.placed, ...o.executed, ...c.hedge.executed, ...c.protection[1]!.placed];
+  const state = halted ?? o.tradingState;
   const summary = {
     ...base,
-    state: o.tradingState.state,
+    state: state.state,
+    ...(halted ? { halted: 'reconciliation' as const, unexplained: late!.unexplained.length } : {}),
     equity: c.hedge.snapshot.equityUsd,
     hedge: { target: c.hedge.target.target, actual: c.hedge.snapshot.hedgeRatio, mode: c.hedge.target.mode },
     sent: executed.filter((e) => e.result?.status === 'accepted').length,
@@ -287,17 +296,18 @@ async function trade(
     fills,
     ms: Math.round(performance.now() - t0),
   };
-  await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
-  if (broker.mode === 'live') {
+  await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: halted ? 'halted' : 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
+  if (broker.mode === 'live' && !halted) {
     rememberExchange(broker.broker, startedAt, open, balances);
     // The bar is traded and recorded: a refresh (markets, fee tier) that fails is read again after the next job's orders.
     await broker.broker.refreshDue().catch((err: unknown) => ctx.logger.warn({ account: account.slug, err: (err as Error).message }, 'markets or fee tier not refreshed'));
   }
   logOutcome(ctx.logger, base, c, fills);
-  accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
+  if (halted) ctx.logger.warn({ account: account.slug, bar: new Date(barTime).toISOString(), unexplained: late!.unexplained.length }, 'reconciliation after the orders found unexplained differences: account HALTED');
+  accountHalted.set({ account: account.slug }, state.state === 'HALTED' ? 1 : 0);
   equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);
   drawdownRatio.set({ account: account.slug }, c.hedge.snapshot.drawdown);
-  dailyDrawdownRatio.set({ account: account.slug }, o.tradingState.drawdown);
+  dailyDrawdownRatio.set({ account: account.slug }, state.drawdown);
   drawdownLimitRatio.set({ account: account.slug, level: 'soft' }, settings.risk.softDailyDrawdown);
   drawdownLimitRatio.set({ account: account.slug, level: 'hard' }, settings.risk.hardDailyDrawdown);
   hedgeRatioGauge.set({ account: account.slug }, c.hedge.snapshot.hedgeRatio);
@@ -322,7 +332,7 @@ async function halt(
 ) {
   const now = view.now;
   const prev = book.tradingState;
-  const halted: TradingState = { state: 'HALTED', since: now, reason: `reconciliation: ${unexplained.length} unexplained difference(s)`, dayKey: utcDayKey(now), drawdown: prev?.drawdown ?? 0, referenceEquity: null };
+  const halted = reconciliationHalt(prev, now, unexplained.length);
   const already = prev?.state === 'HALTED' && prev.reason.startsWith('reconciliation');
   const p = await sendThenFlush(journal, protectHoldings({ accountId: account.id, settings, market: view, venue, book: { ...book, tradingState: halted }, journal }, { ...book, tradingState: halted }, 'start'));
   venue.refresh();
@@ -336,6 +346,16 @@ async function halt(
   ctx.logger.warn({ account: account.slug, bar: new Date(base.barTime).toISOString(), unexplained: unexplained.length }, 'reconciliation found unexplained differences: account HALTED');
   return { account: base.account, mode: base.mode, barTime: base.barTime, state: 'HALTED' as const, halted: 'reconciliation', unexplained: unexplained.length };
 }
+
+/** The trading state reconciliation leaves when it finds differences nobody explains (an admin resets it). */
+const reconciliationHalt = (prev: TradingState | null, now: number, differences: number): TradingState => ({
+  state: 'HALTED',
+  since: now,
+  reason: `reconciliation: ${differences} unexplained difference(s)`,
+  dayKey: utcDayKey(now),
+  drawdown: prev?.drawdown ?? 0,
+  referenceEquity: null,
+});
 
 /** A journal whose after-the-fact writes wait until the orders are out; `flush` writes them (and reports their failure). */
 interface BackgroundJournal extends Journal {

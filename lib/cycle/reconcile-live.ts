@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
 import type { Tx } from '../db/client.ts';
 import { withAccount } from '../db/scope.ts';
 import type { KrakenBroker } from '../exchange/kraken-broker.ts';
-import { reconcile, type ExchangeOrder, type ReconcileResult, type Unexplained } from '../exchange/kraken-reconcile.ts';
+import { ownMoves, reconcile, type ExchangeOrder, type ReconcileResult, type Unexplained } from '../exchange/kraken-reconcile.ts';
 import type { Balances, BrokerOrder, Fill } from '../exchange/types.ts';
 import { attachedCause, bookBalances, lastLiveCycleStart, latestBalances, recordFills, saveBalances } from './live-store.ts';
 
@@ -28,9 +28,20 @@ export interface ReconcileOutcome {
   /** The exchange's balances as read, for the cycle to start from. */
   balances: Balances;
   openOrders: ExchangeOrder[];
+  /**
+   * Set when the exchange moved since this process's last job of the account only as the orders
+   * that job left resting explain (see `ownMoves`): nothing was compared yet, and the job reconciles
+   * after its orders (`reconcileAfterOrders`, from this window start) instead of before them.
+   */
+  after: { since: number } | null;
 }
 
-type Snapshot = Awaited<ReturnType<KrakenBroker['exchangeSnapshot']>>;
+/** The exchange's side of a comparison. */
+interface Snapshot {
+  orders: ExchangeOrder[];
+  fills: Fill[];
+  balances: Balances;
+}
 
 /**
  * Every live cycle starts here: the books against Kraken — orders (open, closed, and any order the
@@ -39,8 +50,10 @@ type Snapshot = Awaited<ReturnType<KrakenBroker['exchangeSnapshot']>>;
  * fills booked once by trade id, the conditional closes Kraken created); anything else is returned
  * so the caller halts the account (fail closed). A balance difference is read a second time before it
  * counts: a fill landing between two reads is not a difference. When the open orders and balances
- * already agree with the books, the histories are not read (see `quiet`); when they are not as this
- * process's last job of the account left them, they are read at once, beside the books.
+ * already agree with the books, the histories are not read (see `quiet`). When they are not as this
+ * process's last job of the account left them, the histories are read at once, beside the books —
+ * unless the orders that job left resting explain the change (a stop or take-profit filled: see
+ * `ownMoves`); then the comparison waits until the job's orders are out (`after`).
  */
 export async function reconcileWithExchange(ctx: AppContext, accountId: string, broker: KrakenBroker, liveSince: number): Promise<ReconcileOutcome> {
   const now = ctx.clock.now();
@@ -52,15 +65,52 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   // is now, something filled or changed since: the histories are needed, and are read at once.
   const left = leftBehind.get(broker);
   const since = windowStart(now, liveSince, left ? left.startedAt : await withAccount(ctx.db, accountId, (tx) => lastLiveCycleStart(tx, accountId)));
-  const early = left ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint ? null : historiesBeside(broker, since, open, balances))) : null;
+  const early = left ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint || ownMoves(left, open, balances) ? null : historiesBeside(broker, since, open, balances))) : null;
   early?.catch(() => undefined); // awaited below, unless the books agree after all (the orders then queue behind it for the key)
   const [[open, balances], first] = await Promise.all([exchangeRead, readLocalBooks(ctx, accountId, since)]);
-  if (quiet(first, open, balances)) return { unexplained: [], updates: 0, book: () => Promise.resolve(0), balances, openOrders: open };
+  const settled = { balances, openOrders: open, book: () => Promise.resolve(0) };
+  if (quiet(first, open, balances)) return { unexplained: [], updates: 0, ...settled, after: null };
+  // Only our own resting orders moved (and the books have opened): the orders need not wait for the histories.
+  if (left && first.books !== null && ownMoves(left, open, balances)) return { unexplained: [], updates: 0, ...settled, after: { since } };
+  const { r, exchange, opening } = await compare(ctx, accountId, broker, since, { open, balances, histories: early, local: first });
+  // Nothing to write in the usual hour: no updates, nothing unexplained, the books already opened.
+  const write = r.updates.length || r.unexplained.length || !opening;
+  let booking: Promise<number> | null = null;
+  const book = () => (booking ??= write ? withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : Promise.resolve(0));
+  if (r.unexplained.length) await book(); // fail closed: the mismatch is audited before the account halts
+  return { unexplained: r.unexplained, updates: r.updates.length, book, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending'), after: null };
+}
+
+/**
+ * The comparison a job put off (`ReconcileOutcome.after`), once its orders are out and journalled:
+ * the exchange's open orders and balances as the job leaves them, its histories since `since`, the
+ * books as they are now (this job's orders included). What it explains is booked at once (the
+ * job's own fills and the ones it found, each once); what it does not is audited, and returned so
+ * the job halts the account.
+ */
+export async function reconcileAfterOrders(ctx: AppContext, accountId: string, broker: KrakenBroker, since: number, open: readonly ExchangeOrder[], balances: Balances): Promise<{ unexplained: Unexplained[]; booked: number }> {
+  const local = await readLocalBooks(ctx, accountId, since);
+  const { r, exchange } = await compare(ctx, accountId, broker, since, { open, balances, histories: null, local });
+  const booked = r.updates.length || r.unexplained.length ? await withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, ctx.clock.now())) : 0;
+  return { unexplained: r.unexplained, booked };
+}
+
+/**
+ * The books against the exchange's side: its open orders and balances as read, completed by the
+ * histories (`histories` when already being read). A balance difference has both sides read again
+ * once before it counts (the account's lock keeps other writers out of the books).
+ */
+async function compare(
+  ctx: AppContext,
+  accountId: string,
+  broker: KrakenBroker,
+  since: number,
+  read: { open: readonly ExchangeOrder[]; balances: Balances; histories: Promise<Snapshot | null> | null; local: LocalBooks },
+): Promise<{ r: ReconcileResult; exchange: Snapshot; opening: boolean }> {
   let outcome: { r: ReconcileResult; exchange: Snapshot; opening: boolean } | null = null;
   for (let attempt = 0; attempt < 2; attempt++) {
-    // The histories complete the open orders and balances just read, beside the books just read (the
-    // account's lock keeps other writers out); a second look reads both sides again.
-    const [exchange, local] = attempt === 0 ? [(await early) ?? (await historiesBeside(broker, since, open, balances)), first] : await Promise.all([broker.exchangeSnapshot(since), readLocalBooks(ctx, accountId, since)]);
+    const [exchange, local] =
+      attempt === 0 ? [(await read.histories) ?? (await historiesBeside(broker, since, read.open, read.balances)), read.local] : await Promise.all([broker.exchangeSnapshot(since), readLocalBooks(ctx, accountId, since)]);
     // Orders the exchange names that the window did not bring (a conditional close's entry, a fill's order).
     const known = new Set(local.orders.map((o) => o.exchangeId));
     const named = [...new Set([...exchange.orders.flatMap((o) => [o.id, ...(o.parentId ? [o.parentId] : [])]), ...exchange.fills.map((f) => f.orderId)])].filter((id) => !known.has(id));
@@ -73,19 +123,13 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
     outcome = { r, exchange, opening: local.books !== null };
     if (!r.unexplained.length || r.unexplained.some((u) => u.kind !== 'balance_mismatch')) break;
   }
-  const { r, exchange, opening } = outcome!;
-  // Nothing to write in the usual hour: no updates, nothing unexplained, the books already opened.
-  const write = r.updates.length || r.unexplained.length || !opening;
-  let booking: Promise<number> | null = null;
-  const book = () => (booking ??= write ? withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, now)) : Promise.resolve(0));
-  if (r.unexplained.length) await book(); // fail closed: the mismatch is audited before the account halts
-  return { unexplained: r.unexplained, updates: r.updates.length, book, balances: exchange.balances, openOrders: exchange.orders.filter((o) => o.status === 'open' || o.status === 'pending') };
+  return outcome!;
 }
 
 const TERMINAL = new Set(['closed', 'canceled', 'expired', 'rejected']);
 
 /** The exchange's side from open orders and balances already read, plus the closed orders and trades since `since`. */
-async function historiesBeside(broker: KrakenBroker, since: number, open: Snapshot['orders'], balances: Balances): Promise<Snapshot> {
+async function historiesBeside(broker: KrakenBroker, since: number, open: readonly ExchangeOrder[], balances: Balances): Promise<Snapshot> {
   const closed = await broker.closedOrders(since);
   const ids = new Set(open.map((o) => o.id));
   return { orders: [...open, ...closed.filter((o) => !ids.has(o.id))], fills: await broker.fills(since), balances };
@@ -146,11 +190,17 @@ function windowStart(now: number, liveSince: number, lastCleanStart: number | nu
 }
 
 /** What the account's last clean live job in this process left on the exchange, and when that job started. */
-const leftBehind = new WeakMap<KrakenBroker, { fingerprint: string; startedAt: number }>();
+interface LeftBehind {
+  fingerprint: string;
+  startedAt: number;
+  open: readonly BrokerOrder[];
+  balances: Balances;
+}
+const leftBehind = new WeakMap<KrakenBroker, LeftBehind>();
 
 /** A clean live job ends: the exchange as it leaves it (the next job compares before reading the histories). */
 export function rememberExchange(broker: KrakenBroker, startedAt: number, open: readonly BrokerOrder[], balances: Balances): void {
-  leftBehind.set(broker, { fingerprint: fingerprint(open, balances), startedAt });
+  leftBehind.set(broker, { fingerprint: fingerprint(open, balances), startedAt, open: [...open], balances: { ...balances } });
 }
 
 const fingerprint = (open: readonly BrokerOrder[], balances: Balances): string =>

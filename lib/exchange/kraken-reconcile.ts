@@ -149,3 +149,39 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
 
   return { matched, updates, unexplained };
 }
+
+/**
+ * Did the exchange move since the last job only as the orders that job left resting (`left`, all
+ * of them ours: reconciled) explain? Every order open now was open then, unchanged but for more of
+ * it filled; and every balance that changed is the base or quote of an order that filled further or
+ * left the book since, in the direction that order's side moves it (a sale: base down, quote up).
+ * A stop or take-profit that filled, one that filled in part, one Kraken cancelled: the job may
+ * trade first and compare after. Anything else — an order nobody left resting, a deposit or
+ * withdrawal, an asset no moved order trades, a balance going the wrong way — is compared before
+ * any order is sent.
+ */
+export function ownMoves(left: { open: readonly BrokerOrder[]; balances: Balances }, open: readonly BrokerOrder[], balances: Balances): boolean {
+  const before = new Map(left.open.map((o) => [o.id, o]));
+  const moved: BrokerOrder[] = [];
+  for (const o of open) {
+    const was = before.get(o.id);
+    if (!was || was.pair !== o.pair || was.side !== o.side || was.type !== o.type || was.amount !== o.amount || was.price !== o.price || o.filled < was.filled) return false;
+    if (o.filled > was.filled) moved.push(o);
+    before.delete(o.id);
+  }
+  moved.push(...before.values()); // left the book since: filled, or cancelled by Kraken
+  // Per asset, the directions the moved orders may have taken its balance: +1 up, -1 down.
+  const may = new Map<string, Set<number>>();
+  const allow = (asset: string, dir: number) => (may.get(asset) ?? may.set(asset, new Set()).get(asset)!).add(dir);
+  for (const o of moved) {
+    const [base, quote] = o.pair.split('/');
+    if (!base || !quote) return false;
+    allow(base, o.side === 'buy' ? 1 : -1);
+    allow(quote, o.side === 'buy' ? -1 : 1);
+  }
+  for (const asset of new Set([...Object.keys(left.balances), ...Object.keys(balances)])) {
+    const delta = (balances[asset]?.total ?? 0) - (left.balances[asset]?.total ?? 0);
+    if (delta !== 0 && !may.get(asset)?.has(Math.sign(delta))) return false;
+  }
+  return true;
+}

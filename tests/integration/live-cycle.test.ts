@@ -173,6 +173,69 @@ describe('reconciliation', () => {
     expect(closedReads()).toBe(before + 2);
   });
 
+  /** The account's resting stop of `pair` (its protection), made to trigger at the next bar's open. */
+  const fireStop = (key: string, pair: string) => {
+    const stop = h.emu.orders(key).find((o) => o.status === 'open' && o.ordertype === 'stop-loss' && o.pair.symbol === pair);
+    if (!stop) throw new Error(`no resting ${pair} stop`);
+    stop.price = h.emu.exchange.last(stop.pair) * 2; // a sell stop above the market: hit by any candle
+    return stop;
+  };
+
+  it('a stop that filled since the last job: the next order goes out before the histories are read, and the same job books the fill', async () => {
+    const { account, key } = await h.liveAccount('stopped-out');
+    await h.signal('BTC/USD', 0.9, { atrPct: 0.05 });
+    expect((await h.cycle('stopped-out')).body.state).toBe('ACTIVE');
+    const stop = fireStop(key.key, 'BTC/USD');
+    await h.advance();
+    expect(h.emu.orders(key.key).find((o) => o.txid === stop.txid)?.status).toBe('closed');
+    await h.signal('BTC/USD', 0.9, { atrPct: 0.05 });
+    const from = h.emu.requests.length;
+    const r = await h.cycle('stopped-out');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.state).toBe('ACTIVE');
+    const calls = h.emu.requests.slice(from).filter((q) => q.key === key.key).map((q) => q.name);
+    expect(calls.indexOf('AddOrder'), calls.join()).toBeGreaterThan(-1);
+    expect(calls.indexOf('AddOrder'), calls.join()).toBeLessThan(calls.indexOf('ClosedOrders'));
+    // Booked once, in this job: every trade of the key, the stop's among them, and the stop's row closed.
+    const booked = await rows('select trade_id from fills where account_id = $1', [account.id]);
+    expect(booked.map((f) => f.trade_id).sort()).toEqual(h.emu.trades(key.key).map((t) => t.id).sort());
+    expect(await rows('select status from orders where account_id = $1 and exchange_id = $2', [account.id, stop.txid])).toEqual([{ status: 'closed' }]);
+    // The next job finds the books and the exchange agreeing: no history read, nothing unexplained.
+    await h.advance();
+    await h.signal('BTC/USD', 0.55);
+    const closedBefore = h.emu.calls('ClosedOrders', key.key).length;
+    expect((await h.cycle('stopped-out')).body.state).toBe('ACTIVE');
+    expect(h.emu.calls('ClosedOrders', key.key).length).toBe(closedBefore);
+    expect(await rows(`select code from risk_events where account_id = $1 and code = 'RECONCILIATION_MISMATCH'`, [account.id])).toEqual([]);
+  });
+
+  it('a deposit beside a stop fill is found after the orders: the account halts, audited, and its next job sends nothing new', async () => {
+    const { account, key } = await h.liveAccount('deposit-late');
+    await h.signal('ETH/USD', 0.9, { atrPct: 0.05 });
+    expect((await h.cycle('deposit-late')).body.state).toBe('ACTIVE');
+    fireStop(key.key, 'ETH/USD');
+    await h.advance();
+    h.emu.setBalance(key.key, 'ZUSD', h.emu.balances(key.key).ZUSD!.total + 100); // up, as the sale moved it: not caught before trading
+    await h.signal('ETH/USD', 0.9, { atrPct: 0.05 });
+    const first = h.emu.requests.length;
+    const r = await h.cycle('deposit-late');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body).toMatchObject({ state: 'HALTED', halted: 'reconciliation' });
+    const calls = h.emu.requests.slice(first).filter((q) => q.key === key.key).map((q) => q.name);
+    expect(calls.indexOf('AddOrder'), calls.join()).toBeLessThan(calls.indexOf('ClosedOrders')); // traded, then compared
+    expect(calls.indexOf('AddOrder'), calls.join()).toBeGreaterThan(-1);
+    const audit = await rows(`select details from audit_log where account_id = $1 and action = 'reconcile.mismatch'`, [account.id]);
+    expect(JSON.stringify(audit)).toContain('balance_mismatch');
+    expect(await rows(`select detail->>'to' as to from risk_events where account_id = $1 and code = 'STATE_HALTED'`, [account.id])).toEqual([{ to: 'HALTED' }]);
+    expect(await rows(`select outcome from account_cycles where account_id = $1 order by bar_time desc limit 1`, [account.id])).toEqual([{ outcome: 'halted' }]);
+    // Halted next hour too (compared before trading now), and no entry goes out.
+    await h.advance();
+    await h.signal('ETH/USD', 0.9, { atrPct: 0.05 });
+    const from = h.emu.requests.length;
+    expect((await h.cycle('deposit-late')).body).toMatchObject({ state: 'HALTED' });
+    expect(h.emu.requests.slice(from).filter((q) => q.key === key.key && q.name === 'AddOrder' && q.params.ordertype === 'market')).toEqual([]);
+  });
+
   it('a balance the fills do not explain (a withdrawal) halts the account, audited; an admin reset starts the books again', async () => {
     const { account, key } = await h.liveAccount('withdrawn');
     expect((await h.cycle('withdrawn')).status).toBe(200);

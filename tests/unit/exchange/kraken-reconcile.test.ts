@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reconcile, type ExchangeOrder, type LocalOrderState, type ReconcileInput } from '../../../lib/exchange/kraken-reconcile.ts';
-import type { Fill } from '../../../lib/exchange/types.ts';
+import { ownMoves, reconcile, type ExchangeOrder, type LocalOrderState, type ReconcileInput } from '../../../lib/exchange/kraken-reconcile.ts';
+import type { Balances, Fill } from '../../../lib/exchange/types.ts';
 
 const exOrder = (id: string, clientId: string | null, over: Partial<ExchangeOrder> = {}): ExchangeOrder => ({
   id, clientId, pair: 'BTC/USD', side: 'buy', type: 'limit', amount: 0.01, price: 30_000, status: 'open', filled: 0, avgPrice: null, fee: 0, createdAt: 0, parentId: null, ...over,
@@ -79,5 +79,34 @@ describe('reconcile', () => {
   it('fills already stored locally are not updates', () => {
     const r = run({ orders: [local('c1', 'O1', 'closed', 0.01)], fills: [{ id: 'T1', orderId: 'O1', amount: 0.01 }] }, { orders: [exOrder('O1', 'c1', { status: 'closed', filled: 0.01 })], fills: [fill('T1', 'O1')] });
     expect(r).toEqual({ matched: ['c1'], updates: [], unexplained: [] });
+  });
+});
+
+describe('ownMoves: what the last job left resting explains the exchange now', () => {
+  const stop = exOrder('S1', 'c-stop', { side: 'sell', type: 'stop-loss', amount: 0.5, price: 28_000 });
+  const tp = exOrder('T1', 'c-tp', { pair: 'ETH/USD', side: 'sell', type: 'take-profit', amount: 2, price: 2_500 });
+  const bal = (o: Record<string, number>): Balances => Object.fromEntries(Object.entries(o).map(([a, total]) => [a, { total, hold: 0, free: total }]));
+  const left = { open: [stop, tp], balances: bal({ USD: 1_000, BTC: 0.5, ETH: 2 }) };
+
+  it.each([
+    ['nothing moved', [stop, tp], { USD: 1_000, BTC: 0.5, ETH: 2 }],
+    ['a stop filled: it left the book, its base down, USD up', [tp], { USD: 14_900, BTC: 0, ETH: 2 }],
+    ['both filled', [], { USD: 19_800, BTC: 0, ETH: 0 }],
+    ['a stop filled in part (still open, more filled)', [{ ...stop, filled: 0.2 }, tp], { USD: 6_500, BTC: 0.3, ETH: 2 }],
+    ['a stop Kraken cancelled: gone, balances as they were', [tp], { USD: 1_000, BTC: 0.5, ETH: 2 }],
+  ])('%s: trade first', (_n, open, balances) => {
+    expect(ownMoves(left, open, bal(balances))).toBe(true);
+  });
+
+  it.each([
+    ['an order nobody left resting', [stop, tp, exOrder('X1', null, { side: 'sell', amount: 0.1 })], { USD: 1_000, BTC: 0.5, ETH: 2 }],
+    ['a deposit, no order moved', [stop, tp], { USD: 1_250, BTC: 0.5, ETH: 2 }],
+    ['an asset no moved order trades', [tp], { USD: 14_900, BTC: 0, ETH: 1.5 }],
+    ['a balance the wrong way for the sale (USD down)', [tp], { USD: 900, BTC: 0, ETH: 2 }],
+    ['a resting order changed (its price)', [{ ...stop, price: 27_000 }, tp], { USD: 1_000, BTC: 0.5, ETH: 2 }],
+    ['less filled than before', [{ ...stop, filled: 0 }, tp], { USD: 1_000, BTC: 0.5, ETH: 2 }, [{ ...stop, filled: 0.1 }, tp]],
+    ['a new asset', [tp], { USD: 14_900, BTC: 0, ETH: 2, SOL: 3 }],
+  ])('%s: compare before trading', (_n, open, balances, wasOpen = left.open) => {
+    expect(ownMoves({ ...left, open: wasOpen }, open, bal(balances))).toBe(false);
   });
 });
