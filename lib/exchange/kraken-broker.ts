@@ -429,12 +429,12 @@ export class KrakenBroker implements Broker {
     }
   }
 
-  private async publicRead(name: string, what: string): Promise<unknown> {
+  private async publicRead(name: string, what: string, params?: Record<string, string>): Promise<unknown> {
     for (let retry = 0; ; retry++) {
       let f: Failure;
       try {
         checkDeadline(what);
-        return await withinBudget(this.implicit(this.publicEx, name)(), what);
+        return await withinBudget(this.implicit(this.publicEx, name)(params), what);
       } catch (e) {
         if (e instanceof DeadlineExceededError) throw temporary('DEADLINE', e.message, undefined, e);
         f = classifyKrakenFailure(e);
@@ -526,11 +526,27 @@ export class KrakenBroker implements Broker {
     return index.all.map((m) => withFeeTier(m, tier));
   }
 
-  /** The pair's listing (USD spot) with the account's fee rates, from an AssetPairs read younger than marketsTtlMs: read now when the last one is older. */
+  /**
+   * The pair's listing (USD spot) with the account's fee rates, from an AssetPairs read younger than
+   * marketsTtlMs. When the last one is older, the pair's own listing is read now (`AssetPairs?pair=`):
+   * an exit an hour after the last full read waits for one small answer, not Kraken's whole list
+   * (a pair the last read did not list brings the whole list). Unlisted: null.
+   */
   async market(pair: string): Promise<MarketSpec | null> {
-    const index = this.marketsDue() ? await this.readMarkets() : this.markets!.index;
-    const spec = index.all.find((m) => m.symbol === pair);
+    const known = this.markets?.index.all.find((m) => m.symbol === pair);
+    const spec = !this.marketsDue() ? known : known ? await this.listing(known.krakenPair, pair) : (await this.readMarkets()).all.find((m) => m.symbol === pair);
     return spec ? withFeeTier(spec, this.fee ?? (await this.feeTier())) : null;
+  }
+
+  /** One pair's AssetPairs entry now; undefined when Kraken no longer lists it (or not as USD spot). */
+  private async listing(krakenPair: string, pair: string): Promise<MarketSpec | undefined> {
+    try {
+      const raw = await this.publicRead('publicGetAssetPairs', `kraken AssetPairs ${krakenPair}`, { pair: krakenPair });
+      return marketsFromAssetPairs((raw as { result?: unknown }).result).find((m) => m.symbol === pair);
+    } catch (e) {
+      if (e instanceof ExchangeRejectedError && e.code === 'NOT_SPOT_USD') return undefined; // EQuery:Unknown asset pair
+      throw e;
+    }
   }
 
   // ---- reads ----

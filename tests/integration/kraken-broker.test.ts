@@ -138,7 +138,7 @@ describe('markets off the order path (marketsTtlMs 5 min, marketsMaxAgeMs 3 h, a
     expect(assetPairs()).toBe(first + 2);
   });
 
-  it('a sale judged on market(): the listing as Kraken has it now, read when the last one is stale', async () => {
+  it('a sale judged on market(): the listing as Kraken has it now, read when the last one is stale — that pair alone', async () => {
     const { broker } = await harness({}, ttl);
     await broker.loadMarkets();
     const first = assetPairs();
@@ -150,7 +150,12 @@ describe('markets off the order path (marketsTtlMs 5 min, marketsMaxAgeMs 3 h, a
       expect((await broker.loadMarkets()).find((m) => m.symbol === 'ETH/USD')?.status).toBe('online'); // decisions: the cached read
       expect((await broker.market('ETH/USD'))?.status).toBe('limit_only');
       expect(assetPairs()).toBe(first + 1);
-      expect(await broker.market('NOPE/USD')).toBeNull();
+      expect(emu.calls('AssetPairs').at(-1)!.params).toEqual({ pair: 'XETHZUSD' }); // one pair's listing, not Kraken's whole list
+      // Kraken no longer lists it: no listing, so the risk check refuses the sale and its stops stay.
+      emu.faults.add({ method: 'AssetPairs', kind: 'error', error: 'EQuery:Unknown asset pair', count: 1 });
+      expect(await broker.market('ETH/USD')).toBeNull();
+      expect(await broker.market('NOPE/USD')).toBeNull(); // a pair no read listed: the whole list is read
+      expect(emu.calls('AssetPairs').at(-1)!.params).toEqual({});
     } finally {
       emu.setPairStatus('ETHUSD', 'online');
     }
