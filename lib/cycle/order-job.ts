@@ -271,23 +271,18 @@ async function trade(
   const fills = late ? late.booked : broker.mode === 'sim' || venue.writes() > 0 ? await bookFills(ctx, account.id, broker) : 0;
   const held = heldQty(balances, markets, Object.keys(markets));
   const o = c.order;
-  // A difference found after the orders halts the account as one found before would (audited by reconcileAfterOrders).
-  const halted = late?.unexplained.length ? reconciliationHalt(o.tradingState, now, late.unexplained.length) : null;
   await withAccount(ctx.db, account.id, async (tx) => {
     await recordOpenOrders(tx, account.id, broker.mode, open);
-    await saveBook(tx, account.id, halted ? { ...c.book, tradingState: halted } : c.book, held, now);
+    await saveBook(tx, account.id, c.book, held, now);
     if (o.transition) await recordTransition(tx, account.id, o.transition.from, o.transition.to, ctx.clock, { cancelledEntries: o.cancelledEntries, flatten: o.transition.flatten });
-    if (halted) await recordTransition(tx, account.id, o.tradingState, halted, ctx.clock, { unexplained: late!.unexplained, after: 'orders' });
     await saveHedge(tx, account.id, c.book, c.hedge.target, c.hedge.snapshot.hedgeRatio, now, c.hedge.executed.some((e) => e.result?.status === 'accepted'));
     await saveEquity(tx, account.id, c.hedge.snapshot);
-    if (broker.mode === 'live' && !halted) await saveBookBalances(tx, account.id, ctx.clock.now(), balances);
+    if (broker.mode === 'live') await saveBookBalances(tx, account.id, ctx.clock.now(), balances);
   });
   const executed = [...c.protection[0]!.placed, ...o.executed, ...c.hedge.executed, ...c.protection[1]!.placed];
-  const state = halted ?? o.tradingState;
   const summary = {
     ...base,
-    state: state.state,
-    ...(halted ? { halted: 'reconciliation' as const, unexplained: late!.unexplained.length } : {}),
+    state: o.tradingState.state,
     equity: c.hedge.snapshot.equityUsd,
     hedge: { target: c.hedge.target.target, actual: c.hedge.snapshot.hedgeRatio, mode: c.hedge.target.mode },
     sent: executed.filter((e) => e.result?.status === 'accepted').length,
@@ -296,18 +291,20 @@ async function trade(
     fills,
     ms: Math.round(performance.now() - t0),
   };
-  await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: halted ? 'halted' : 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
-  if (broker.mode === 'live' && !halted) {
-    rememberExchange(broker.broker, startedAt, open, balances);
+  await withAccount(ctx.db, account.id, (tx) => recordCycle(tx, account.id, { barTime, outcome: 'done', mode: broker.mode, startedAt, finishedAt: ctx.clock.now(), detail: summary }));
+  if (broker.mode === 'live') {
+    // A difference the comparison after the orders found: the next job, told nothing of what this
+    // one left, compares before it sends anything — and halts there if the difference persists.
+    if (late?.unexplained.length) ctx.logger.warn({ account: account.slug, bar: new Date(barTime).toISOString(), unexplained: late.unexplained }, 'reconciliation after the orders found differences: the next job reconciles before trading');
+    else rememberExchange(broker.broker, startedAt, open, balances);
     // The bar is traded and recorded: a refresh (markets, fee tier) that fails is read again after the next job's orders.
     await broker.broker.refreshDue().catch((err: unknown) => ctx.logger.warn({ account: account.slug, err: (err as Error).message }, 'markets or fee tier not refreshed'));
   }
   logOutcome(ctx.logger, base, c, fills);
-  if (halted) ctx.logger.warn({ account: account.slug, bar: new Date(barTime).toISOString(), unexplained: late!.unexplained.length }, 'reconciliation after the orders found unexplained differences: account HALTED');
-  accountHalted.set({ account: account.slug }, state.state === 'HALTED' ? 1 : 0);
+  accountHalted.set({ account: account.slug }, o.tradingState.state === 'HALTED' ? 1 : 0);
   equityUsd.set({ account: account.slug }, c.hedge.snapshot.equityUsd);
   drawdownRatio.set({ account: account.slug }, c.hedge.snapshot.drawdown);
-  dailyDrawdownRatio.set({ account: account.slug }, state.drawdown);
+  dailyDrawdownRatio.set({ account: account.slug }, o.tradingState.drawdown);
   drawdownLimitRatio.set({ account: account.slug, level: 'soft' }, settings.risk.softDailyDrawdown);
   drawdownLimitRatio.set({ account: account.slug, level: 'hard' }, settings.risk.hardDailyDrawdown);
   hedgeRatioGauge.set({ account: account.slug }, c.hedge.snapshot.hedgeRatio);
@@ -332,7 +329,7 @@ async function halt(
 ) {
   const now = view.now;
   const prev = book.tradingState;
-  const halted = reconciliationHalt(prev, now, unexplained.length);
+  const halted: TradingState = { state: 'HALTED', since: now, reason: `reconciliation: ${unexplained.length} unexplained difference(s)`, dayKey: utcDayKey(now), drawdown: prev?.drawdown ?? 0, referenceEquity: null };
   const already = prev?.state === 'HALTED' && prev.reason.startsWith('reconciliation');
   const p = await sendThenFlush(journal, protectHoldings({ accountId: account.id, settings, market: view, venue, book: { ...book, tradingState: halted }, journal }, { ...book, tradingState: halted }, 'start'));
   venue.refresh();
@@ -346,16 +343,6 @@ async function halt(
   ctx.logger.warn({ account: account.slug, bar: new Date(base.barTime).toISOString(), unexplained: unexplained.length }, 'reconciliation found unexplained differences: account HALTED');
   return { account: base.account, mode: base.mode, barTime: base.barTime, state: 'HALTED' as const, halted: 'reconciliation', unexplained: unexplained.length };
 }
-
-/** The trading state reconciliation leaves when it finds differences nobody explains (an admin resets it). */
-const reconciliationHalt = (prev: TradingState | null, now: number, differences: number): TradingState => ({
-  state: 'HALTED',
-  since: now,
-  reason: `reconciliation: ${differences} unexplained difference(s)`,
-  dayKey: utcDayKey(now),
-  drawdown: prev?.drawdown ?? 0,
-  referenceEquity: null,
-});
 
 /** A journal whose after-the-fact writes wait until the orders are out; `flush` writes them (and reports their failure). */
 interface BackgroundJournal extends Journal {

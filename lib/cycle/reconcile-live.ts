@@ -64,6 +64,7 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   // else the books' record of it. When this process's last job left the exchange otherwise than it
   // is now, something filled or changed since: the histories are needed, and are read at once.
   const left = leftBehind.get(broker);
+  leftBehind.delete(broker); // a job that does not end cleanly leaves the next one nothing to compare with
   const since = windowStart(now, liveSince, left ? left.startedAt : await withAccount(ctx.db, accountId, (tx) => lastLiveCycleStart(tx, accountId)));
   const early = left ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint || ownMoves(left, open, balances) ? null : historiesBeside(broker, since, open, balances))) : null;
   early?.catch(() => undefined); // awaited below, unless the books agree after all (the orders then queue behind it for the key)
@@ -85,13 +86,14 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
  * The comparison a job put off (`ReconcileOutcome.after`), once its orders are out and journalled:
  * the exchange's open orders and balances as the job leaves them, its histories since `since`, the
  * books as they are now (this job's orders included). What it explains is booked at once (the
- * job's own fills and the ones it found, each once); what it does not is audited, and returned so
- * the job halts the account.
+ * job's own fills and the ones it found, each once). What it does not explain is returned, neither
+ * audited nor halted on: so soon after the orders Kraken's histories may not show yet what its
+ * balances do, and the caller leaves the next job to compare before it trades (and halt then).
  */
 export async function reconcileAfterOrders(ctx: AppContext, accountId: string, broker: KrakenBroker, since: number, open: readonly ExchangeOrder[], balances: Balances): Promise<{ unexplained: Unexplained[]; booked: number }> {
   const local = await readLocalBooks(ctx, accountId, since);
   const { r, exchange } = await compare(ctx, accountId, broker, since, { open, balances, histories: null, local });
-  const booked = r.updates.length || r.unexplained.length ? await withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, ctx.clock.now())) : 0;
+  const booked = r.updates.length ? await withAccount(ctx.db, accountId, (tx) => apply(ctx, tx, accountId, r, exchange, ctx.clock.now(), false)) : 0;
   return { unexplained: r.unexplained, booked };
 }
 
@@ -219,7 +221,12 @@ async function currentOpening(tx: Tx, accountId: string) {
   return reset && reset.ts.getTime() > opening.ts ? null : opening;
 }
 
-async function apply(ctx: AppContext, tx: Tx, accountId: string, r: ReconcileResult, exchange: Snapshot, now: number): Promise<number> {
+/**
+ * Writes what a comparison found: statuses, conditional closes, fills (each once), the opening
+ * balances the first time, the audit. With `judged` false (differences found right after the
+ * orders, left for the next job to judge) only what was explained is written.
+ */
+async function apply(ctx: AppContext, tx: Tx, accountId: string, r: ReconcileResult, exchange: Snapshot, now: number, judged = true): Promise<number> {
   const at = new Date(ctx.clock.now());
   const newFills: Fill[] = [];
   for (const u of r.updates) {
@@ -238,9 +245,10 @@ async function apply(ctx: AppContext, tx: Tx, accountId: string, r: ReconcileRes
   const booked = newFills.length ? await recordFills(tx, accountId, 'live', newFills, ctx.clock) : 0;
   // The books start from the exchange's balances the first time (and after an admin's reset), then
   // follow the fills; the job stores the books' balances when it ends.
+  const unexplained = judged ? r.unexplained : [];
   if (!r.unexplained.length && !(await currentOpening(tx, accountId))) await saveBalances(tx, accountId, 'opening', now, exchange.balances);
-  if (r.updates.length || r.unexplained.length)
-    await appendAudit(tx, { action: r.unexplained.length ? 'reconcile.mismatch' : 'reconcile.applied', accountId, details: { updates: r.updates.length, fills: booked, unexplained: r.unexplained } }, ctx.clock);
-  if (r.unexplained.length) await tx.insert(riskEvents).values({ accountId, ts: at, code: 'RECONCILIATION_MISMATCH', detail: { unexplained: r.unexplained } });
+  if (r.updates.length || unexplained.length)
+    await appendAudit(tx, { action: unexplained.length ? 'reconcile.mismatch' : 'reconcile.applied', accountId, details: { updates: r.updates.length, fills: booked, unexplained } }, ctx.clock);
+  if (unexplained.length) await tx.insert(riskEvents).values({ accountId, ts: at, code: 'RECONCILIATION_MISMATCH', detail: { unexplained } });
   return booked;
 }

@@ -209,7 +209,7 @@ describe('reconciliation', () => {
     expect(await rows(`select code from risk_events where account_id = $1 and code = 'RECONCILIATION_MISMATCH'`, [account.id])).toEqual([]);
   });
 
-  it('a deposit beside a stop fill is found after the orders: the account halts, audited, and its next job sends nothing new', async () => {
+  it('a deposit beside a stop fill, found after the orders, halts the account at the next job before it sends anything', async () => {
     const { account, key } = await h.liveAccount('deposit-late');
     await h.signal('ETH/USD', 0.9, { atrPct: 0.05 });
     expect((await h.cycle('deposit-late')).body.state).toBe('ACTIVE');
@@ -220,20 +220,20 @@ describe('reconciliation', () => {
     const first = h.emu.requests.length;
     const r = await h.cycle('deposit-late');
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body).toMatchObject({ state: 'HALTED', halted: 'reconciliation' });
     const calls = h.emu.requests.slice(first).filter((q) => q.key === key.key).map((q) => q.name);
-    expect(calls.indexOf('AddOrder'), calls.join()).toBeLessThan(calls.indexOf('ClosedOrders')); // traded, then compared
     expect(calls.indexOf('AddOrder'), calls.join()).toBeGreaterThan(-1);
-    const audit = await rows(`select details from audit_log where account_id = $1 and action = 'reconcile.mismatch'`, [account.id]);
-    expect(JSON.stringify(audit)).toContain('balance_mismatch');
-    expect(await rows(`select detail->>'to' as to from risk_events where account_id = $1 and code = 'STATE_HALTED'`, [account.id])).toEqual([{ to: 'HALTED' }]);
-    expect(await rows(`select outcome from account_cycles where account_id = $1 order by bar_time desc limit 1`, [account.id])).toEqual([{ outcome: 'halted' }]);
-    // Halted next hour too (compared before trading now), and no entry goes out.
+    expect(calls.indexOf('AddOrder'), calls.join()).toBeLessThan(calls.indexOf('ClosedOrders')); // traded, then compared
+    // Right after the orders a difference is not judged (Kraken's histories may lag its balances)…
+    expect(r.body.state).toBe('ACTIVE');
+    const mismatches = () => rows(`select details from audit_log where account_id = $1 and action = 'reconcile.mismatch'`, [account.id]);
+    expect(await mismatches()).toEqual([]);
+    // …the next job compares before it trades: the deposit is still unexplained, so it halts, audited, and sends no order.
     await h.advance();
     await h.signal('ETH/USD', 0.9, { atrPct: 0.05 });
-    const from = h.emu.requests.length;
-    expect((await h.cycle('deposit-late')).body).toMatchObject({ state: 'HALTED' });
-    expect(h.emu.requests.slice(from).filter((q) => q.key === key.key && q.name === 'AddOrder' && q.params.ordertype === 'market')).toEqual([]);
+    const next = h.emu.requests.length;
+    expect((await h.cycle('deposit-late')).body).toMatchObject({ state: 'HALTED', halted: 'reconciliation' });
+    expect(JSON.stringify(await mismatches())).toContain('balance_mismatch');
+    expect(h.emu.requests.slice(next).filter((q) => q.key === key.key && q.name === 'AddOrder' && q.params.ordertype === 'market')).toEqual([]);
   });
 
   it('a balance the fills do not explain (a withdrawal) halts the account, audited; an admin reset starts the books again', async () => {
