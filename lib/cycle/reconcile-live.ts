@@ -66,13 +66,14 @@ export async function reconcileWithExchange(ctx: AppContext, accountId: string, 
   const left = leftBehind.get(broker);
   leftBehind.delete(broker); // a job that does not end cleanly leaves the next one nothing to compare with
   const since = windowStart(now, liveSince, left ? left.startedAt : await withAccount(ctx.db, accountId, (tx) => lastLiveCycleStart(tx, accountId)));
-  const early = left ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint || ownMoves(left, open, balances) ? null : historiesBeside(broker, since, open, balances))) : null;
-  early?.catch(() => undefined); // awaited below, unless the books agree after all (the orders then queue behind it for the key)
-  const [[open, balances], first] = await Promise.all([exchangeRead, readLocalBooks(ctx, accountId, since)]);
+  // Only the orders that job left resting moved since: the histories can wait until the orders are out.
+  const moved = left ? exchangeRead.then(([open, balances]) => (fingerprint(open, balances) === left.fingerprint ? 'nothing' : ownMoves(left, open, balances) ? 'own' : 'other')) : Promise.resolve(null);
+  const early = Promise.all([exchangeRead, moved]).then(([[open, balances], m]) => (m === 'other' ? historiesBeside(broker, since, open, balances) : null));
+  early.catch(() => undefined); // awaited below, unless the books agree after all (the orders then queue behind it for the key)
+  const [[open, balances], first, m] = await Promise.all([exchangeRead, readLocalBooks(ctx, accountId, since), moved]);
   const settled = { balances, openOrders: open, book: () => Promise.resolve(0) };
   if (quiet(first, open, balances)) return { unexplained: [], updates: 0, ...settled, after: null };
-  // Only our own resting orders moved (and the books have opened): the orders need not wait for the histories.
-  if (left && first.books !== null && ownMoves(left, open, balances)) return { unexplained: [], updates: 0, ...settled, after: { since } };
+  if (m === 'own' && first.books !== null) return { unexplained: [], updates: 0, ...settled, after: { since } };
   const { r, exchange, opening } = await compare(ctx, accountId, broker, since, { open, balances, histories: early, local: first });
   // Nothing to write in the usual hour: no updates, nothing unexplained, the books already opened.
   const write = r.updates.length || r.unexplained.length || !opening;
